@@ -1,0 +1,14 @@
+import { startDevServer, type DevServer } from '../../scripts/dev-server';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __mmDevServer: DevServer | undefined;
+}
+
+/** One real Temporal dev server for the whole suite; test files reach it through TEMPORAL_TEST_ADDRESS. */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.TEMPORAL_TEST_ADDRESS) return; // an outside server was given
+  const server = await startDevServer({ readyTimeoutMs: 120_000 });
+  globalThis.__mmDevServer = server;
+  process.env.TEMPORAL_TEST_ADDRESS = server.address;
+}

@@ -1,0 +1,12 @@
+/**
+ * Custom search attributes, so operators can filter runs in the Temporal Web UI
+ * (e.g. `OnboardingStatus = "NEEDS_ATTENTION"`). Registered on start when missing.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const OnboardingStatusKey = defineSearchAttributeKey('OnboardingStatus', SearchAttributeType.KEYWORD);
+export const WabaIdKey = defineSearchAttributeKey('WabaId', SearchAttributeType.KEYWORD);
+export const BusinessIdKey = defineSearchAttributeKey('BusinessId', SearchAttributeType.KEYWORD);
+export const OnboardingPathKey = defineSearchAttributeKey('OnboardingPath', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [OnboardingStatusKey, WabaIdKey, BusinessIdKey, OnboardingPathKey];

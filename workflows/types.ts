@@ -1,0 +1,98 @@
+/**
+ * The onboarding's vocabulary, defined once (CONTRACT.md "Onboarding state"). Pure: imported by
+ * workflows, activities and the API alike.
+ */
+
+export const ONBOARDING_STATUSES = [
+  'CHECKING_ELIGIBILITY',
+  'INELIGIBLE',
+  'AWAITING_SIGNUP',
+  'REQUESTING_INTENT',
+  'AWAITING_TERMS',
+  'SYNCING_TEMPLATES',
+  'READY',
+  'NEEDS_ATTENTION',
+  'CANCELLED',
+  'EXPIRED',
+] as const;
+export type OnboardingStatus = (typeof ONBOARDING_STATUSES)[number];
+
+/** Statuses after which the onboarding's workflow has ended. */
+export const FINAL_STATUSES: readonly OnboardingStatus[] = ['INELIGIBLE', 'CANCELLED', 'EXPIRED'];
+
+export const ONBOARDING_PATHS = ['intent', 'embedded_signup', 'manual'] as const;
+export type OnboardingPath = (typeof ONBOARDING_PATHS)[number];
+
+export const TERMS_SOURCES = ['webhook', 'legacy_webhook', 'poll'] as const;
+export type TermsSource = (typeof TERMS_SOURCES)[number];
+
+export interface OnboardingOptions {
+  /** Wait after the terms are signed, for Meta's template-to-ad-account sync. Default 600. */
+  templateSyncGraceSeconds?: number;
+  /** First re-check of the status field while waiting; backs off to at most a day. Default 3600. */
+  statusPollIntervalSeconds?: number;
+  /** Waiting for the terms longer than this ends in EXPIRED. Default 30 days. */
+  termsDeadlineSeconds?: number;
+  /** Intent API `solution_id`. */
+  solutionId?: string;
+  /** The WABA's recorded default for `message_activity_sharing`. */
+  messageActivitySharing?: boolean;
+}
+
+export const DEFAULT_OPTIONS = {
+  templateSyncGraceSeconds: 600,
+  statusPollIntervalSeconds: 3600,
+  termsDeadlineSeconds: 30 * 24 * 3600,
+} as const;
+
+/** How the service first heard of the onboarding. */
+export type OnboardingOrigin = 'api' | 'webhook' | 'discovery';
+
+export interface OnboardingInput {
+  wabaId: string;
+  businessId: string;
+  path: OnboardingPath;
+  options?: OnboardingOptions;
+  origin?: OnboardingOrigin;
+  /** Set only by the workflow itself when it continues as new. */
+  carriedOver?: OnboardingState;
+}
+
+export interface StatusChange {
+  status: OnboardingStatus;
+  at: string;
+  reason?: string;
+}
+
+export interface OnboardingState {
+  wabaId: string;
+  businessId: string;
+  path: OnboardingPath;
+  status: OnboardingStatus;
+  statusReason?: string;
+  /** `marketing_messages_onboarding_status` as last read, verbatim. */
+  eligibility?: string;
+  termsSignedAt?: string;
+  termsSource?: TermsSource;
+  readyAt?: string;
+  /** Intent API request that covers this WABA's business. */
+  intentRequestId?: string;
+  messageActivitySharing?: boolean;
+  /** A partner callback the partner refused (4xx), so a person can look. */
+  callbackFailure?: { eventId: string; status: number; at: string };
+  history: StatusChange[];
+}
+
+/** `account_update` events other than the terms that change an onboarding. */
+export const ACCOUNT_ATTENTION_EVENTS = [
+  'ACCOUNT_RESTRICTION',
+  'ACCOUNT_VIOLATION',
+  'DISABLED_UPDATE',
+  'PARTNER_REMOVED',
+  'ACCOUNT_OFFBOARDED',
+  'ACCOUNT_DELETED',
+] as const;
+export type AccountAttentionEvent = (typeof ACCOUNT_ATTENTION_EVENTS)[number];
+
+export const onboardingWorkflowId = (wabaId: string) => `mm-onboarding:${wabaId}`;
+export const businessIntentWorkflowId = (businessId: string) => `mm-intent:${businessId}`;
