@@ -25,6 +25,8 @@ export interface Config {
   partnerCallback?: { url: string; secret: string };
   /** No META_ACCESS_TOKEN: every Graph call goes to the built-in sandbox. */
   sandbox?: { port: number };
+  /** A prebuilt workflow bundle (npm run build); unset, workers bundle from source. */
+  workflowBundlePath?: string;
 }
 
 /** Credentials the sandbox accepts; never valid against Meta. */
@@ -89,6 +91,7 @@ const envSchema = z.object({
   PARTNER_CALLBACK_URL: optionalText.pipe(httpUrl.optional()),
   PARTNER_CALLBACK_SECRET: optionalText,
   SANDBOX_PORT: port(SANDBOX_DEFAULTS.port),
+  WORKFLOW_BUNDLE_PATH: optionalText,
 });
 
 type Env = Record<string, string | undefined>;
@@ -141,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     apiKeys: e.API_KEYS?.length ? e.API_KEYS : [],
     sandbox: sandbox ? { port: e.SANDBOX_PORT } : undefined,
+    workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
   };
   if (config.apiKeys.length === 0) {
     if (sandbox) config.apiKeys = [SANDBOX_DEFAULTS.apiKey];

@@ -37,10 +37,14 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   else args.push('--headless');
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
-  // Default 1 ms poll; harmless, and the dev server's default metrics port would collide across runs.
+  // The default metrics port is fixed and would collide between several servers on one machine.
   args.push('--metrics-port', String(await freePort()));
 
-  const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C reaches only us, so the server outlives the workers'
+  // drain and is stopped last; an exit of ours for any other reason still takes it down.
+  const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const log = opts.log ?? (() => undefined);
   child.stdout?.setEncoding('utf8').on('data', (d: string) => d.split('\n').filter(Boolean).forEach(log));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => d.split('\n').filter(Boolean).forEach(log));
@@ -56,7 +60,10 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   return {
     address,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
-    stop: () => stopChild(child, exited),
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      await stopChild(child, exited);
+    },
   };
 }
 

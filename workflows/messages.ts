@@ -3,7 +3,7 @@
  * receiver import these definitions; the workflows implement them.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountAttentionEvent, OnboardingState } from './types';
+import type { AccountAttentionEvent, BusinessIntentState, OnboardingState } from './types';
 
 export interface TermsSignedSignal {
   source: 'webhook' | 'legacy_webhook';
@@ -45,7 +45,10 @@ export const submitSignupCodeUpdate = defineUpdate<OnboardingState, [SignupCodeU
 export const recheckUpdate = defineUpdate<OnboardingState, []>('recheck');
 
 /** Cancels the onboarding: its status becomes CANCELLED. */
-export const cancelUpdate = defineUpdate<OnboardingState, [{ reason?: string }?]>('cancel');
+export const cancelUpdate = defineUpdate<OnboardingState, [CancelRequest]>('cancel');
+export interface CancelRequest {
+  reason?: string;
+}
 
 export const getStateQuery = defineQuery<OnboardingState>('getState');
 
@@ -53,3 +56,4 @@ export const getStateQuery = defineQuery<OnboardingState>('getState');
 export const joinIntentSignal = defineSignal<[{ wabaId: string; solutionId?: string }]>('joinIntent');
 /** Operator asks for the Intent API request to be sent again. */
 export const resendIntentSignal = defineSignal<[]>('resendIntent');
+export const getIntentStateQuery = defineQuery<BusinessIntentState>('getIntentState');

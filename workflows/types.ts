@@ -55,7 +55,7 @@ export interface OnboardingInput {
   options?: OnboardingOptions;
   origin?: OnboardingOrigin;
   /** Set only by the workflow itself when it continues as new. */
-  carriedOver?: OnboardingState;
+  carriedOver?: CarriedOver;
 }
 
 export interface StatusChange {
@@ -96,3 +96,48 @@ export type AccountAttentionEvent = (typeof ACCOUNT_ATTENTION_EVENTS)[number];
 
 export const onboardingWorkflowId = (wabaId: string) => `mm-onboarding:${wabaId}`;
 export const businessIntentWorkflowId = (businessId: string) => `mm-intent:${businessId}`;
+
+/** What a run hands to the next when it continues as new: where it was, and what it still owes. */
+export interface CarriedOver {
+  state: OnboardingState;
+  /** Absolute deadline (epoch ms) for the terms; after it the onboarding EXPIRES. */
+  expiresAt: number;
+  /** Embedded Signup token, sealed (never plain text in history). */
+  sealedToken?: string;
+  signupDone?: boolean;
+  /** Partner callbacks not yet delivered, in order. */
+  pendingCallbacks: PartnerCallbackEvent[];
+  /** Graph status reads in the last day (epoch ms), for the per-WABA daily budget. */
+  recentStatusReads: number[];
+}
+
+/** CONTRACT.md "Partner callbacks": one status change, as POSTed to the partner's backend. */
+export interface PartnerCallbackEvent {
+  /** Stable across retries, unique per change: partners dedupe on it. */
+  id: string;
+  type: 'onboarding.status_changed';
+  wabaId: string;
+  businessId: string;
+  status: OnboardingStatus;
+  previousStatus: OnboardingStatus | null;
+  reason?: string;
+  at: string;
+}
+
+export interface BusinessIntentInput {
+  businessId: string;
+  carriedOver?: BusinessIntentState;
+}
+
+export interface BusinessIntentState {
+  businessId: string;
+  /** The request stands (Meta answered a request_id or "already sent"). */
+  requested: boolean;
+  requestId?: string;
+  solutionId?: string;
+  /** Intent API calls made (one per send, however many WABAs joined). */
+  requestCount: number;
+  lastError?: string;
+  /** WABAs waiting to hear about the request. */
+  waiting: string[];
+}

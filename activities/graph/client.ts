@@ -1,0 +1,319 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import {
+  classifyGraphError,
+  GraphApiError,
+  GraphRequestError,
+  GraphResponseError,
+  INTENT_ALREADY_SENT_SUBCODE,
+  networkError,
+  redactSecrets,
+} from './errors';
+import * as schemas from './schemas';
+
+export interface GraphClientOptions {
+  /** e.g. https://graph.facebook.com, without a trailing slash. */
+  baseUrl: string;
+  /** e.g. v24.0: the first path segment of every call. */
+  version: string;
+  /** The partner's system-user token, used unless a call is given another. */
+  accessToken: string;
+  appId: string;
+  appSecret: string;
+  /** Whole-call limit (connect, headers and body). Default 30 s. */
+  timeoutMs?: number;
+  /** Bring your own undici dispatcher (proxy, mock); the client then never closes it. */
+  dispatcher?: Dispatcher;
+}
+
+export type OnboardingStatusField = 'marketing_messages_onboarding_status' | 'marketing_messages_lite_api_status';
+
+export interface WabaOnboardingStatus {
+  /** Verbatim, including values Meta adds after this was written. */
+  status: string;
+  /** Which field the status came from; the legacy one only when the new one was absent. */
+  field: OnboardingStatusField;
+}
+
+export interface PhoneNumber {
+  id: string;
+  displayPhoneNumber?: string;
+  platformType?: string;
+  status?: string;
+  codeVerificationStatus?: string;
+}
+
+export interface IntentRequestResult {
+  requestId?: string;
+  /** Meta answered that a request already stands for this business (no new request id). */
+  alreadySent: boolean;
+}
+
+export interface ClientWaba {
+  id: string;
+  name?: string;
+  onboardingStatus?: string;
+}
+
+export interface BusinessOnboardingStatus {
+  status: 'NOT_STARTED' | 'REQUEST_SENT' | 'TERM_OF_SERVICE_SIGNED' | (string & {});
+  time?: string;
+}
+
+/** MM API reuses the Cloud API registration: only these numbers can send marketing messages. */
+export const isRegisteredOnCloudApi = (n: Pick<PhoneNumber, 'platformType'>) => n.platformType === 'CLOUD_API';
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** Graph pages are small; anything near this is not a Graph answer. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** A cursor loop that never ends is Meta's bug; stop well past any real portfolio. */
+const MAX_PAGES = 1_000;
+
+type Query = Record<string, string | undefined>;
+
+interface Call<S extends z.ZodType> {
+  method: 'GET' | 'POST';
+  /** Path after the version, segments already encoded: "/123/phone_numbers". */
+  path: string;
+  query?: Query;
+  json?: unknown;
+  /** undefined: the system-user token; null: no Authorization header (the OAuth exchange). */
+  token?: string | null;
+  schema: S;
+  /** Per-call secrets to keep out of errors, besides the client's own. */
+  secrets?: string[];
+}
+
+/**
+ * The typed Graph API client. It never retries: activities throw its errors and Temporal retries per
+ * the error's class. It never logs, and no error it throws carries a token, the app secret or an OAuth
+ * code.
+ */
+export class GraphClient {
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: GraphClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.ownsDispatcher = options.dispatcher === undefined;
+    // One keep-alive pool per client: onboarding bursts reuse a few TLS connections to graph.facebook.com.
+    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
+  }
+
+  /** `GET /<WABA_ID>?fields=…`: the new status field, the legacy one only as a fallback. */
+  async getWabaOnboardingStatus(wabaId: string, token?: string): Promise<WabaOnboardingStatus> {
+    const body = await this.call({
+      method: 'GET',
+      path: `/${seg(wabaId)}`,
+      query: { fields: 'marketing_messages_onboarding_status,marketing_messages_lite_api_status' },
+      token,
+      schema: schemas.wabaOnboardingStatus,
+    });
+    if (body.marketing_messages_onboarding_status !== undefined) {
+      return { status: body.marketing_messages_onboarding_status, field: 'marketing_messages_onboarding_status' };
+    }
+    if (body.marketing_messages_lite_api_status !== undefined) {
+      return { status: body.marketing_messages_lite_api_status, field: 'marketing_messages_lite_api_status' };
+    }
+    throw new GraphResponseError(`GET /${this.options.version}/${seg(wabaId)}: neither onboarding status field in the answer`, {
+      httpStatus: 200,
+    });
+  }
+
+  /** Every phone number of the WABA, across all pages. */
+  async listPhoneNumbers(wabaId: string, token?: string): Promise<PhoneNumber[]> {
+    const rows = await this.listAll({
+      method: 'GET',
+      path: `/${seg(wabaId)}/phone_numbers`,
+      query: { fields: 'id,display_phone_number,platform_type,status,code_verification_status' },
+      token,
+      schema: schemas.pageOf(schemas.phoneNumber),
+    });
+    return rows.map((n) =>
+      dropUndefined({
+        id: n.id,
+        displayPhoneNumber: n.display_phone_number,
+        platformType: n.platform_type,
+        status: n.status,
+        codeVerificationStatus: n.code_verification_status,
+      }),
+    );
+  }
+
+  /**
+   * Intent API: asks Meta to invite the business's admins to sign the terms for all its WABAs. A repeat
+   * may answer the same request id or an "already sent" error; both mean the request stands.
+   */
+  async requestIntent(businessId: string, solutionId?: string): Promise<IntentRequestResult> {
+    try {
+      const body = await this.call({
+        method: 'POST',
+        path: `/${seg(businessId)}/onboard_partners_to_mm_lite`,
+        json: solutionId ? { solution_id: solutionId } : {},
+        schema: schemas.intentRequest,
+      });
+      return dropUndefined({ requestId: body.request_id, alreadySent: false });
+    } catch (err) {
+      if (isAlreadySent(err)) return { alreadySent: true };
+      throw err;
+    }
+  }
+
+  /** Embedded Signup: trades the 30-second OAuth code for the business's token. */
+  async exchangeCode(code: string): Promise<{ accessToken: string }> {
+    const body = await this.call({
+      method: 'GET',
+      path: '/oauth/access_token',
+      query: { client_id: this.options.appId, client_secret: this.options.appSecret, code },
+      token: null,
+      schema: schemas.accessToken,
+      secrets: [code],
+    });
+    return { accessToken: body.access_token };
+  }
+
+  /** Subscribes the partner app to the WABA's webhooks. */
+  async subscribeApp(wabaId: string, token?: string): Promise<void> {
+    await this.call({ method: 'POST', path: `/${seg(wabaId)}/subscribed_apps`, token, schema: schemas.success });
+  }
+
+  /** The partner's client WABAs, optionally only those whose onboarding status is one of `statuses`. */
+  async listClientWabas(businessId: string, statuses?: string[]): Promise<ClientWaba[]> {
+    const filtering = statuses?.length
+      ? JSON.stringify([{ field: 'marketing_messages_onboarding_status', operator: 'IN', value: statuses }])
+      : undefined;
+    const rows = await this.listAll({
+      method: 'GET',
+      path: `/${seg(businessId)}/client_whatsapp_business_accounts`,
+      query: { fields: 'id,name,marketing_messages_onboarding_status', filtering },
+      schema: schemas.pageOf(schemas.clientWaba),
+    });
+    return rows.map((w) => dropUndefined({ id: w.id, name: w.name, onboardingStatus: w.marketing_messages_onboarding_status }));
+  }
+
+  /** On a business portfolio the status field is an object: `{ status, time }`. */
+  async getBusinessOnboardingStatus(businessId: string): Promise<BusinessOnboardingStatus> {
+    const body = await this.call({
+      method: 'GET',
+      path: `/${seg(businessId)}`,
+      query: { fields: 'marketing_messages_onboarding_status' },
+      schema: schemas.businessOnboardingStatus,
+    });
+    return dropUndefined({
+      status: body.marketing_messages_onboarding_status.status,
+      time: body.marketing_messages_onboarding_status.time,
+    });
+  }
+
+  /** Closes the client's own connection pool (not a dispatcher it was given). */
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  /** Follows `paging.cursors.after` while `paging.next` is present. */
+  private async listAll<T>(call: Call<z.ZodType<{ data: T[]; paging?: z.infer<typeof schemas.paging> }>>): Promise<T[]> {
+    const rows: T[] = [];
+    const seen = new Set<string>();
+    let after: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const body = await this.call({ ...call, query: { ...call.query, after } });
+      rows.push(...body.data);
+      if (!body.paging?.next) return rows;
+      after = body.paging.cursors?.after;
+      if (!after || seen.has(after)) {
+        throw new GraphResponseError(`${call.method} ${this.pathOf(call)}: paging.next without a new cursors.after`, {
+          httpStatus: 200,
+        });
+      }
+      seen.add(after);
+    }
+    throw new GraphResponseError(`${call.method} ${this.pathOf(call)}: more than ${MAX_PAGES} pages`, { httpStatus: 200 });
+  }
+
+  private async call<S extends z.ZodType>(call: Call<S>): Promise<z.output<S>> {
+    const what = `${call.method} ${this.pathOf(call)}`;
+    const token = call.token === null ? undefined : call.token || this.options.accessToken;
+    const secrets = [this.options.accessToken, this.options.appSecret, token, ...(call.secrets ?? [])];
+
+    const url = new URL(`${this.options.baseUrl}${this.pathOf(call)}`);
+    for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (call.json !== undefined) headers['content-type'] = 'application/json';
+
+    let status: number;
+    let responseHeaders: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const res = await request(url, {
+        method: call.method,
+        headers,
+        body: call.json === undefined ? undefined : JSON.stringify(call.json),
+        dispatcher: this.dispatcher,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.statusCode;
+      responseHeaders = res.headers;
+      text = await readText(res.body, what);
+    } catch (err) {
+      if (err instanceof GraphApiError) throw err;
+      throw networkError(what, err, secrets);
+    }
+
+    const json = parseJson(text);
+    if (status < 200 || status > 299 || hasErrorEnvelope(json)) {
+      throw classifyGraphError(status, json, responseHeaders, { request: what, secrets });
+    }
+    const parsed = call.schema.safeParse(json);
+    if (!parsed.success) {
+      // Paths and zod's wording only: the values could be the very token we were sent.
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+      throw new GraphResponseError(redactSecrets(`${what}: unexpected answer: ${problems}`, secrets), {
+        httpStatus: status,
+      });
+    }
+    return parsed.data;
+  }
+
+  private pathOf(call: Pick<Call<z.ZodType>, 'path'>): string {
+    return `/${this.options.version}${call.path}`;
+  }
+}
+
+function isAlreadySent(err: unknown): boolean {
+  if (!(err instanceof GraphRequestError)) return false;
+  return err.subcode === INTENT_ALREADY_SENT_SUBCODE || /already/i.test(err.message);
+}
+
+/** Ids go into the path; encoding keeps a bad id from reaching another endpoint. */
+const seg = (id: string) => encodeURIComponent(id);
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const hasErrorEnvelope = (json: unknown) =>
+  typeof json === 'object' && json !== null && typeof (json as { error?: unknown }).error === 'object';
+
+async function readText(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, what: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      body.destroy();
+      throw new GraphResponseError(`${what}: answer larger than ${MAX_BODY_BYTES} bytes`, { httpStatus: 200 });
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,25 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import { GraphClient } from './graph';
+import { createOnboardingGraphActivities } from './onboarding-graph';
+import { createBusinessIntentActivities } from './business-intent';
+import { createPartnerCallbackActivities } from './partner-callbacks';
+import { deriveSealingKey } from './secrets';
+
+/** Every activity the worker registers, built once from the config. */
+export function createActivities(config: Config, client: Client) {
+  const graph = new GraphClient({
+    baseUrl: config.graph.baseUrl,
+    version: config.graph.version,
+    accessToken: config.graph.accessToken,
+    appId: config.meta.appId,
+    appSecret: config.meta.appSecret,
+  });
+  return {
+    ...createOnboardingGraphActivities(graph, deriveSealingKey(config.meta.appSecret)),
+    ...createBusinessIntentActivities(client),
+    ...createPartnerCallbackActivities({ callback: config.partnerCallback }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

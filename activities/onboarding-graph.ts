@@ -1,0 +1,45 @@
+import { GraphClient, isRegisteredOnCloudApi } from './graph';
+import { classified } from './graph-failures';
+import { seal, unseal } from './secrets';
+
+export interface WabaRef {
+  wabaId: string;
+  /** The WABA's own Embedded Signup token, sealed; else the partner's system-user token is used. */
+  sealedToken?: string;
+}
+
+/** The onboarding's Graph calls: thin wrappers that unseal secrets and classify failures. */
+export function createOnboardingGraphActivities(graph: GraphClient, sealingKey: Buffer) {
+  const tokenOf = (sealedToken?: string) => (sealedToken ? unseal(sealedToken, sealingKey) : undefined);
+
+  return {
+    async readOnboardingStatus({ wabaId, sealedToken }: WabaRef) {
+      return classified(() => graph.getWabaOnboardingStatus(wabaId, tokenOf(sealedToken)));
+    },
+
+    async checkCloudApiNumbers({ wabaId, sealedToken }: WabaRef) {
+      const numbers = await classified(() => graph.listPhoneNumbers(wabaId, tokenOf(sealedToken)));
+      const registered = numbers.filter(isRegisteredOnCloudApi);
+      return {
+        registered: registered.length,
+        others: numbers
+          .filter((n) => !isRegisteredOnCloudApi(n))
+          .map(({ id, displayPhoneNumber, platformType }) => ({ id, displayPhoneNumber, platformType })),
+      };
+    },
+
+    async requestIntent({ businessId, solutionId }: { businessId: string; solutionId?: string }) {
+      return classified(() => graph.requestIntent(businessId, solutionId));
+    },
+
+    /** The code lives 30 s and the token is a secret: only sealed values cross into history. */
+    async exchangeSignupCode({ sealedCode }: { sealedCode: string }) {
+      const { accessToken } = await classified(() => graph.exchangeCode(unseal(sealedCode, sealingKey)));
+      return { sealedToken: seal(accessToken, sealingKey) };
+    },
+
+    async subscribeApp({ wabaId, sealedToken }: Required<WabaRef>) {
+      await classified(() => graph.subscribeApp(wabaId, tokenOf(sealedToken)));
+    },
+  };
+}

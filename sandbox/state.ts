@@ -1,0 +1,510 @@
+import type { FaultBook, FaultKind, FaultSpec, Fault, GraphEndpoint } from './faults';
+import { graphId, signupCode, userAccessToken } from './ids';
+import { metaErrors } from './meta-errors';
+import {
+  accountEvent,
+  accountUpdateBody,
+  adAccountLinked,
+  metaJson,
+  metaTime,
+  termsSigned,
+  type AccountEvent,
+  type WabaRef,
+} from './payloads';
+import type { WebhookDelivery, WebhookSender } from './webhooks';
+
+/** What a repeated Intent API request answers; both mean "the request stands". */
+export type RepeatAnswer = 'same_request_id' | 'already_sent';
+
+export interface SandboxBusiness {
+  id: string;
+  name: string;
+  /** The portfolio's `marketing_messages_onboarding_status` object. */
+  onboarding: { status: 'NOT_STARTED' | 'REQUEST_SENT' | 'TERM_OF_SERVICE_SIGNED' | (string & {}); time?: string };
+  intent: { requestId?: string; requests: number; repeatAnswer: RepeatAnswer; solutionIds: string[] };
+}
+
+export const PLATFORM_TYPES = ['CLOUD_API', 'ON_PREMISE', 'NOT_APPLICABLE'] as const;
+
+export interface SandboxPhoneNumber {
+  id: string;
+  displayPhoneNumber: string;
+  verifiedName: string;
+  platformType: string;
+  status: string;
+  codeVerificationStatus: string;
+}
+
+export interface SandboxWaba {
+  id: string;
+  name: string;
+  ownerBusinessId: string;
+  /** The solution partner sharing the WABA: it lists it under `client_whatsapp_business_accounts`. */
+  partnerBusinessId?: string;
+  /** null: the field is absent from the answer (as on old API versions). */
+  onboardingStatus: string | null;
+  /** `marketing_messages_lite_api_status`; null: absent. */
+  legacyStatus: string | null;
+  /** What a restriction replaced, so a reinstatement can put it back. */
+  statusBeforeRestriction?: string | null;
+  phoneNumbers: SandboxPhoneNumber[];
+  subscribedApps: string[];
+  adAccountId: string;
+  /** false: the sandbox never signs the terms by itself for this WABA (manual path). */
+  autoSign: boolean;
+}
+
+export interface GraphCall {
+  seq: number;
+  endpoint: GraphEndpoint | 'unknown';
+  method: string;
+  /** Path only: queries carry secrets. */
+  path: string;
+  wabaId?: string;
+  businessId?: string;
+  at: string;
+  /** Set when the answer is sent. */
+  status?: number;
+  faults?: FaultKind[];
+}
+
+export type CallFilter = Partial<Pick<GraphCall, 'endpoint' | 'method' | 'wabaId' | 'businessId' | 'status'>>;
+
+export interface NewBusiness {
+  id?: string;
+  name?: string;
+  repeatAnswer?: RepeatAnswer;
+  onboardingStatus?: string;
+}
+
+export interface NewPhoneNumber {
+  id?: string;
+  displayPhoneNumber?: string;
+  platformType?: string;
+  status?: string;
+  codeVerificationStatus?: string;
+}
+
+export interface NewWaba {
+  id?: string;
+  name?: string;
+  /** Created when unknown; a fresh business when omitted. */
+  ownerBusinessId?: string;
+  /** Created when unknown. */
+  partnerBusinessId?: string;
+  /** Default ELIGIBLE; null leaves the field out of answers. */
+  onboardingStatus?: string | null;
+  /** Default derived from onboardingStatus; null leaves the field out. */
+  legacyStatus?: string | null;
+  /** A count (all CLOUD_API) or explicit numbers. Default one CLOUD_API number. */
+  phoneNumbers?: number | NewPhoneNumber[];
+  /** Default true. */
+  autoSign?: boolean;
+}
+
+export interface SignTermsOptions {
+  /** Also send the legacy AD_ACCOUNT_LINKED webhook. */
+  legacy?: boolean;
+  /** Send only AD_ACCOUNT_LINKED. */
+  onlyLegacy?: boolean;
+  /** Where the legacy event puts the ad account: the seed's `ad_account_id` or Meta reference's `ad_account_linked`. */
+  legacyField?: 'ad_account_id' | 'ad_account_linked';
+  /** Deliver each body this many times (Meta repeats deliveries). Default 1. */
+  duplicate?: number;
+  /** Other WABAs signed at the same time and reported in the same POST. */
+  batchWith?: string[];
+}
+
+interface WorldOptions {
+  appId: string;
+  accessToken: string;
+  codeTtlMs: number;
+  autoSignTermsAfterMs?: number;
+  log: (msg: string) => void;
+}
+
+/** The statuses each path can turn into ONBOARDED; OBO-owned WABAs only through the Intent API. */
+const SIGNABLE_BY_INTENT = ['ELIGIBLE', 'INELIGIBLE_ON_BEHALF_OF_WABA'];
+const SIGNABLE_BY_SIGNUP = ['ELIGIBLE'];
+
+/** Meta keeps the call log forever; the sandbox keeps the most recent ones. */
+const MAX_CALLS = 50_000;
+
+/**
+ * The sandbox's whole world: businesses, WABAs, signup codes and tokens, injected faults, the call log
+ * and webhook deliveries. Tests drive it directly; the control routes drive it over HTTP.
+ */
+export class SandboxWorld {
+  readonly businesses = new Map<string, SandboxBusiness>();
+  readonly wabas = new Map<string, SandboxWaba>();
+  readonly calls: GraphCall[] = [];
+  private readonly codes = new Map<string, { wabaId: string; expiresAt: number; used: boolean }>();
+  /** Tokens minted by code exchange, each good for its WABA. */
+  private readonly tokens = new Map<string, string>();
+  private readonly autoSignTimers = new Map<string, NodeJS.Timeout>();
+  private callSeq = 0;
+
+  constructor(
+    private readonly options: WorldOptions,
+    private readonly faults: FaultBook,
+    private readonly webhooks: WebhookSender,
+  ) {}
+
+  get deliveries(): readonly WebhookDelivery[] {
+    return this.webhooks.deliveries;
+  }
+
+  get webhookUrl(): string | undefined {
+    return this.webhooks.url;
+  }
+
+  setWebhookUrl(url: string | undefined): void {
+    this.webhooks.url = url;
+  }
+
+  // ---- businesses and WABAs ----
+
+  createBusiness(input: NewBusiness = {}): SandboxBusiness {
+    const id = input.id ?? this.newId();
+    if (this.businesses.has(id) || this.wabas.has(id)) throw new SandboxConflict(`id ${id} is taken`);
+    const business: SandboxBusiness = {
+      id,
+      name: input.name ?? `Business ${id.slice(-4)}`,
+      onboarding: { status: input.onboardingStatus ?? 'NOT_STARTED' },
+      intent: { requests: 0, repeatAnswer: input.repeatAnswer ?? 'same_request_id', solutionIds: [] },
+    };
+    this.businesses.set(id, business);
+    return business;
+  }
+
+  createWaba(input: NewWaba = {}): SandboxWaba {
+    const id = input.id ?? this.newId();
+    if (this.businesses.has(id) || this.wabas.has(id)) throw new SandboxConflict(`id ${id} is taken`);
+    const owner = this.ensureBusiness(input.ownerBusinessId);
+    const partner = input.partnerBusinessId ? this.ensureBusiness(input.partnerBusinessId) : undefined;
+    const onboardingStatus = input.onboardingStatus === undefined ? 'ELIGIBLE' : input.onboardingStatus;
+    const numbers: NewPhoneNumber[] =
+      typeof input.phoneNumbers === 'number'
+        ? Array.from({ length: input.phoneNumbers }, () => ({}))
+        : (input.phoneNumbers ?? [{}]);
+    const waba: SandboxWaba = {
+      id,
+      name: input.name ?? `WABA ${id.slice(-4)}`,
+      ownerBusinessId: owner.id,
+      partnerBusinessId: partner?.id,
+      onboardingStatus,
+      legacyStatus: input.legacyStatus === undefined ? legacyStatusOf(onboardingStatus) : input.legacyStatus,
+      phoneNumbers: numbers.map((n) => this.phoneNumber(n, owner.name)),
+      subscribedApps: [],
+      adAccountId: this.newId(),
+      autoSign: input.autoSign ?? true,
+    };
+    this.wabas.set(id, waba);
+    return waba;
+  }
+
+  business(id: string): SandboxBusiness {
+    const b = this.businesses.get(id);
+    if (!b) throw new SandboxNotFound(`no business ${id}`);
+    return b;
+  }
+
+  waba(id: string): SandboxWaba {
+    const w = this.wabas.get(id);
+    if (!w) throw new SandboxNotFound(`no WABA ${id}`);
+    return w;
+  }
+
+  /** Sets the WABA's status; the legacy field follows unless given. */
+  setStatus(wabaId: string, status: string | null, opts: { legacyStatus?: string | null } = {}): SandboxWaba {
+    const waba = this.waba(wabaId);
+    waba.onboardingStatus = status;
+    waba.legacyStatus = opts.legacyStatus !== undefined ? opts.legacyStatus : status === null ? waba.legacyStatus : legacyStatusOf(status);
+    if (status === 'ONBOARDED') this.markPortfolioSigned(waba);
+    return waba;
+  }
+
+  setRepeatAnswer(businessId: string, answer: RepeatAnswer): void {
+    this.business(businessId).intent.repeatAnswer = answer;
+  }
+
+  /** Intent API requests the business received (first ones and repeats). */
+  intentRequestCount(businessId: string): number {
+    return this.businesses.get(businessId)?.intent.requests ?? 0;
+  }
+
+  // ---- Embedded Signup ----
+
+  /** A fresh OAuth code for the WABA, good once and for `codeTtlMs`. */
+  issueSignupCode(wabaId: string): string {
+    this.waba(wabaId);
+    const code = signupCode();
+    this.codes.set(code, { wabaId, expiresAt: Date.now() + this.options.codeTtlMs, used: false });
+    return code;
+  }
+
+  codeExpiry(code: string): number | undefined {
+    return this.codes.get(code)?.expiresAt;
+  }
+
+  /** The exchange Meta does at `/oauth/access_token`. */
+  redeemSignupCode(code: string): { token: string; wabaId: string } {
+    const entry = this.codes.get(code);
+    if (!entry) throw metaErrors.codeInvalid();
+    if (entry.used) throw metaErrors.codeUsed();
+    if (Date.now() > entry.expiresAt) throw metaErrors.codeExpired();
+    entry.used = true;
+    const token = userAccessToken();
+    this.tokens.set(token, entry.wabaId);
+    this.scheduleAutoSign(entry.wabaId, SIGNABLE_BY_SIGNUP);
+    return { token, wabaId: entry.wabaId };
+  }
+
+  /**
+   * Who may make this call: the system token everywhere, a minted token only for its own WABA. Meta
+   * answers "does not exist or missing permissions" alike, so a wrong WABA looks unknown.
+   */
+  authorize(token: string | undefined, target: { method: string; wabaId?: string; id: string }): void {
+    if (!token) throw metaErrors.missingToken();
+    if (token === this.options.accessToken) return;
+    const tokenWaba = this.tokens.get(token);
+    if (tokenWaba === undefined) throw metaErrors.invalidToken();
+    if (target.wabaId !== tokenWaba) throw metaErrors.unsupported(target.method, target.id);
+  }
+
+  /** After `POST /<WABA>/subscribed_apps`. */
+  subscribeApp(wabaId: string): void {
+    const waba = this.waba(wabaId);
+    if (!waba.subscribedApps.includes(this.options.appId)) waba.subscribedApps.push(this.options.appId);
+    this.scheduleAutoSign(wabaId, SIGNABLE_BY_SIGNUP);
+  }
+
+  // ---- Intent API ----
+
+  /** `POST /<BUSINESS>/onboard_partners_to_mm_lite`: the first one creates the request; repeats answer per `repeatAnswer`. */
+  requestIntent(businessId: string, solutionId?: string): { request_id: string } {
+    const business = this.business(businessId);
+    business.intent.requests++;
+    if (solutionId) business.intent.solutionIds.push(solutionId);
+    if (business.intent.requestId) {
+      if (business.intent.repeatAnswer === 'already_sent') throw metaErrors.intentAlreadySent();
+      return { request_id: business.intent.requestId };
+    }
+    business.intent.requestId = this.newId();
+    if (business.onboarding.status === 'NOT_STARTED') business.onboarding = { status: 'REQUEST_SENT', time: metaTime(new Date()) };
+    for (const waba of this.wabas.values()) {
+      if (waba.ownerBusinessId === businessId) this.scheduleAutoSign(waba.id, SIGNABLE_BY_INTENT);
+    }
+    return { request_id: business.intent.requestId };
+  }
+
+  // ---- webhooks ----
+
+  /**
+   * The business signs the terms for the WABA (and `batchWith`): ONBOARDED, portfolio
+   * TERM_OF_SERVICE_SIGNED, then `account_update` webhooks to the webhook URL.
+   */
+  async signTerms(wabaId: string, opts: SignTermsOptions = {}): Promise<WebhookDelivery[]> {
+    const wabas = [wabaId, ...(opts.batchWith ?? [])].map((id) => this.waba(id));
+    for (const waba of wabas) {
+      this.cancelAutoSign(waba.id);
+      if (waba.onboardingStatus !== null) waba.onboardingStatus = 'ONBOARDED';
+      if (waba.legacyStatus !== null || waba.onboardingStatus === null) waba.legacyStatus = 'ONBOARDED';
+      this.markPortfolioSigned(waba);
+    }
+    const refs = wabas.map((w) => this.refOf(w));
+    const bodies: string[] = [];
+    if (!opts.onlyLegacy) bodies.push(metaJson(accountUpdateBody(refs.map(termsSigned))));
+    if (opts.legacy || opts.onlyLegacy) {
+      bodies.push(metaJson(accountUpdateBody(refs.map((r) => adAccountLinked(r, opts.legacyField)))));
+    }
+    this.options.log(`terms signed for ${wabas.map((w) => w.id).join(', ')}`);
+    const deliveries: WebhookDelivery[] = [];
+    for (const body of bodies) {
+      for (let i = 0; i < Math.max(1, opts.duplicate ?? 1); i++) deliveries.push(await this.webhooks.send(body));
+    }
+    return deliveries;
+  }
+
+  /**
+   * An `account_update` event other than the terms, with its effect on the world: a restriction or a
+   * ban makes the WABA INELIGIBLE_INACTIVE_OR_RESTRICTED (a REINSTATE ban state restores it), a
+   * partner removal or offboarding unshares it, a deletion removes it.
+   */
+  async emitAccountEvent(wabaId: string, event: AccountEvent, extra: Record<string, unknown> = {}): Promise<WebhookDelivery> {
+    const waba = this.waba(wabaId);
+    const change = accountEvent(this.refOf(waba), event, extra);
+    const banState = (change.value.ban_info as { waba_ban_state?: string } | undefined)?.waba_ban_state;
+    if (event === 'ACCOUNT_RESTRICTION' || (event === 'DISABLED_UPDATE' && banState === 'DISABLE')) {
+      if (waba.onboardingStatus !== 'INELIGIBLE_INACTIVE_OR_RESTRICTED') waba.statusBeforeRestriction = waba.onboardingStatus;
+      this.setStatus(wabaId, 'INELIGIBLE_INACTIVE_OR_RESTRICTED');
+    } else if (event === 'DISABLED_UPDATE' && banState === 'REINSTATE' && waba.statusBeforeRestriction !== undefined) {
+      this.setStatus(wabaId, waba.statusBeforeRestriction);
+      waba.statusBeforeRestriction = undefined;
+    } else if (event === 'PARTNER_REMOVED' || event === 'ACCOUNT_OFFBOARDED') {
+      waba.partnerBusinessId = undefined;
+      waba.subscribedApps = [];
+      this.revokeTokens(wabaId);
+    } else if (event === 'ACCOUNT_DELETED') {
+      this.cancelAutoSign(wabaId);
+      this.revokeTokens(wabaId);
+      this.wabas.delete(wabaId);
+    }
+    return this.webhooks.send(metaJson(accountUpdateBody([change])));
+  }
+
+  /** Delivers any body, signed; a string is sent byte for byte. */
+  deliverRaw(body: string | object): Promise<WebhookDelivery> {
+    return this.webhooks.send(typeof body === 'string' ? body : metaJson(body));
+  }
+
+  // ---- faults and the call log ----
+
+  injectFault(spec: FaultSpec): Fault {
+    return this.faults.add(spec);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  listFaults(): Fault[] {
+    return this.faults.list();
+  }
+
+  recordCall(call: Omit<GraphCall, 'seq' | 'at'>): GraphCall {
+    const record: GraphCall = { ...call, seq: ++this.callSeq, at: new Date().toISOString() };
+    this.calls.push(record);
+    if (this.calls.length > MAX_CALLS) this.calls.splice(0, this.calls.length - MAX_CALLS);
+    return record;
+  }
+
+  countCalls(filter: CallFilter = {}): number {
+    return this.findCalls(filter).length;
+  }
+
+  findCalls(filter: CallFilter = {}): GraphCall[] {
+    const entries = Object.entries(filter).filter(([, v]) => v !== undefined) as [keyof CallFilter, unknown][];
+    return this.calls.filter((c) => entries.every(([k, v]) => c[k] === v));
+  }
+
+  /** The business whose allowance a call counts against, for the usage header. */
+  usageBusinessOf(target: { wabaId?: string; businessId?: string }): string {
+    if (target.businessId) return target.businessId;
+    return (target.wabaId && this.wabas.get(target.wabaId)?.ownerBusinessId) || target.wabaId || '0';
+  }
+
+  /** Everything back to empty, webhook URL kept. */
+  reset(): void {
+    this.stopTimers();
+    this.businesses.clear();
+    this.wabas.clear();
+    this.codes.clear();
+    this.tokens.clear();
+    this.faults.clear();
+    this.calls.length = 0;
+    this.webhooks.forget();
+  }
+
+  stopTimers(): void {
+    for (const timer of this.autoSignTimers.values()) clearTimeout(timer);
+    this.autoSignTimers.clear();
+  }
+
+  /**
+   * A small portfolio for `npm start`: a solution partner with two client businesses whose WABAs cover
+   * the interesting statuses.
+   */
+  seedDemo(): { partnerBusinessId: string; businessIds: string[]; wabaIds: Record<string, string> } {
+    const partner = this.createBusiness({ name: 'Sandbox Solution Partner' });
+    const acme = this.createBusiness({ name: 'Acme Retail' });
+    const globex = this.createBusiness({ name: 'Globex Travel', repeatAnswer: 'already_sent' });
+    const waba = (name: string, owner: string, onboardingStatus: string, phoneNumbers?: NewPhoneNumber[]) =>
+      this.createWaba({ name, ownerBusinessId: owner, partnerBusinessId: partner.id, onboardingStatus, phoneNumbers }).id;
+    const wabaIds = {
+      acmeEligible: waba('Acme Retail US', acme.id, 'ELIGIBLE'),
+      acmeEligible2: waba('Acme Retail EU', acme.id, 'ELIGIBLE'),
+      acmeOnBehalfOf: waba('Acme Retail (OBO)', acme.id, 'INELIGIBLE_ON_BEHALF_OF_WABA'),
+      acmeOnboarded: waba('Acme Outlet', acme.id, 'ONBOARDED'),
+      globexEligible: waba('Globex Bookings', globex.id, 'ELIGIBLE'),
+      globexPendingPayment: waba('Globex Support', globex.id, 'PENDING_VALID_PAYMENT_METHOD'),
+      globexBusinessApp: waba('Globex Front Desk', globex.id, 'INELIGIBLE_USING_WHATSAPP_BUSINESS_APP', [
+        { platformType: 'NOT_APPLICABLE' },
+      ]),
+    };
+    return { partnerBusinessId: partner.id, businessIds: [acme.id, globex.id], wabaIds };
+  }
+
+  // ---- internals ----
+
+  private newId(): string {
+    return graphId((id) => this.businesses.has(id) || this.wabas.has(id));
+  }
+
+  private ensureBusiness(id: string | undefined): SandboxBusiness {
+    return (id && this.businesses.get(id)) || this.createBusiness({ id });
+  }
+
+  private phoneNumber(n: NewPhoneNumber, verifiedName: string): SandboxPhoneNumber {
+    const digits = String(Math.floor(Math.random() * 10_000)).padStart(4, '0');
+    return {
+      id: n.id ?? this.newId(),
+      displayPhoneNumber: n.displayPhoneNumber ?? `+1 555-01${digits.slice(0, 1)}-${digits}`,
+      verifiedName,
+      platformType: n.platformType ?? 'CLOUD_API',
+      status: n.status ?? 'CONNECTED',
+      codeVerificationStatus: n.codeVerificationStatus ?? 'VERIFIED',
+    };
+  }
+
+  private refOf(waba: SandboxWaba): WabaRef {
+    return {
+      wabaId: waba.id,
+      ownerBusinessId: waba.ownerBusinessId,
+      partnerBusinessId: waba.partnerBusinessId ?? waba.ownerBusinessId,
+      adAccountId: waba.adAccountId,
+    };
+  }
+
+  private markPortfolioSigned(waba: SandboxWaba): void {
+    const owner = this.businesses.get(waba.ownerBusinessId);
+    if (owner) owner.onboarding = { status: 'TERM_OF_SERVICE_SIGNED', time: metaTime(new Date()) };
+  }
+
+  private revokeTokens(wabaId: string): void {
+    for (const [token, id] of this.tokens) if (id === wabaId) this.tokens.delete(token);
+  }
+
+  /** Auto mode: the business "signs" a while after the request, if the WABA can still be signed that way. */
+  private scheduleAutoSign(wabaId: string, signable: string[]): void {
+    const after = this.options.autoSignTermsAfterMs;
+    const waba = this.wabas.get(wabaId);
+    if (after === undefined || !waba?.autoSign || this.autoSignTimers.has(wabaId)) return;
+    if (!signable.includes(waba.onboardingStatus ?? waba.legacyStatus ?? '')) return;
+    const timer = setTimeout(() => {
+      this.autoSignTimers.delete(wabaId);
+      const now = this.wabas.get(wabaId);
+      if (!now || !signable.includes(now.onboardingStatus ?? now.legacyStatus ?? '')) return;
+      this.signTerms(wabaId).catch((err) => this.options.log(`auto-sign of ${wabaId} failed: ${(err as Error).message}`));
+    }, after);
+    timer.unref();
+    this.autoSignTimers.set(wabaId, timer);
+  }
+
+  private cancelAutoSign(wabaId: string): void {
+    clearTimeout(this.autoSignTimers.get(wabaId));
+    this.autoSignTimers.delete(wabaId);
+  }
+}
+
+/** `marketing_messages_lite_api_status` knows fewer values: INELIGIBLE|ELIGIBLE|ONBOARDED|UNKNOWN. */
+export function legacyStatusOf(status: string | null): string | null {
+  if (status === null) return null;
+  if (status === 'ELIGIBLE' || status === 'ONBOARDED') return status;
+  if (status.startsWith('INELIGIBLE')) return 'INELIGIBLE';
+  return 'UNKNOWN';
+}
+
+export class SandboxNotFound extends Error {}
+export class SandboxConflict extends Error {}
+

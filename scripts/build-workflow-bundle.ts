@@ -1,0 +1,20 @@
+/**
+ * Prebuilds the workflow bundle (dist/workflow-bundle.js) so production workers start without
+ * webpack; worker/worker.ts uses it when present, else bundles from source.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+async function main() {
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
+  const out = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, code);
+  console.log(`workflow bundle: ${out} (${(code.length / 1024).toFixed(0)} KiB)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

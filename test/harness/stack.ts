@@ -1,0 +1,151 @@
+/**
+ * The shared harness for workflow tests: the suite's real Temporal dev server, the real workers on a
+ * task queue of their own, and a Graph sandbox. Workflows are bundled once per test file.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { loadConfig, type Config } from '../../config';
+import { createSandbox, type Sandbox, type SandboxOptions } from '../../sandbox';
+import { createWorkers, type OnboardingWorkers } from '../../worker/worker';
+import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type OnboardingStatus } from '../../workflows/types';
+import { getStateQuery } from '../../workflows/messages';
+
+export const TEST_SECRETS = {
+  accessToken: 'test-system-user-token',
+  appId: 'test-app',
+  appSecret: 'test-app-secret',
+  verifyToken: 'test-verify-token',
+  apiKey: 'test-api-key',
+};
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Bundled once per test file (each jest file has its own module registry). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger() });
+  return bundle;
+}
+
+let runtimeInstalled = false;
+function quietLogger() {
+  return new DefaultLogger('WARN');
+}
+
+export interface Stack {
+  config: Config;
+  client: Client;
+  connection: Connection;
+  sandbox: Sandbox;
+  sandboxUrl: string;
+  /** Starts an onboarding workflow directly (as the API would). */
+  start(input: Omit<OnboardingInput, 'carriedOver'>): Promise<WorkflowHandle>;
+  state(wabaId: string): Promise<OnboardingState>;
+  /** Polls the state until `predicate` holds (bounded). */
+  waitForState(wabaId: string, predicate: (s: OnboardingState) => boolean, timeoutMs?: number): Promise<OnboardingState>;
+  waitForStatus(wabaId: string, status: OnboardingStatus, timeoutMs?: number): Promise<OnboardingState>;
+  /** Stops the workers only (to simulate a crash / restart); `startWorkers` brings them back. */
+  stopWorkers(): Promise<void>;
+  startWorkers(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  sandbox?: Partial<SandboxOptions>;
+  env?: Record<string, string>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: quietLogger() });
+    runtimeInstalled = true;
+  }
+  const address = process.env.TEMPORAL_TEST_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is unset: run through jest (its globalSetup starts the dev server)');
+
+  const sandbox = createSandbox({
+    appId: TEST_SECRETS.appId,
+    appSecret: TEST_SECRETS.appSecret,
+    accessToken: TEST_SECRETS.accessToken,
+    ...opts.sandbox,
+  });
+  const { url: sandboxUrl } = await sandbox.listen(0);
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    GRAPH_API_BASE_URL: sandboxUrl,
+    META_ACCESS_TOKEN: TEST_SECRETS.accessToken,
+    META_APP_ID: TEST_SECRETS.appId,
+    META_APP_SECRET: TEST_SECRETS.appSecret,
+    WEBHOOK_VERIFY_TOKEN: TEST_SECRETS.verifyToken,
+    API_KEYS: TEST_SECRETS.apiKey,
+    GRAPH_MAX_RPS: '1000',
+    ...opts.env,
+  });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const workerConnection = await NativeConnection.connect({ address });
+  const workflowBundleCode = await workflowBundle();
+
+  let workers: OnboardingWorkers | undefined;
+  let running: Promise<void> | undefined;
+  const startWorkers = async () => {
+    workers = await createWorkers(config, workerConnection, client, {
+      workflowBundle: workflowBundleCode,
+      shutdownGraceTime: '1s',
+    });
+    running = workers.run();
+  };
+  const stopWorkers = async () => {
+    workers?.shutdown();
+    await running;
+    workers = undefined;
+  };
+  await startWorkers();
+
+  const state = (wabaId: string) => client.workflow.getHandle(onboardingWorkflowId(wabaId)).query(getStateQuery);
+  const waitForState = async (wabaId: string, predicate: (s: OnboardingState) => boolean, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let last: OnboardingState | undefined;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      try {
+        last = await state(wabaId);
+        if (predicate(last)) return last;
+      } catch (err) {
+        lastError = err; // not started yet, or no worker has answered yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(
+      `timed out after ${timeoutMs} ms waiting on WABA ${wabaId}; last state: ${JSON.stringify(last)}${lastError && !last ? `; last error: ${lastError}` : ''}`,
+    );
+  };
+
+  return {
+    config,
+    client,
+    connection,
+    sandbox,
+    sandboxUrl,
+    start: (input) =>
+      client.workflow.start('onboarding', {
+        workflowId: onboardingWorkflowId(input.wabaId),
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+      }),
+    state,
+    waitForState,
+    waitForStatus: (wabaId, status, timeoutMs) => waitForState(wabaId, (s) => s.status === status, timeoutMs),
+    stopWorkers,
+    startWorkers,
+    async stop() {
+      await stopWorkers();
+      await workerConnection.close();
+      await connection.close();
+      await sandbox.close();
+    },
+  };
+}
+
+/** Fast onboarding options: seconds instead of minutes and hours. */
+export const FAST = { templateSyncGraceSeconds: 1, statusPollIntervalSeconds: 1 } as const;

@@ -1,0 +1,121 @@
+import { FAST, startStack, type Stack } from '../harness/stack';
+import { recheckUpdate, termsSignedSignal } from '../../workflows/messages';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const statuses = (s: { history: { status: string }[] }) => s.history.map((h) => h.status);
+
+describe('manual path and the terms', () => {
+  test('an eligible WABA waits for the terms webhook, syncs templates, and becomes READY', async () => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { ...FAST, statusPollIntervalSeconds: 3600 } });
+    await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+
+    await handle.signal(termsSignedSignal, { source: 'webhook', at: '2026-11-25T10:00:00.000Z' });
+    const ready = await stack.waitForStatus(waba.id, 'READY');
+
+    expect(statuses(ready)).toEqual(['CHECKING_ELIGIBILITY', 'AWAITING_TERMS', 'SYNCING_TEMPLATES', 'READY']);
+    expect(ready).toMatchObject({ termsSource: 'webhook', termsSignedAt: '2026-11-25T10:00:00.000Z', eligibility: 'ELIGIBLE' });
+    expect(Date.parse(ready.readyAt!)).toBeGreaterThanOrEqual(Date.parse(ready.history[2].at) + 1000);
+  });
+
+  test('a duplicate terms webhook and its legacy twin change nothing', async () => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { ...FAST, templateSyncGraceSeconds: 2, statusPollIntervalSeconds: 3600 } });
+    await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    await handle.signal(termsSignedSignal, { source: 'legacy_webhook', at: '2026-11-25T10:00:00.000Z' });
+    await handle.signal(termsSignedSignal, { source: 'webhook', at: '2026-11-25T10:00:01.000Z' });
+    await handle.signal(termsSignedSignal, { source: 'legacy_webhook', at: '2026-11-25T10:00:02.000Z' });
+    const ready = await stack.waitForStatus(waba.id, 'READY');
+    await handle.signal(termsSignedSignal, { source: 'webhook' });
+    const after = await stack.state(waba.id);
+
+    expect(statuses(after)).toEqual(['CHECKING_ELIGIBILITY', 'AWAITING_TERMS', 'SYNCING_TEMPLATES', 'READY']);
+    expect(after.termsSource).toBe('legacy_webhook');
+    expect(after.termsSignedAt).toBe(ready.termsSignedAt);
+  });
+
+  test('a WABA already ONBOARDED at the first check goes straight to SYNCING_TEMPLATES', async () => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ONBOARDED' });
+    await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+    const ready = await stack.waitForStatus(waba.id, 'READY');
+    expect(statuses(ready)).toEqual(['CHECKING_ELIGIBILITY', 'SYNCING_TEMPLATES', 'READY']);
+    expect(ready.termsSource).toBe('poll');
+  });
+
+  test('polling notices the terms when no webhook comes', async () => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
+    await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+    await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    stack.sandbox.world.setStatus(waba.id, 'ONBOARDED');
+    const ready = await stack.waitForStatus(waba.id, 'READY');
+    expect(ready.termsSource).toBe('poll');
+  });
+
+  test('the legacy field is read when the current one is absent', async () => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: null, legacyStatus: 'ONBOARDED' });
+    await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+    const ready = await stack.waitForStatus(waba.id, 'READY');
+    expect(ready.eligibility).toBe('ONBOARDED');
+  });
+
+  test('without the terms by the deadline the onboarding EXPIRES and the run ends', async () => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { ...FAST, termsDeadlineSeconds: 3 } });
+    const result = await handle.result();
+    expect(result.status).toBe('EXPIRED');
+    expect(statuses(result)).toEqual(['CHECKING_ELIGIBILITY', 'AWAITING_TERMS', 'EXPIRED']);
+  });
+});
+
+describe('eligibility', () => {
+  test.each([
+    ['INELIGIBLE_COUNTRY_NOT_SUPPORTED', /country/],
+    ['INELIGIBLE_USING_WHATSAPP_BUSINESS_APP', /WhatsApp Business app/],
+  ])('%s ends in INELIGIBLE with the reason', async (status, reason) => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: status });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'INELIGIBLE', eligibility: status });
+    expect(result.statusReason).toMatch(reason);
+  });
+
+  test('an on-behalf-of WABA can only go through the Intent path, and says so', async () => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'INELIGIBLE_ON_BEHALF_OF_WABA' });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'embedded_signup', options: FAST });
+    const result = await handle.result();
+    expect(result.status).toBe('INELIGIBLE');
+    expect(result.statusReason).toMatch(/only through the Intent path.*"intent"/);
+  });
+
+  test('PENDING_* and unknown values wait and re-check until eligible', async () => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'PENDING_VALID_PAYMENT_METHOD' });
+    await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+    const waiting = await stack.waitForState(waba.id, (s) => s.statusReason?.startsWith('PENDING_VALID_PAYMENT_METHOD') === true);
+    expect(waiting.status).toBe('CHECKING_ELIGIBILITY');
+
+    stack.sandbox.world.setStatus(waba.id, 'SOMETHING_META_ADDED_LATER');
+    const unknown = await stack.waitForState(waba.id, (s) => s.eligibility === 'SOMETHING_META_ADDED_LATER');
+    expect(unknown.status).toBe('CHECKING_ELIGIBILITY');
+
+    stack.sandbox.world.setStatus(waba.id, 'ELIGIBLE');
+    await stack.waitForStatus(waba.id, 'AWAITING_TERMS', 30_000);
+  });
+
+  test('a WABA without a Cloud API number needs attention, and a recheck resumes it once fixed', async () => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE', phoneNumbers: [{ platformType: 'ON_PREMISE', displayPhoneNumber: '+1 555 0100' }] });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+    const parked = await stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
+    expect(parked.statusReason).toMatch(/registered on Cloud API.*\+1 555 0100 \(ON_PREMISE\)/);
+
+    stack.sandbox.world.waba(waba.id).phoneNumbers[0].platformType = 'CLOUD_API';
+    await handle.executeUpdate(recheckUpdate);
+    await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+  });
+});

@@ -1,0 +1,60 @@
+import { Client } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Config } from '../config';
+import { createActivities } from '../activities';
+
+/** Graph calls run on their own task queue so one server-side rate limit caps them across all workers. */
+export const graphTaskQueue = (taskQueue: string) => `${taskQueue}-graph`;
+
+export interface OnboardingWorkers {
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/**
+ * The two workers of the service: one for the workflows and their bookkeeping activities, one for the
+ * Graph activities under `GRAPH_MAX_RPS`. Both drain for up to `shutdownGraceTime` on shutdown.
+ */
+export async function createWorkers(
+  config: Config,
+  connection: NativeConnection,
+  client: Client,
+  overrides: Partial<WorkerOptions> = {},
+): Promise<OnboardingWorkers> {
+  const activities = createActivities(config, client);
+  const common = {
+    connection,
+    namespace: config.temporal.namespace,
+    activities,
+    shutdownGraceTime: '20s',
+  } satisfies Partial<WorkerOptions>;
+  // Production runs a prebuilt bundle (npm run build); development bundles from source at start.
+  const workflowSource = overrides.workflowBundle
+    ? { workflowBundle: overrides.workflowBundle }
+    : config.workflowBundlePath
+      ? { workflowBundle: { codePath: config.workflowBundlePath } }
+      : { workflowsPath: require.resolve('../workflows') };
+
+  const main = await Worker.create({
+    ...common,
+    taskQueue: config.temporal.taskQueue,
+    ...overrides,
+    ...workflowSource,
+  });
+  const graph = await Worker.create({
+    ...common,
+    taskQueue: graphTaskQueue(config.temporal.taskQueue),
+    maxTaskQueueActivitiesPerSecond: config.graph.maxRps,
+    ...overrides,
+    workflowBundle: undefined,
+    workflowsPath: undefined,
+  });
+  return {
+    run: async () => {
+      await Promise.all([main.run(), graph.run()]);
+    },
+    shutdown: () => {
+      for (const w of [main, graph]) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
+}

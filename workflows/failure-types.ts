@@ -1,0 +1,15 @@
+/**
+ * The `ApplicationFailure` types activities throw for expected outcomes. Activities classify Graph
+ * errors once (activities/graph); workflows branch on these names, never on Graph error codes.
+ */
+export const FailureType = {
+  /** 190 token, 10 / 200–299 permissions, or a prerequisite a person must fix. Not retried. */
+  GraphNeedsAttention: 'GraphNeedsAttention',
+  /** Meta refused the Embedded Signup code (expired, already used). */
+  SignupCodeRejected: 'SignupCodeRejected',
+  /** Meta refused a request for another reason (bad parameter...). Not retried. */
+  GraphRequestRejected: 'GraphRequestRejected',
+  /** The partner's callback endpoint answered a 4xx (not 408/429) or a redirect. */
+  PartnerCallbackRejected: 'PartnerCallbackRejected',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];

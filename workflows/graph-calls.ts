@@ -1,0 +1,69 @@
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { FailureType } from './failure-types';
+
+/** Something a person must fix before the onboarding can go on: parks it in NEEDS_ATTENTION. */
+export class NeedsAttention extends Error {}
+
+// Graph calls go through their own task queue, whose server-side rate limit is GRAPH_MAX_RPS.
+const graphQueue = () => `${workflowInfo().taskQueue}-graph`;
+
+const graphActivities = () =>
+  proxyActivities<Activities>({
+    taskQueue: graphQueue(),
+    startToCloseTimeout: '30s',
+    // Transient and throttled errors retry here (throttling with Meta's own delay, set by the
+    // activity); token, permission and request errors are non-retryable and surface as failures.
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 50 },
+  });
+
+const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
+});
+
+/** The activities the onboarding calls, each on the queue it belongs to. */
+export const onboardingActivities = {
+  readOnboardingStatus: (...args: Parameters<Activities['readOnboardingStatus']>) => graphActivities().readOnboardingStatus(...args),
+  checkCloudApiNumbers: (...args: Parameters<Activities['checkCloudApiNumbers']>) => graphActivities().checkCloudApiNumbers(...args),
+  exchangeSignupCode: (...args: Parameters<Activities['exchangeSignupCode']>) => graphActivities().exchangeSignupCode(...args),
+  subscribeApp: (...args: Parameters<Activities['subscribeApp']>) => graphActivities().subscribeApp(...args),
+  requestIntent: (...args: Parameters<Activities['requestIntent']>) => graphActivities().requestIntent(...args),
+  joinBusinessIntent: bookkeeping.joinBusinessIntent,
+};
+
+/**
+ * Runs a Graph activity; an error a person must fix (expired token, missing permission, a request
+ * Meta refuses, or retries exhausted) becomes NeedsAttention instead of failing the workflow.
+ */
+export async function graph<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure && cause.type === FailureType.SignupCodeRejected) throw err;
+    throw new NeedsAttention(describeFailure(err));
+  }
+}
+
+/** The reason Meta gave for refusing a signup code, or undefined if the error is something else. */
+export function signupCodeRejection(err: unknown): string | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.SignupCodeRejected) {
+    return err.cause.message;
+  }
+  return undefined;
+}
+
+function describeFailure(err: ActivityFailure): string {
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) {
+    switch (cause.type) {
+      case FailureType.GraphNeedsAttention:
+        return `Graph API: ${cause.message}`;
+      case FailureType.GraphRequestRejected:
+        return `Graph API refused the request: ${cause.message}`;
+    }
+  }
+  return `Graph API call ${err.activityType} kept failing: ${cause?.message ?? err.message}`;
+}

@@ -1,0 +1,3 @@
+// The workflows this service registers with its worker.
+export { onboarding } from './onboarding';
+export { businessIntent } from './business-intent';

@@ -1,0 +1,70 @@
+import { setCurrentDetails, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import type { OnboardingState, OnboardingStatus } from './types';
+import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from './search-attributes';
+import type { PartnerCallbackOutbox } from './partner-callback-outbox';
+
+/** Enough to read a long life without letting the state grow without bound across continue-as-new. */
+const HISTORY_LIMIT = 200;
+
+/**
+ * The one place an onboarding's status changes: it records the history, updates the search
+ * attributes and the Temporal UI's current details, and queues the partner callback.
+ */
+export class OnboardingRecord {
+  constructor(
+    readonly state: OnboardingState,
+    private readonly outbox: PartnerCallbackOutbox,
+  ) {}
+
+  get status(): OnboardingStatus {
+    return this.state.status;
+  }
+
+  moveTo(status: OnboardingStatus, reason?: string): void {
+    const { state } = this;
+    const previousStatus = state.history.length ? state.status : null;
+    const at = new Date().toISOString();
+    state.status = status;
+    state.statusReason = reason;
+    state.history.push(reason ? { status, at, reason } : { status, at });
+    if (state.history.length > HISTORY_LIMIT) state.history.splice(0, state.history.length - HISTORY_LIMIT);
+    upsertSearchAttributes([
+      { key: OnboardingStatusKey, value: status },
+      { key: WabaIdKey, value: state.wabaId },
+      { key: BusinessIdKey, value: state.businessId },
+      { key: OnboardingPathKey, value: state.path },
+    ]);
+    this.outbox.enqueue({
+      id: uuid4(),
+      type: 'onboarding.status_changed',
+      wabaId: state.wabaId,
+      businessId: state.businessId,
+      status,
+      previousStatus,
+      ...(reason ? { reason } : {}),
+      at,
+    });
+    this.describe();
+  }
+
+  /** A new reason within the same status (e.g. a rejected signup code): no history entry, no callback. */
+  explain(reason: string | undefined): void {
+    this.state.statusReason = reason;
+    this.describe();
+  }
+
+  describe(): void {
+    const s = this.state;
+    const lines = [
+      `**${s.status}**${s.statusReason ? ` — ${s.statusReason}` : ''}`,
+      `WABA ${s.wabaId} · business ${s.businessId} · path ${s.path}`,
+    ];
+    if (s.eligibility) lines.push(`onboarding status on Meta: ${s.eligibility}`);
+    if (s.termsSignedAt) lines.push(`terms signed ${s.termsSignedAt} (${s.termsSource})`);
+    if (s.readyAt) lines.push(`ready since ${s.readyAt}`);
+    if (s.callbackFailure) {
+      lines.push(`partner callback ${s.callbackFailure.eventId} refused with HTTP ${s.callbackFailure.status}`);
+    }
+    setCurrentDetails(lines.join('\n\n'));
+  }
+}

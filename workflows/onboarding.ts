@@ -1,0 +1,408 @@
+/**
+ * One WABA's onboarding to the Marketing Messages API, from "unknown" to "ready to send through
+ * /marketing_messages" (shared/seed/mm-api-onboarding.txt). Workflow id: `mm-onboarding:<wabaId>`.
+ *
+ *   check eligibility → the chosen path (Intent API, Embedded Signup, or manual acceptance)
+ *   → wait for the terms to be signed → template-sync grace → READY → watch the account.
+ *
+ * Anything a person must fix parks the onboarding in NEEDS_ATTENTION until an operator asks for a
+ * recheck; it then starts again from a fresh reading of Meta's status. Nothing expected fails the run.
+ */
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  accountEventSignal,
+  cancelUpdate,
+  getStateQuery,
+  intentRequestedSignal,
+  recheckUpdate,
+  submitSignupCodeUpdate,
+  termsSignedSignal,
+  type CancelRequest,
+  type IntentRequestedSignal,
+  type SignupCodeUpdate,
+} from './messages';
+import {
+  DEFAULT_OPTIONS,
+  FINAL_STATUSES,
+  type CarriedOver,
+  type OnboardingInput,
+  type OnboardingState,
+  type TermsSource,
+} from './types';
+import { nextPollDelaySeconds, readOnboardingStatus, type EligibilityVerdict } from './eligibility';
+import { OnboardingRecord } from './onboarding-record';
+import { PartnerCallbackOutbox } from './partner-callback-outbox';
+import { StatusReadBudget } from './graph-budget';
+import { graph, NeedsAttention, onboardingActivities, signupCodeRejection } from './graph-calls';
+
+/** Well under Temporal's ~50k events and 10k signals: continue as new at a quiet moment past this. */
+const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
+
+class Expired extends Error {}
+
+export async function onboarding(input: OnboardingInput): Promise<OnboardingState> {
+  const options = { ...DEFAULT_OPTIONS, ...input.options };
+  const carried: CarriedOver = input.carriedOver ?? {
+    state: {
+      wabaId: input.wabaId,
+      businessId: input.businessId,
+      path: input.path,
+      status: 'CHECKING_ELIGIBILITY',
+      messageActivitySharing: options.messageActivitySharing,
+      history: [],
+    },
+    expiresAt: Date.now() + options.termsDeadlineSeconds * 1000,
+    pendingCallbacks: [],
+    recentStatusReads: [],
+  };
+  const { state } = carried;
+  const outbox = new PartnerCallbackOutbox(carried.pendingCallbacks, (refusal) => {
+    state.callbackFailure = refusal;
+    record.describe();
+  });
+  const record = new OnboardingRecord(state, outbox);
+  const statusReads = new StatusReadBudget(carried.recentStatusReads);
+  outbox.start();
+
+  // What the outside world tells the workflow, kept until the process is ready to act on it.
+  let terms: { source: TermsSource; at: string } | undefined = state.termsSignedAt
+    ? { source: state.termsSource!, at: state.termsSignedAt }
+    : undefined;
+  let attention: string | undefined;
+  let recheckRequests = 0;
+  let recheckServed = 0;
+  let intent: IntentRequestedSignal | undefined;
+  let signupInProgress = false;
+  let cancelReason: string | undefined;
+  const onboardingScope = new CancellationScope();
+
+  // ---- messages -----------------------------------------------------------------------------------
+  setHandler(getStateQuery, () => state);
+
+  setHandler(termsSignedSignal, ({ source, at }) => {
+    // The first source wins; duplicates and the legacy echo of the same signing change nothing.
+    terms ??= { source, at: at ?? new Date().toISOString() };
+  });
+
+  setHandler(accountEventSignal, ({ event, detail }) => {
+    if (isFinal()) return;
+    attention = detail ? `${event}: ${detail}` : event;
+  });
+
+  setHandler(intentRequestedSignal, (signal) => {
+    intent = signal;
+  });
+
+  setHandler(
+    submitSignupCodeUpdate,
+    async (code) => {
+      signupInProgress = true;
+      try {
+        await exchangeSignupCode(code);
+      } finally {
+        signupInProgress = false;
+      }
+      return state;
+    },
+    {
+      validator: (_code: SignupCodeUpdate) => {
+        if (state.path !== 'embedded_signup') throw new Error(`this onboarding follows the ${state.path} path, not embedded_signup`);
+        if (isFinal()) throw new Error(`the onboarding has ended (${state.status})`);
+        if (carried.signupDone) throw new Error('Embedded Signup is already complete for this WABA');
+        if (signupInProgress) throw new Error('another signup code is being exchanged right now');
+      },
+    },
+  );
+
+  setHandler(
+    recheckUpdate,
+    async () => {
+      const ticket = ++recheckRequests;
+      await condition(() => recheckServed >= ticket || isFinal());
+      return state;
+    },
+    {
+      validator: () => {
+        if (isFinal()) throw new Error(`the onboarding has ended (${state.status})`);
+        if (!statusReads.hasRoom(Date.now())) {
+          throw new Error(`this WABA's daily budget of Graph status reads is spent; try after ${new Date(statusReads.nextAllowedAt()).toISOString()}`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    cancelUpdate,
+    async (request) => {
+      cancelReason = request.reason ?? 'cancelled by the partner';
+      onboardingScope.cancel();
+      await condition(() => state.status === 'CANCELLED');
+      return state;
+    },
+    {
+      validator: (_request: CancelRequest) => {
+        if (isFinal()) throw new Error(`the onboarding has already ended (${state.status})`);
+      },
+    },
+  );
+
+  // ---- the process --------------------------------------------------------------------------------
+  try {
+    await onboardingScope.run(() => onboardFrom(input.carriedOver ? state.status : undefined));
+  } catch (err) {
+    if (err instanceof Expired) {
+      record.moveTo('EXPIRED', `the terms were not signed within ${options.termsDeadlineSeconds} s`);
+    } else if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(async () => {
+        record.moveTo('CANCELLED', cancelReason ?? 'the workflow was cancelled');
+      });
+    } else {
+      throw err;
+    }
+  }
+  // Final: the partner still hears about it before the run closes.
+  await CancellationScope.nonCancellable(async () => {
+    await outbox.drained();
+    await condition(allHandlersFinished);
+  });
+  return state;
+
+  /** Runs the onboarding; after NEEDS_ATTENTION and a recheck, again from a fresh reading. */
+  async function onboardFrom(resumeAt: OnboardingState['status'] | undefined): Promise<void> {
+    for (;;) {
+      try {
+        if (resumeAt === 'NEEDS_ATTENTION') {
+          resumeAt = undefined;
+          await awaitOperator();
+          continue;
+        }
+        const from = resumeAt;
+        resumeAt = undefined;
+        if (await onboardOnce(from)) return;
+      } catch (err) {
+        if (!(err instanceof NeedsAttention)) throw err;
+        record.moveTo('NEEDS_ATTENTION', err.message);
+        await awaitOperator();
+      }
+    }
+  }
+
+  /** One pass: eligibility → path → terms → grace → READY → watching. Returns true when the onboarding has ended. */
+  async function onboardOnce(resumeAt?: OnboardingState['status']): Promise<boolean> {
+    if (resumeAt !== 'AWAITING_TERMS' && resumeAt !== 'READY') {
+      record.moveTo('CHECKING_ELIGIBILITY');
+      const verdict = await checkEligibility();
+      if (verdict.kind === 'ineligible') {
+        record.moveTo('INELIGIBLE', verdict.reason);
+        return true;
+      }
+      if (verdict.kind !== 'onboarded' && !terms) {
+        await followPath();
+        if (!terms) record.moveTo('AWAITING_TERMS');
+        await awaitTermsSigned();
+      }
+    } else if (resumeAt === 'AWAITING_TERMS') {
+      await awaitTermsSigned();
+    }
+    if (resumeAt !== 'READY') {
+      markTermsSigned();
+      record.moveTo('SYNCING_TEMPLATES', 'waiting for Meta to sync marketing templates to the ad account');
+      await waitFor(() => false, options.templateSyncGraceSeconds);
+      state.readyAt = new Date().toISOString();
+      record.moveTo('READY');
+    }
+    await watchAccount();
+    return false; // unreachable: watching ends only by an exception (attention, cancel, continue-as-new)
+  }
+
+  /** Reads Meta's status until it says something final; waits out PENDING_* with backoff. */
+  async function checkEligibility(): Promise<Exclude<EligibilityVerdict, { kind: 'wait' }>> {
+    let delay: number | undefined;
+    for (;;) {
+      const verdict = await readStatus();
+      if (verdict.kind === 'intent_only' && state.path !== 'intent') {
+        return { kind: 'ineligible', reason: `${verdict.reason}; start it again with path "intent"` };
+      }
+      if (verdict.kind !== 'wait') {
+        if (verdict.kind === 'eligible' || verdict.kind === 'intent_only') await requireCloudApiNumber();
+        return verdict;
+      }
+      record.explain(verdict.reason);
+      delay = nextPollDelaySeconds(delay, options.statusPollIntervalSeconds);
+      await waitFor(() => terms !== undefined || rechecksPending(), delay, { expires: true });
+      if (terms) return { kind: 'onboarded' };
+    }
+  }
+
+  async function requireCloudApiNumber(): Promise<void> {
+    const numbers = await graph(() => onboardingActivities.checkCloudApiNumbers({ wabaId: state.wabaId, sealedToken: carried.sealedToken }));
+    if (numbers.registered > 0) return;
+    const seen = numbers.others.map((n) => `${n.displayPhoneNumber ?? n.id} (${n.platformType ?? 'unknown platform'})`);
+    throw new NeedsAttention(
+      'no phone number of this WABA is registered on Cloud API; MM API reuses the Cloud API registration' +
+        (seen.length ? `. Numbers found: ${seen.join(', ')}` : '. The WABA has no phone numbers'),
+    );
+  }
+
+  async function followPath(): Promise<void> {
+    switch (state.path) {
+      case 'intent':
+        return requestIntent();
+      case 'embedded_signup':
+        return awaitSignup();
+      case 'manual':
+        return; // the business accepts the terms in WhatsApp Manager or the App Dashboard
+    }
+  }
+
+  /** One Intent API request per business, shared by all its WABAs through the business's workflow. */
+  async function requestIntent(): Promise<void> {
+    record.moveTo('REQUESTING_INTENT', 'asking Meta to email the business admins the MM API terms');
+    intent = undefined;
+    await onboardingActivities.joinBusinessIntent({
+      businessId: state.businessId,
+      wabaId: state.wabaId,
+      solutionId: options.solutionId,
+    });
+    await waitFor(() => intent !== undefined || terms !== undefined, undefined, { expires: true });
+    if (terms) return;
+    if (intent!.error) throw new NeedsAttention(`Intent API request failed: ${intent!.error}`);
+    state.intentRequestId = intent!.requestId;
+  }
+
+  async function awaitSignup(): Promise<void> {
+    if (carried.signupDone) return;
+    record.moveTo('AWAITING_SIGNUP', 'waiting for the Embedded Signup code from the partner');
+    await waitFor(() => carried.signupDone === true || terms !== undefined, undefined, { expires: true });
+  }
+
+  /** Runs inside the update handler: the code lives 30 s, so it is exchanged the moment it arrives. */
+  async function exchangeSignupCode({ sealedCode }: SignupCodeUpdate): Promise<void> {
+    try {
+      const { sealedToken } = await graph(() => onboardingActivities.exchangeSignupCode({ sealedCode }));
+      carried.sealedToken = sealedToken;
+      await graph(() => onboardingActivities.subscribeApp({ wabaId: state.wabaId, sealedToken }));
+      carried.signupDone = true;
+      if (state.status === 'AWAITING_SIGNUP') record.explain('Embedded Signup complete; waiting for the terms');
+    } catch (err) {
+      const rejection = signupCodeRejection(err);
+      if (rejection === undefined) {
+        if (!(err instanceof NeedsAttention)) throw err;
+        // The process, waiting for the signup, parks in NEEDS_ATTENTION; answer once it has.
+        attention ??= err.message;
+        await condition(() => attention === undefined);
+        return;
+      }
+      record.explain(`Meta rejected the Embedded Signup code (${rejection}); waiting for a fresh code`);
+    }
+  }
+
+  /** Ends on the first of: the terms webhook, its legacy twin, a poll that reads ONBOARDED, or the deadline. */
+  async function awaitTermsSigned(): Promise<void> {
+    let delay: number | undefined;
+    while (!terms) {
+      delay = nextPollDelaySeconds(delay, options.statusPollIntervalSeconds);
+      const recheck = await waitFor(() => terms !== undefined || rechecksPending(), delay, { expires: true, mayContinueAsNew: true });
+      if (terms) return;
+      // Backed-off polls stay within the WABA's daily budget; an operator's recheck always reads.
+      if (!recheck && !statusReads.hasRoom(Date.now())) continue;
+      const verdict = await readStatus();
+      if (verdict.kind === 'onboarded') terms = { source: 'poll', at: new Date().toISOString() };
+      else record.explain(verdict.kind === 'eligible' ? undefined : verdict.reason);
+    }
+  }
+
+  function markTermsSigned(): void {
+    terms ??= { source: 'poll', at: new Date().toISOString() }; // ONBOARDED at the first check
+    state.termsSignedAt ??= terms.at;
+    state.termsSource ??= terms.source;
+  }
+
+  /** After READY the run stays open for the account's lifecycle events. */
+  async function watchAccount(): Promise<never> {
+    for (;;) {
+      await waitFor(() => rechecksPending(), undefined, { mayContinueAsNew: true });
+      const verdict = await readStatus();
+      record.explain(verdict.kind === 'onboarded' ? undefined : `Meta now reports ${state.eligibility}`);
+    }
+  }
+
+  async function awaitOperator(): Promise<void> {
+    // The recheck itself is answered by the fresh status read the next pass starts with.
+    await waitFor(() => rechecksPending(), undefined, { mayContinueAsNew: true, ignoreAttention: true });
+    attention = undefined;
+  }
+
+  // ---- mechanics ----------------------------------------------------------------------------------
+
+  /** Reads Meta's status field; every read also answers the rechecks asked before it began. */
+  async function readStatus(): Promise<EligibilityVerdict> {
+    const answers = recheckRequests;
+    statusReads.record(Date.now());
+    const { status, field } = await graph(() =>
+      onboardingActivities.readOnboardingStatus({ wabaId: state.wabaId, sealedToken: carried.sealedToken }),
+    );
+    state.eligibility = status;
+    recheckServed = Math.max(recheckServed, answers);
+    return readOnboardingStatus(status, field);
+  }
+
+  function rechecksPending(): boolean {
+    return recheckServed < recheckRequests;
+  }
+
+  function isFinal(): boolean {
+    return FINAL_STATUSES.includes(state.status);
+  }
+
+  /**
+   * Every long wait goes through here: it also breaks for account events (→ NEEDS_ATTENTION), the
+   * deadline (→ EXPIRED) and, where the process can resume from the current status, continue-as-new.
+   * Returns true when `done` became true, false on timeout.
+   */
+  async function waitFor(
+    done: () => boolean,
+    timeoutSeconds: number | undefined,
+    opts: { expires?: boolean; mayContinueAsNew?: boolean; ignoreAttention?: boolean } = {},
+  ): Promise<boolean> {
+    const interrupted = () => (!opts.ignoreAttention && attention !== undefined) || (opts.mayContinueAsNew === true && historyIsLong());
+    let timeoutMs = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
+    if (opts.expires) {
+      const left = Math.max(0, carried.expiresAt - Date.now());
+      timeoutMs = timeoutMs === undefined ? left : Math.min(timeoutMs, left);
+    }
+    const met = await (timeoutMs === undefined ? condition(() => done() || interrupted()).then(() => true) : condition(() => done() || interrupted(), timeoutMs));
+    if (!opts.ignoreAttention && attention !== undefined) {
+      const reason = attention;
+      attention = undefined;
+      throw new NeedsAttention(reason);
+    }
+    if (done()) return true;
+    if (opts.mayContinueAsNew && historyIsLong()) await continueAsNewHere();
+    if (!met && opts.expires && Date.now() >= carried.expiresAt) throw new Expired();
+    return false;
+  }
+
+  function historyIsLong(): boolean {
+    const info = workflowInfo();
+    return info.historyLength > CONTINUE_AS_NEW_AFTER_EVENTS || info.continueAsNewSuggested;
+  }
+
+  async function continueAsNewHere(): Promise<never> {
+    await condition(allHandlersFinished);
+    if (terms && !state.termsSignedAt && state.status === 'AWAITING_TERMS') {
+      // A signal that landed in this run must not be lost with it.
+      state.termsSignedAt = terms.at;
+      state.termsSource = terms.source;
+    }
+    return continueAsNew<typeof onboarding>({ ...input, carriedOver: carried });
+  }
+}

@@ -1,0 +1,67 @@
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, proxyActivities } from '@temporalio/workflow';
+import type { PartnerCallbackEvent } from './types';
+import type { Activities } from '../activities';
+import { FailureType } from './failure-types';
+
+const { deliverPartnerCallback } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  // Retried with backoff for days while the partner's endpoint is down (CONTRACT: "for days, not minutes").
+  scheduleToCloseTimeout: '14 days',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 hour' },
+});
+
+export interface CallbackRefusal {
+  eventId: string;
+  status: number;
+  at: string;
+}
+
+/**
+ * Status-change events waiting for the partner's backend, delivered one at a time so they arrive in
+ * order per WABA, by a loop that runs beside the onboarding and never holds it up.
+ */
+export class PartnerCallbackOutbox {
+  constructor(
+    readonly pending: PartnerCallbackEvent[],
+    private readonly onRefused: (refusal: CallbackRefusal) => void,
+  ) {}
+
+  enqueue(event: PartnerCallbackEvent): void {
+    this.pending.push(event);
+  }
+
+  /** Starts delivering; never cancelled, so CANCELLED itself still reaches the partner. */
+  start(): void {
+    void CancellationScope.nonCancellable(() => this.deliverForever());
+  }
+
+  drained(): Promise<void> {
+    return condition(() => this.pending.length === 0);
+  }
+
+  private async deliverForever(): Promise<never> {
+    for (;;) {
+      await condition(() => this.pending.length > 0);
+      const event = this.pending[0];
+      try {
+        await deliverPartnerCallback(event);
+      } catch (err) {
+        const refusal = refusalOf(err);
+        if (!refusal) throw err;
+        this.onRefused({ eventId: event.id, status: refusal.status, at: new Date().toISOString() });
+      }
+      this.pending.shift();
+    }
+  }
+}
+
+function refusalOf(err: unknown): { status: number } | undefined {
+  if (!(err instanceof ActivityFailure)) return undefined;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type === FailureType.PartnerCallbackRejected) {
+    const details = cause.details?.[0] as { status?: number } | undefined;
+    return { status: details?.status ?? 0 };
+  }
+  // Out of retries after days of a partner being down: recorded like a refusal, status 0.
+  return { status: 0 };
+}
