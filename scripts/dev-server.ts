@@ -15,6 +15,8 @@ export interface DevServerOptions {
   /** Where the server's own log lines go. */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
+  /** Server dynamic config overrides, e.g. history limits for tests. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface DevServer {
@@ -36,6 +38,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   if (opts.uiPort) args.push('--ui-ip', '127.0.0.1', '--ui-port', String(opts.uiPort));
   else args.push('--headless');
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
   // The default metrics port is fixed and would collide between several servers on one machine.
   args.push('--metrics-port', String(await freePort()));
@@ -45,7 +50,11 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  const log = opts.log ?? (() => undefined);
+  // Once we stop it, the server's complaints about its own peers going away are noise.
+  let stopping = false;
+  const log = (line: string) => {
+    if (!stopping) (opts.log ?? (() => undefined))(line);
+  };
   child.stdout?.setEncoding('utf8').on('data', (d: string) => d.split('\n').filter(Boolean).forEach(log));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => d.split('\n').filter(Boolean).forEach(log));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -61,6 +70,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     address,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
     stop: async () => {
+      stopping = true;
       process.removeListener('exit', killOnExit);
       await stopChild(child, exited);
     },

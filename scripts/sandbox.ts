@@ -8,7 +8,7 @@ const AUTO_SIGN_AFTER_MS = 5_000;
  * Runs the built-in Graph sandbox for `npm start` without META_ACCESS_TOKEN, seeded with demo WABAs,
  * and says so loudly: nothing in this mode talks to Meta.
  */
-export async function startSandbox(config: Config, log: (msg: string) => void): Promise<Sandbox> {
+export async function startSandbox(config: Config): Promise<{ sandbox: Sandbox; banner: string[] }> {
   const sandbox = createSandbox({
     appId: config.meta.appId,
     appSecret: config.meta.appSecret,
@@ -20,6 +20,8 @@ export async function startSandbox(config: Config, log: (msg: string) => void): 
   const demo = sandbox.world.seedDemo();
   const [key] = config.apiKeys;
   const bar = '='.repeat(100);
+  const banner: string[] = [];
+  const log = (line: string) => banner.push(line);
   log(bar);
   log(`SANDBOX MODE: META_ACCESS_TOKEN is unset, so every Graph call goes to the built-in sandbox at ${url}.`);
   log('Nothing here talks to Meta. Set META_ACCESS_TOKEN (and the other META_* settings) for production.');
@@ -33,5 +35,5 @@ export async function startSandbox(config: Config, log: (msg: string) => void): 
   log(`  curl -s http://127.0.0.1:${config.port}/v1/onboardings/${demo.wabaIds.acmeEligible} -H 'Authorization: Bearer ${key}'`);
   log(`Sandbox controls (create WABAs, sign terms, inject faults): ${url}/_sandbox — see sandbox/README.md`);
   log(bar);
-  return sandbox;
+  return { sandbox, banner };
 }

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, loadConfig, type Config } from '../config';
 import { createApp } from '../api/app';
 import { createWorkers } from '../worker/worker';
@@ -31,16 +31,21 @@ async function main() {
     }
     throw err;
   }
+  // The SDK's INFO lines (webpack's bundle report, worker states) drown the lines a newcomer needs.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const stops: Array<() => Promise<unknown>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => log(`while stopping: ${err}`));
   };
 
   try {
+    let sandboxBanner: string[] = [];
     if (config.sandbox) {
-      const sandbox = await startSandbox(config, log);
+      const { sandbox, banner } = await startSandbox(config);
       stops.push(() => sandbox.close());
+      sandboxBanner = banner;
     }
+    let uiUrl: string | undefined;
     if (!config.temporal.address) {
       const dataDir = path.resolve(__dirname, '..', '.data');
       mkdirSync(dataDir, { recursive: true });
@@ -54,7 +59,7 @@ async function main() {
       });
       stops.push(() => server.stop());
       config.temporal.address = server.address;
-      log(`Temporal Web UI: ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
+      uiUrl = `${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`;
     }
 
     const address = config.temporal.address!;
@@ -79,8 +84,11 @@ async function main() {
     });
     stops.push(() => new Promise((resolve) => http.close(resolve)));
     log(`config: ${JSON.stringify(describeConfig(config))}`);
+    sandboxBanner.forEach(log);
+    log(`worker polling task queues "${config.temporal.taskQueue}" and "${config.temporal.taskQueue}-graph" on ${address}`);
+    if (uiUrl) log(`Temporal Web UI: ${uiUrl}`);
     log(`API and webhook receiver: http://127.0.0.1:${config.port} (health: /healthz, OpenAPI: /openapi.json)`);
-    log(`worker polling task queue "${config.temporal.taskQueue}" on ${address}`);
+    log('Ctrl-C stops everything.');
 
     let stopping = false;
     const shutdown = async (signal: string) => {

@@ -1,4 +1,5 @@
 import { startDevServer, type DevServer } from '../../scripts/dev-server';
+import { CONTINUE_AS_NEW_SUGGESTED_AT } from './limits';
 
 declare global {
   // eslint-disable-next-line no-var
@@ -8,7 +9,11 @@ declare global {
 /** One real Temporal dev server for the whole suite; test files reach it through TEMPORAL_TEST_ADDRESS. */
 export default async function globalSetup(): Promise<void> {
   if (process.env.TEMPORAL_TEST_ADDRESS) return; // an outside server was given
-  const server = await startDevServer({ readyTimeoutMs: 120_000 });
+  const server = await startDevServer({
+    readyTimeoutMs: 120_000,
+    // Low enough that a test can drive a run past it in seconds, high above any ordinary test run.
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_SUGGESTED_AT },
+  });
   globalThis.__mmDevServer = server;
   process.env.TEMPORAL_TEST_ADDRESS = server.address;
 }

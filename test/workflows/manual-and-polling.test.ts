@@ -1,4 +1,5 @@
 import { FAST, startStack, type Stack } from '../harness/stack';
+import { recordHistory } from '../harness/histories';
 import { recheckUpdate, termsSignedSignal } from '../../workflows/messages';
 
 let stack: Stack;
@@ -71,6 +72,7 @@ describe('manual path and the terms', () => {
     const result = await handle.result();
     expect(result.status).toBe('EXPIRED');
     expect(statuses(result)).toEqual(['CHECKING_ELIGIBILITY', 'AWAITING_TERMS', 'EXPIRED']);
+    await recordHistory('manual-expired', handle);
   });
 });
 
@@ -106,6 +108,9 @@ describe('eligibility', () => {
 
     stack.sandbox.world.setStatus(waba.id, 'ELIGIBLE');
     await stack.waitForStatus(waba.id, 'AWAITING_TERMS', 30_000);
+    stack.sandbox.world.setStatus(waba.id, 'ONBOARDED');
+    await stack.waitForStatus(waba.id, 'READY');
+    await recordHistory('pending-then-polled-ready', stack.client.workflow.getHandle(`mm-onboarding:${waba.id}`));
   });
 
   test('a WABA without a Cloud API number needs attention, and a recheck resumes it once fixed', async () => {

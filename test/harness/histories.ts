@@ -1,0 +1,19 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+
+export const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
+
+/**
+ * With RECORD_HISTORIES=1, saves a scenario's event history (the same JSON the Temporal UI and CLI
+ * export) for the replay test, which then proves later workflow changes still replay it. Recorded
+ * histories are committed and not rewritten casually: one that stops replaying is a change that
+ * needs `patched`.
+ */
+export async function recordHistory(name: string, handle: WorkflowHandle): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const history = await handle.fetchHistory();
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), historyToJSON(history));
+}
