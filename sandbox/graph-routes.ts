@@ -83,7 +83,7 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
   route(
     'get',
     '/:version/oauth/access_token',
-    () => ({ endpoint: 'oauth', id: 'oauth' }),
+    (req) => ({ endpoint: 'oauth', id: 'oauth', wabaId: world.wabaOfCode(param(req, 'code')) }),
     (req) => {
       const q = req.query as Record<string, unknown>;
       if (q.client_id !== options.appId) throw metaErrors.invalidClientId();

@@ -247,6 +247,16 @@ export class SandboxWorld {
     return this.codes.get(code)?.expiresAt;
   }
 
+  /** Tokens minted by code exchange for the WABA and not revoked: lets tests look for leaks. */
+  tokensOf(wabaId: string): string[] {
+    return [...this.tokens].filter(([, id]) => id === wabaId).map(([token]) => token);
+  }
+
+  /** The WABA a code was issued for, so calls exchanging it can be logged and faulted per WABA. */
+  wabaOfCode(code: string | undefined): string | undefined {
+    return code === undefined ? undefined : this.codes.get(code)?.wabaId;
+  }
+
   /** The exchange Meta does at `/oauth/access_token`. */
   redeemSignupCode(code: string): { token: string; wabaId: string } {
     const entry = this.codes.get(code);
@@ -286,15 +296,16 @@ export class SandboxWorld {
     const business = this.business(businessId);
     business.intent.requests++;
     if (solutionId) business.intent.solutionIds.push(solutionId);
+    // The request covers every WABA of the business, including ones that became eligible since.
+    for (const waba of this.wabas.values()) {
+      if (waba.ownerBusinessId === businessId) this.scheduleAutoSign(waba.id, SIGNABLE_BY_INTENT);
+    }
     if (business.intent.requestId) {
       if (business.intent.repeatAnswer === 'already_sent') throw metaErrors.intentAlreadySent();
       return { request_id: business.intent.requestId };
     }
     business.intent.requestId = this.newId();
     if (business.onboarding.status === 'NOT_STARTED') business.onboarding = { status: 'REQUEST_SENT', time: metaTime(new Date()) };
-    for (const waba of this.wabas.values()) {
-      if (waba.ownerBusinessId === businessId) this.scheduleAutoSign(waba.id, SIGNABLE_BY_INTENT);
-    }
     return { request_id: business.intent.requestId };
   }
 

@@ -215,6 +215,15 @@ describe('Embedded Signup', () => {
     expect(err).toMatchObject({ subcode: 36007 });
   });
 
+  test('exchanges are logged, and can be faulted, per WABA', async () => {
+    const [a, b] = [sandbox.world.createWaba(), sandbox.world.createWaba()];
+    sandbox.world.injectFault({ endpoint: 'oauth', wabaId: a.id, kind: 'transient' });
+    await expect(graph.exchangeCode(sandbox.world.issueSignupCode(b.id))).resolves.toBeDefined();
+    await expect(graph.exchangeCode(sandbox.world.issueSignupCode(a.id))).rejects.toBeInstanceOf(GraphRetryableError);
+    expect(sandbox.world.countCalls({ endpoint: 'oauth', wabaId: a.id })).toBe(1);
+    expect(sandbox.world.countCalls({ endpoint: 'oauth', wabaId: b.id, status: 200 })).toBe(1);
+  });
+
   test('a code Meta never issued is rejected', async () => {
     await expect(graph.exchangeCode('AQnot-a-code-we-issued')).rejects.toMatchObject({
       name: 'GraphCodeRejectedError',

@@ -8,10 +8,11 @@ import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
  * (attributes are managed in its UI / tcld), so the message says what to do instead.
  */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
-  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing = SEARCH_ATTRIBUTES.filter((key) => !(key.name in (customAttributes ?? {})));
-  if (missing.length === 0) return [];
+  let missing = SEARCH_ATTRIBUTES;
   try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    missing = SEARCH_ATTRIBUTES.filter((key) => !(key.name in (customAttributes ?? {})));
+    if (missing.length === 0) return [];
     await connection.operatorService.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(

@@ -45,7 +45,7 @@ export interface AppHarness {
   /** Authorization header with a valid key. */
   auth: { Authorization: string };
   /** POSTs `body` to the webhook route, signed with the app secret over exactly these bytes. */
-  postWebhook(body: string | Buffer): request.Test;
+  postWebhook(body: string): request.Test;
   stop(): Promise<void>;
 }
 
@@ -73,12 +73,12 @@ export async function startAppHarness(opts: StackOptions & { timeouts?: Partial<
     http: () => request(url),
     auth: { Authorization: `Bearer ${TEST_SECRETS.apiKey}` },
     postWebhook: (body) => {
-      const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+      const bytes = Buffer.from(body, 'utf8');
       return request(url)
         .post(WEBHOOK_PATH)
         .set('Content-Type', 'application/json')
         .set('X-Hub-Signature-256', signatureOf(bytes, stack.config.meta.appSecret))
-        .send(bytes);
+        .send(body);
     },
     async stop() {
       const s = server!;

@@ -6,7 +6,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 export const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
 
 /**
- * With RECORD_HISTORIES=1, saves a scenario's event history (the same JSON the Temporal UI and CLI
+ * With RECORD_HISTORIES=1, saves a scenario's event history (the proto3 JSON the Temporal UI and CLI
  * export) for the replay test, which then proves later workflow changes still replay it. Recorded
  * histories are committed and not rewritten casually: one that stops replaying is a change that
  * needs `patched`.
@@ -16,4 +16,18 @@ export async function recordHistory(name: string, handle: WorkflowHandle): Promi
   const history = await handle.fetchHistory();
   mkdirSync(HISTORIES_DIR, { recursive: true });
   writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), historyToJSON(history));
+}
+
+/**
+ * The whole event history as text with every payload decoded, so a test can search it for a secret:
+ * payload bytes would otherwise hide a plain-text value from a naive search.
+ */
+export async function historyAsText(handle: WorkflowHandle): Promise<string> {
+  const history = await handle.fetchHistory();
+  // The client hands payload bytes over base64-encoded (as the UI's JSON export does).
+  return JSON.stringify(history, (key, value: unknown) => {
+    if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+    if (key === 'data' && typeof value === 'string') return Buffer.from(value, 'base64').toString('utf8');
+    return value;
+  });
 }

@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { FAST, startStack, TEST_SECRETS, type Stack } from '../harness/stack';
-import { recordHistory } from '../harness/histories';
+import { historyAsText, recordHistory } from '../harness/histories';
 import { cancelUpdate, getIntentStateQuery, recheckUpdate, resendIntentSignal, submitSignupCodeUpdate, termsSignedSignal } from '../../workflows/messages';
 import { businessIntentWorkflowId } from '../../workflows/types';
 import { deriveSealingKey, seal } from '../../activities/secrets';
@@ -107,7 +107,7 @@ describe('Embedded Signup path', () => {
     expect(stack.sandbox.world.waba(waba.id).subscribedApps).toContain(TEST_SECRETS.appId);
 
     // Status reads for this WABA now use its own token, which must never appear in plain text.
-    const history = JSON.stringify(await handle.fetchHistory());
+    const history = await historyAsText(handle);
     expect(history).not.toContain(code);
     const minted = [...stack.sandbox.world.tokensOf(waba.id)];
     expect(minted).toHaveLength(1);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FAST, startStack, type Stack } from '../harness/stack';
-import { recordHistory } from '../harness/histories';
+import { historyAsText, recordHistory } from '../harness/histories';
 import { termsSignedSignal } from '../../workflows/messages';
 import { verifyCallbackSignature } from '../../activities/partner-callbacks';
 import type { PartnerCallbackEvent } from '../../workflows/types';
@@ -87,7 +87,7 @@ test('every status change reaches the partner signed, with a stable id, in order
   expect(new Set(got.map((r) => r.event.id)).size).toBe(3);
   expect(got.map((r) => r.event.at)).toEqual(ready.history.map((h) => h.at));
   // The secret and the callback URL's query never enter history.
-  const history = JSON.stringify(await handle.fetchHistory());
+  const history = await historyAsText(handle);
   expect(history).not.toContain(CALLBACK_SECRET);
   expect(history).not.toContain('tenant=abc');
   await recordHistory('onboarded-at-first-check-with-callbacks', handle);

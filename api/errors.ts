@@ -1,0 +1,144 @@
+/**
+ * Every error the API answers has one body: `{ error: { code, message, details? } }` (CONTRACT.md).
+ * Route handlers throw ApiError (or let Temporal's errors through); the error middleware at the end of
+ * the app turns anything thrown into that body, so there is never an HTML page or a crash.
+ */
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import {
+  ServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import type { Logger } from './logger';
+
+export type ErrorCode =
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'not_implemented'
+  | 'temporal_unavailable'
+  | 'timeout'
+  | 'internal';
+
+export interface ErrorDetail {
+  /** Where the field was: the body, the path parameters or the query string. */
+  in: 'body' | 'params' | 'query';
+  /** Dotted path of the field inside it, e.g. `options.templateSyncGraceSeconds`. */
+  path: string;
+  message: string;
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: ErrorDetail[] };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: ErrorDetail[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export function sendError(res: Response, err: ApiError): void {
+  const body: ErrorBody = { error: { code: err.code, message: err.message } };
+  if (err.details?.length) body.error.details = err.details;
+  res.status(err.status).json(body);
+}
+
+// gRPC status codes that mean "Temporal could not be reached or did not answer in time".
+const GRPC_CANCELLED = 1;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_UNAVAILABLE = 14;
+const UNAVAILABLE_CODES = new Set([GRPC_CANCELLED, GRPC_DEADLINE_EXCEEDED, GRPC_RESOURCE_EXHAUSTED, GRPC_UNAVAILABLE]);
+
+function grpcCode(err: unknown): number | undefined {
+  const candidates = [err, (err as { cause?: unknown })?.cause];
+  for (const c of candidates) {
+    const code = (c as { code?: unknown })?.code;
+    if (typeof code === 'number') return code;
+  }
+  return undefined;
+}
+
+/** True when the error says Temporal is down or slow, i.e. the caller should retry later. */
+export function isTemporalUnavailable(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  const code = grpcCode(err);
+  if (code !== undefined && UNAVAILABLE_CODES.has(code)) return true;
+  // The SDK wraps transport failures it cannot classify in a bare ServiceError.
+  return err instanceof ServiceError && code === undefined;
+}
+
+/** Maps what the Temporal client throws to the API's answer. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof WorkflowNotFoundError) return new ApiError(404, 'not_found', 'no onboarding for this WABA');
+  if (err instanceof WorkflowUpdateFailedError) {
+    // The workflow's validator (or handler) refused: its message says why, in the business's terms.
+    return new ApiError(409, 'conflict', err.cause?.message ?? err.message);
+  }
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return new ApiError(504, 'timeout', 'the onboarding did not answer in time; the request may still take effect, and repeating it is safe');
+  }
+  if (isTemporalUnavailable(err)) {
+    return new ApiError(503, 'temporal_unavailable', 'Temporal is unreachable right now; retry shortly');
+  }
+  return new ApiError(500, 'internal', 'internal error');
+}
+
+/** Errors raised by express's own body parsers carry `type` and `status`. */
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+function fromBodyParser(err: BodyParserError): ApiError | undefined {
+  switch (err.type) {
+    // Never echo the parser's message: Node quotes the offending body text in it.
+    case 'entity.parse.failed':
+      return new ApiError(400, 'invalid_request', 'the request body is not valid JSON');
+    case 'entity.too.large':
+      return new ApiError(413, 'payload_too_large', 'the request body is too large');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ApiError(415, 'unsupported_media_type', 'unsupported body encoding or charset');
+    case 'request.aborted':
+      return new ApiError(400, 'invalid_request', 'the request was aborted');
+  }
+  if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+    return new ApiError(err.status, 'invalid_request', 'the request could not be read');
+  }
+  return undefined;
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const apiError = err instanceof ApiError ? err : (fromBodyParser(err as BodyParserError) ?? toApiError(err));
+    if (apiError.status >= 500) {
+      // Only the error's name and message: never the request, which may carry a code or a key.
+      log.error('request failed', {
+        method: req.method,
+        path: req.path,
+        status: apiError.status,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
+    }
+    if (res.headersSent) return;
+    sendError(res, apiError);
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendError(res, new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};

@@ -1,0 +1,183 @@
+/**
+ * What the API asks of Temporal about onboardings, each call bounded by a gRPC deadline so a dead
+ * or slow Temporal turns into a quick 503, never a hung request.
+ */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Config } from '../config';
+import {
+  cancelUpdate,
+  getStateQuery,
+  recheckUpdate,
+  submitSignupCodeUpdate,
+  type SignupCodeUpdate,
+} from '../workflows/messages';
+import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../workflows/search-attributes';
+import {
+  onboardingWorkflowId,
+  type OnboardingInput,
+  type OnboardingPath,
+  type OnboardingState,
+  type OnboardingStatus,
+} from '../workflows/types';
+import { ApiError, isTemporalUnavailable } from './errors';
+import type { Metrics } from './metrics';
+import { listOnboardings, ONBOARDING_WORKFLOW_TYPE, type ListFilter, type OnboardingPage } from './onboarding-list';
+
+export interface TemporalTimeouts {
+  /** Starts, signals, describes, lists. */
+  callMs: number;
+  /** Queries: answered by a worker, so they may wait for one to pick up the task. */
+  queryMs: number;
+  /** Updates run workflow code (an Embedded Signup exchange calls Graph): they get longer. */
+  updateMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: TemporalTimeouts = { callMs: 5_000, queryMs: 5_000, updateMs: 30_000 };
+
+/** The search attributes a fresh onboarding starts with, so it is filterable before its first task. */
+export function initialSearchAttributes(input: Pick<OnboardingInput, 'wabaId' | 'businessId' | 'path'>) {
+  return [
+    { key: OnboardingStatusKey, value: 'CHECKING_ELIGIBILITY' satisfies OnboardingStatus },
+    { key: WabaIdKey, value: input.wabaId },
+    { key: BusinessIdKey, value: input.businessId },
+    { key: OnboardingPathKey, value: input.path },
+  ];
+}
+
+export class OnboardingClient {
+  constructor(
+    private readonly client: Client,
+    private readonly config: Config,
+    private readonly metrics: Metrics,
+    private readonly timeouts: TemporalTimeouts,
+  ) {}
+
+  /** Runs `call` with a deadline on every gRPC request it makes, and times it. */
+  within<T>(operation: string, ms: number, call: () => Promise<T>): Promise<T> {
+    return this.metrics.timeTemporal(operation, () => this.client.withDeadline(Date.now() + ms, call));
+  }
+
+  handle(wabaId: string): WorkflowHandle {
+    return this.client.workflow.getHandle(onboardingWorkflowId(wabaId));
+  }
+
+  /**
+   * Starts the WABA's onboarding. A running one is never replaced (conflict policy FAIL); a closed one
+   * may be followed by a new run. Returns whether this call started it.
+   */
+  async start(input: OnboardingInput): Promise<{ started: boolean }> {
+    try {
+      await this.within('start', this.timeouts.callMs, () =>
+        this.client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
+          workflowId: onboardingWorkflowId(input.wabaId),
+          taskQueue: this.config.temporal.taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: initialSearchAttributes(input),
+        }),
+      );
+      return { started: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { started: false };
+      throw err;
+    }
+  }
+
+  /**
+   * Waits (at most one call deadline) for the WABA's current run to close. An onboarding that has
+   * ended stays open a moment to deliver its last partner callback.
+   */
+  async awaitClosed(wabaId: string): Promise<boolean> {
+    try {
+      await this.within('result', this.timeouts.callMs, () => this.handle(wabaId).result());
+      return true;
+    } catch (err) {
+      // A run that failed, was cancelled or terminated has closed too.
+      return !isTemporalUnavailable(err) && !(err instanceof WorkflowNotFoundError);
+    }
+  }
+
+  /**
+   * The onboarding's state from its own query (running or closed runs alike). When no worker answers
+   * in time, `fallback` (or the search attributes, which Temporal itself holds) stands in, so a busy
+   * worker degrades the answer instead of failing it.
+   */
+  async state(wabaId: string, fallback?: OnboardingState): Promise<OnboardingState> {
+    const handle = this.handle(wabaId);
+    try {
+      return await this.within('query', this.timeouts.queryMs, () => handle.query(getStateQuery));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound(wabaId);
+      if (!isTemporalUnavailable(err) && !isQueryNotAnswerable(err)) throw err;
+      if (fallback) return fallback;
+      return this.stateFromSearchAttributes(wabaId);
+    }
+  }
+
+  private async stateFromSearchAttributes(wabaId: string): Promise<OnboardingState> {
+    const description = await this.within('describe', this.timeouts.callMs, () => this.handle(wabaId).describe()).catch(
+      (err: unknown) => {
+        throw err instanceof WorkflowNotFoundError ? notFound(wabaId) : err;
+      },
+    );
+    const attrs = description.typedSearchAttributes;
+    return {
+      wabaId,
+      businessId: attrs.get(BusinessIdKey) ?? '',
+      path: (attrs.get(OnboardingPathKey) as OnboardingPath | undefined) ?? 'manual',
+      status: (attrs.get(OnboardingStatusKey) as OnboardingStatus | undefined) ?? 'CHECKING_ELIGIBILITY',
+      history: [],
+    };
+  }
+
+  submitSignupCode(wabaId: string, code: SignupCodeUpdate): Promise<OnboardingState> {
+    return this.update(wabaId, 'submitSignupCode', (h) => h.executeUpdate(submitSignupCodeUpdate, { args: [code] }));
+  }
+
+  recheck(wabaId: string): Promise<OnboardingState> {
+    return this.update(wabaId, 'recheck', (h) => h.executeUpdate(recheckUpdate));
+  }
+
+  cancel(wabaId: string, reason?: string): Promise<OnboardingState> {
+    return this.update(wabaId, 'cancel', (h) => h.executeUpdate(cancelUpdate, { args: [{ reason }] }));
+  }
+
+  /** An update to a closed run fails like an unknown workflow; tell "ended" (409) from "never was" (404). */
+  private async update(
+    wabaId: string,
+    operation: string,
+    call: (handle: WorkflowHandle) => Promise<OnboardingState>,
+  ): Promise<OnboardingState> {
+    const handle = this.handle(wabaId);
+    try {
+      return await this.within(operation, this.timeouts.updateMs, () => call(handle));
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      const description = await this.within('describe', this.timeouts.callMs, () => handle.describe()).catch(
+        (describeErr: unknown) => {
+          throw describeErr instanceof WorkflowNotFoundError ? notFound(wabaId) : describeErr;
+        },
+      );
+      const status = description.typedSearchAttributes.get(OnboardingStatusKey);
+      throw new ApiError(409, 'conflict', `the onboarding has already ended (${status ?? description.status.name})`);
+    }
+  }
+
+  /** One page of onboardings from Temporal visibility. */
+  list(filter: ListFilter): Promise<OnboardingPage> {
+    return listOnboardings(this.client, this.config.temporal.namespace, filter, (call) =>
+      this.within('list', this.timeouts.callMs, call),
+    );
+  }
+}
+
+function isQueryNotAnswerable(err: unknown): boolean {
+  // QueryNotRegisteredError (no first task yet on older servers), QueryRejectedError, a failing worker.
+  const name = (err as { name?: unknown })?.name;
+  return name === 'QueryNotRegisteredError' || name === 'QueryRejectedError' || name === 'ServiceError';
+}
+
+export function notFound(wabaId: string): ApiError {
+  return new ApiError(404, 'not_found', `no onboarding for WABA ${wabaId}`);
+}

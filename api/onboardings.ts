@@ -1,0 +1,78 @@
+/**
+ * /v1/onboardings: journey 1 of ARCHITECTURE.md (a partner starts an onboarding) and the partner's
+ * handles on it. Every input is zod-validated before it reaches Temporal.
+ */
+import { Router } from 'express';
+import { deriveSealingKey, seal } from '../activities/secrets';
+import { FINAL_STATUSES, type OnboardingInput, type OnboardingState } from '../workflows/types';
+import type { Logger } from './logger';
+import type { OnboardingClient } from './onboarding-client';
+import { cancelBody, embeddedSignupBody, listOnboardingsQuery, startOnboardingBody, wabaIdParam } from './schemas';
+import { validate } from './validate';
+
+export function onboardingsRouter(onboardings: OnboardingClient, appSecret: string, log: Logger): Router {
+  const router = Router();
+  const sealingKey = deriveSealingKey(appSecret);
+
+  router.post('/onboardings', async (req, res) => {
+    const body = validate(startOnboardingBody, req.body, 'body');
+    const input: OnboardingInput = { ...body, origin: 'api' };
+    let { started } = await onboardings.start(input);
+    // A fresh run may not have answered its first query yet; what it starts from is known.
+    let state = await onboardings.state(body.wabaId, started ? initialState(input) : undefined);
+    if (!started && FINAL_STATUSES.includes(state.status) && (await onboardings.awaitClosed(body.wabaId))) {
+      // The onboarding had ended (e.g. just cancelled) and was only closing: this asks for a new one.
+      ({ started } = await onboardings.start(input));
+      state = await onboardings.state(body.wabaId, started ? initialState(input) : undefined);
+    }
+    log.info(started ? 'onboarding started' : 'onboarding already running', { wabaId: body.wabaId, path: body.path });
+    res.status(started ? 201 : 200).json(state);
+  });
+
+  router.get('/onboardings', async (req, res) => {
+    const query = validate(listOnboardingsQuery, req.query, 'query');
+    res.json(await onboardings.list(query));
+  });
+
+  router.get('/onboardings/:wabaId', async (req, res) => {
+    const { wabaId } = validate(wabaIdParam, req.params, 'params');
+    res.json(await onboardings.state(wabaId));
+  });
+
+  router.post('/onboardings/:wabaId/embedded-signup', async (req, res) => {
+    const { wabaId } = validate(wabaIdParam, req.params, 'params');
+    const { code, phoneNumberId } = validate(embeddedSignupBody, req.body, 'body');
+    // Sealed here, before it touches Temporal: workflow history only ever sees `sealed:v1:...`.
+    const sealedCode = seal(code, sealingKey);
+    const state = await onboardings.submitSignupCode(wabaId, { sealedCode, phoneNumberId });
+    log.info('embedded signup code handed over', { wabaId, status: state.status });
+    res.json(state);
+  });
+
+  router.post('/onboardings/:wabaId/recheck', async (req, res) => {
+    const { wabaId } = validate(wabaIdParam, req.params, 'params');
+    res.json(await onboardings.recheck(wabaId));
+  });
+
+  router.post('/onboardings/:wabaId/cancel', async (req, res) => {
+    const { wabaId } = validate(wabaIdParam, req.params, 'params');
+    // An empty POST (no JSON body) is a cancel without a reason.
+    const { reason } = validate(cancelBody, req.body ?? {}, 'body');
+    const state = await onboardings.cancel(wabaId, reason);
+    log.info('onboarding cancelled', { wabaId });
+    res.json(state);
+  });
+
+  return router;
+}
+
+function initialState(input: OnboardingInput): OnboardingState {
+  return {
+    wabaId: input.wabaId,
+    businessId: input.businessId,
+    path: input.path,
+    status: 'CHECKING_ELIGIBILITY',
+    ...(input.options?.messageActivitySharing !== undefined ? { messageActivitySharing: input.options.messageActivitySharing } : {}),
+    history: [],
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The partner API's shapes, as zod schemas: requests are validated with them, and /openapi.json is
+ * generated from them, so the document cannot drift from what the API accepts.
+ * No transforms here: every schema must be representable as JSON Schema.
+ */
+import { z } from 'zod';
+import { ONBOARDING_PATHS, ONBOARDING_STATUSES, TERMS_SOURCES } from '../workflows/types';
+
+/** Meta's ids are decimal digits; anything else never reaches a workflow id or a visibility query. */
+const metaId = (what: string) =>
+  z.string().regex(/^\d{1,32}$/, `must be a ${what} id (digits only)`).describe(`${what} id (digits)`);
+
+export const wabaIdParam = z.strictObject({ wabaId: metaId('WhatsApp Business Account') });
+
+export const onboardingOptions = z
+  .strictObject({
+    templateSyncGraceSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .optional()
+      .describe("Wait after the terms are signed, for Meta's template-to-ad-account sync. Default 600."),
+    statusPollIntervalSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .optional()
+      .describe('First re-check of the status field while waiting; backs off to at most a day. Default 3600.'),
+    termsDeadlineSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(366 * 24 * 3600)
+      .optional()
+      .describe('Waiting for the terms longer than this ends in EXPIRED. Default 30 days.'),
+    solutionId: z
+      .string()
+      .regex(/^[\w-]{1,64}$/, 'must be a solution id')
+      .optional()
+      .describe('Intent API solution_id.'),
+    messageActivitySharing: z.boolean().optional().describe("The WABA's recorded default for message_activity_sharing."),
+  })
+  .describe('Optional tuning; defaults are production values.');
+
+export const startOnboardingBody = z.strictObject({
+  wabaId: metaId('WhatsApp Business Account'),
+  businessId: metaId('business portfolio'),
+  path: z.enum(ONBOARDING_PATHS),
+  options: onboardingOptions.optional(),
+});
+
+export const listOnboardingsQuery = z.strictObject({
+  status: z.enum(ONBOARDING_STATUSES).optional(),
+  businessId: metaId('business portfolio').optional(),
+  path: z.enum(ONBOARDING_PATHS).optional(),
+  pageSize: z.coerce.number().int().min(1).max(500).default(50).describe('Rows per page (1-500, default 50).'),
+  pageToken: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,4096}$/, 'must be a nextPageToken from a previous page')
+    .optional()
+    .describe('nextPageToken from the previous page.'),
+});
+
+export const embeddedSignupBody = z.strictObject({
+  code: z.string().min(1).max(4096).describe('The Embedded Signup OAuth code. It lives 30 seconds: send it at once.'),
+  phoneNumberId: metaId('phone number').optional(),
+});
+
+export const cancelBody = z.strictObject({
+  reason: z.string().max(500).optional(),
+});
+
+export const startDiscoveryBody = z.strictObject({
+  businessId: metaId('business portfolio'),
+  path: z.enum(ONBOARDING_PATHS).optional(),
+  options: onboardingOptions.optional(),
+});
+
+export const discoveryIdParam = z.strictObject({ id: z.string().regex(/^[\w:-]{1,200}$/, 'must be a discovery id') });
+
+// ---- responses (documentation only) -------------------------------------------------------------
+
+export const onboardingState = z.object({
+  wabaId: z.string(),
+  businessId: z.string(),
+  path: z.enum(ONBOARDING_PATHS),
+  status: z.enum(ONBOARDING_STATUSES),
+  statusReason: z.string().optional(),
+  eligibility: z.string().optional().describe('marketing_messages_onboarding_status as last read, verbatim.'),
+  termsSignedAt: z.string().optional(),
+  termsSource: z.enum(TERMS_SOURCES).optional(),
+  readyAt: z.string().optional(),
+  history: z.array(
+    z.object({ status: z.enum(ONBOARDING_STATUSES), at: z.string(), reason: z.string().optional() }),
+  ),
+});
+
+export const onboardingSummary = z.object({
+  wabaId: z.string(),
+  businessId: z.string().optional(),
+  path: z.enum(ONBOARDING_PATHS).optional(),
+  status: z.enum(ONBOARDING_STATUSES).optional(),
+  workflowStatus: z.string().describe('Temporal execution status, e.g. RUNNING, COMPLETED.'),
+  startTime: z.string().optional(),
+});
+
+export const onboardingList = z.object({
+  onboardings: z.array(onboardingSummary),
+  nextPageToken: z.string().optional(),
+});
+
+export const errorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ in: z.enum(['body', 'params', 'query']), path: z.string(), message: z.string() })).optional(),
+  }),
+});

@@ -1,0 +1,167 @@
+/**
+ * Webhook receiver throughput, against a bare Express handler on the same machine in the same run.
+ *
+ *   npm run bench:webhooks -- [--duration 10] [--connections 20] [--wabas 50]
+ *   (or: npx tsx bench/webhooks.ts ...; TEMPORAL_ADDRESS=host:port uses that server instead of a fresh dev server)
+ *
+ * The app runs in-process with a real Temporal client against a real dev server, so every 200 means
+ * the change was durably handed to Temporal (signal-with-start). No worker runs: this measures the
+ * receiver and the hand-over, not the workflow. Bodies are signed MM_LITE_TERMS_SIGNED deliveries
+ * for `--wabas` WABAs, so most are duplicates signalling an existing run, as Meta's retries would.
+ * Everything stays on 127.0.0.1 and each phase is bounded by --duration.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import express from 'express';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { createApp } from '../api/app';
+import { silentLogger } from '../api/logger';
+import { WEBHOOK_PATH } from '../api/webhooks/receiver';
+import { signatureOf } from '../api/webhooks/signature';
+import { startDevServer, type DevServer } from '../scripts/dev-server';
+
+// autocannon ships no types; this is the part used here.
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  '2xx': number;
+  duration: number;
+}
+interface AutocannonRequest {
+  method: 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+type Autocannon = (opts: { url: string; connections: number; duration: number; requests: AutocannonRequest[] }) => Promise<AutocannonResult>;
+const autocannon = require('autocannon') as Autocannon;
+
+const APP_SECRET = 'bench-app-secret';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '20' },
+    wabas: { type: 'string', default: '50' },
+  },
+});
+const duration = boundedInt(args.duration, 1, 120, 'duration');
+const connections = boundedInt(args.connections, 1, 256, 'connections');
+const wabaCount = boundedInt(args.wabas, 1, 10_000, 'wabas');
+
+function boundedInt(value: string | undefined, min: number, max: number, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** One signed terms delivery per WABA, as Meta would send it. */
+function signedDeliveries(): AutocannonRequest[] {
+  const time = Math.floor(Date.now() / 1000);
+  return Array.from({ length: wabaCount }, (_, i) => {
+    const wabaId = String(910_000_000_000_000 + i);
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '900000000000001',
+          time,
+          changes: [{ field: 'account_update', value: { event: 'MM_LITE_TERMS_SIGNED', waba_info: { waba_id: wabaId, owner_business_id: '920000000000001' } } }],
+        },
+      ],
+    });
+    return {
+      method: 'POST',
+      path: WEBHOOK_PATH,
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(Buffer.from(body), APP_SECRET) },
+      body,
+    };
+  });
+}
+
+function listen(app: express.Express): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(server)));
+  });
+}
+
+const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function summary(name: string, r: AutocannonResult) {
+  return {
+    name,
+    'req/s': Math.round(r.requests.average),
+    'p50 ms': r.latency.p50,
+    'p99 ms': r.latency.p99,
+    'max ms': r.latency.max,
+    '2xx': r['2xx'],
+    'non-2xx': r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
+async function main() {
+  let devServer: DevServer | undefined;
+  const address = process.env.TEMPORAL_ADDRESS ?? (devServer = await startDevServer({ readyTimeoutMs: 120_000 })).address;
+  const connection = await Connection.connect({ address });
+  const servers: Server[] = [];
+  try {
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: `bench-webhooks-${Date.now()}`,
+      META_ACCESS_TOKEN: 'bench-token',
+      META_APP_ID: 'bench-app',
+      META_APP_SECRET: APP_SECRET,
+      WEBHOOK_VERIFY_TOKEN: 'bench-verify',
+      API_KEYS: 'bench-key',
+    });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const requests = signedDeliveries();
+
+    const bare = express();
+    bare.post(WEBHOOK_PATH, express.raw({ type: () => true, limit: '1mb' }), (_req, res) => {
+      res.sendStatus(200);
+    });
+    const bareServer = await listen(bare);
+    servers.push(bareServer);
+    const appServer = await listen(createApp({ config, client, log: silentLogger }));
+    servers.push(appServer);
+
+    console.log(
+      `webhook bench: ${duration} s per phase, ${connections} connections, ${wabaCount} WABAs, Temporal at ${address}` +
+        `${devServer ? ' (fresh dev server)' : ''}, node ${process.version}`,
+    );
+    // A short warm-up of each (JIT, connection pools, the first signal-with-starts), not measured.
+    for (const server of [bareServer, appServer]) {
+      await autocannon({ url: urlOf(server), connections, duration: 1, requests });
+    }
+    const bareResult = await autocannon({ url: urlOf(bareServer), connections, duration, requests });
+    const appResult = await autocannon({ url: urlOf(appServer), connections, duration, requests });
+
+    console.table([summary('bare express.raw + 200', bareResult), summary('mm-onboarding receiver', appResult)]);
+    const ratio = appResult.requests.average / bareResult.requests.average;
+    console.log(`receiver / bare throughput: ${(ratio * 100).toFixed(1)} % (each 200 = a signal durably in Temporal)`);
+    if (appResult.non2xx || appResult.errors || appResult.timeouts) process.exitCode = 1;
+  } finally {
+    for (const server of servers) await close(server);
+    await connection.close();
+    await devServer?.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

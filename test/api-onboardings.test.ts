@@ -1,0 +1,237 @@
+import { onboardingWorkflowId, type OnboardingState } from '../workflows/types';
+import { eventually, FAST, startAppHarness, type AppHarness } from './harness/app-harness';
+
+let h: AppHarness;
+const world = () => h.stack.sandbox.world;
+
+beforeAll(async () => {
+  h = await startAppHarness();
+}, 120_000);
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+const start = (body: object) => h.http().post('/v1/onboardings').set(h.auth).send(body);
+
+describe('authentication', () => {
+  test('/v1 needs a known bearer key; the key is never logged', async () => {
+    const none = await h.http().get('/v1/onboardings/123');
+    expect(none.status).toBe(401);
+    expect(none.body).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
+
+    const wrong = await h.http().get('/v1/onboardings/123').set('Authorization', 'Bearer not-a-key-we-issued');
+    expect(wrong.status).toBe(401);
+    expect(h.logs.text()).not.toContain('not-a-key-we-issued');
+
+    const right = await h.http().get('/v1/onboardings/123').set(h.auth);
+    expect(right.status).toBe(404);
+  });
+
+  test('health, metrics and the OpenAPI document need no key', async () => {
+    expect((await h.http().get('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await h.http().get('/readyz')).status).toBe(200);
+    expect((await h.http().get('/metrics')).status).toBe(200);
+    expect((await h.http().get('/openapi.json')).status).toBe(200);
+  });
+});
+
+describe('validation', () => {
+  test('a bad body is refused with 400 naming every failing field', async () => {
+    const res = await start({ wabaId: 'abc', path: 'fax', options: { templateSyncGraceSeconds: -1, typo: true } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_request');
+    const fields = (res.body.error.details as Array<{ in: string; path: string }>).map((d) => `${d.in}.${d.path}`).sort();
+    expect(fields).toEqual(['body.businessId', 'body.options.templateSyncGraceSeconds', 'body.options.typo', 'body.path', 'body.wabaId']);
+  });
+
+  test('bad path parameters and query strings are refused the same way', async () => {
+    const param = await h.http().get('/v1/onboardings/not-digits').set(h.auth);
+    expect(param.status).toBe(400);
+    expect(param.body.error.details).toEqual([{ in: 'params', path: 'wabaId', message: expect.any(String) }]);
+
+    const query = await h.http().get("/v1/onboardings?status=READY'%20OR%201=1&pageSize=9999").set(h.auth);
+    expect(query.status).toBe(400);
+    expect(query.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['pageSize', 'status']);
+  });
+
+  test('a body that is not JSON gets the usual error body, never an HTML page', async () => {
+    const res = await h.http().post('/v1/onboardings').set(h.auth).set('Content-Type', 'application/json').send('{"wabaId": "1", oops}');
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/application\/json/);
+    expect(res.body).toEqual({ error: { code: 'invalid_request', message: 'the request body is not valid JSON' } });
+  });
+
+  test('a body over 64 kB is refused with 413', async () => {
+    const res = await start({ wabaId: '1', businessId: '2', path: 'manual', pad: 'x'.repeat(70 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('payload_too_large');
+  });
+
+  test('an unknown route is a JSON 404', async () => {
+    const res = await h.http().get('/nothing/here');
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+});
+
+describe('onboardings', () => {
+  test('starting is idempotent: 201, then 200 with the running one, and one workflow', async () => {
+    const waba = world().createWaba({ autoSign: false });
+    const body = { wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST };
+
+    const first = await start(body);
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual' });
+
+    const second = await start(body);
+    expect(second.status).toBe(200);
+    expect(second.body.wabaId).toBe(waba.id);
+
+    const runs = await eventually(async () => {
+      const found = [];
+      for await (const run of h.stack.client.workflow.list({ query: `WorkflowId = '${onboardingWorkflowId(waba.id)}'` })) found.push(run);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(runs).toHaveLength(1);
+  });
+
+  test('GET returns the state, and 404 for a WABA nobody is onboarding', async () => {
+    const waba = world().createWaba({ autoSign: false });
+    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+    await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+
+    const res = await h.http().get(`/v1/onboardings/${waba.id}`).set(h.auth);
+    expect(res.status).toBe(200);
+    const state = res.body as OnboardingState;
+    expect(state.status).toBe('AWAITING_TERMS');
+    expect(state.eligibility).toBe('ELIGIBLE');
+    expect(state.history.map((e) => e.status)).toEqual(['CHECKING_ELIGIBILITY', 'AWAITING_TERMS']);
+
+    const missing = await h.http().get('/v1/onboardings/999999999999999').set(h.auth);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('not_found');
+  });
+
+  test('lists by business and status through visibility, page by page', async () => {
+    const business = world().createBusiness();
+    const wabas = [1, 2, 3].map(() => world().createWaba({ autoSign: false, ownerBusinessId: business.id }));
+    for (const w of wabas) await start({ wabaId: w.id, businessId: business.id, path: 'manual', options: FAST });
+    for (const w of wabas) await h.stack.waitForStatus(w.id, 'AWAITING_TERMS');
+
+    // Visibility is eventually consistent: poll (bounded) until the upserted status is indexed.
+    const listed = await eventually(async () => {
+      const res = await h.http().get(`/v1/onboardings?businessId=${business.id}&status=AWAITING_TERMS`).set(h.auth);
+      return res.status === 200 && res.body.onboardings.length === 3 ? res.body : undefined;
+    });
+    expect(listed.onboardings.map((o: { wabaId: string }) => o.wabaId).sort()).toEqual(wabas.map((w) => w.id).sort());
+    expect(listed.onboardings[0]).toMatchObject({ businessId: business.id, path: 'manual', status: 'AWAITING_TERMS', workflowStatus: 'RUNNING' });
+    expect(listed.onboardings[0].startTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+    const none = await h.http().get(`/v1/onboardings?businessId=${business.id}&status=READY`).set(h.auth);
+    expect(none.body.onboardings).toEqual([]);
+
+    const seen: string[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const res = await h
+        .http()
+        .get('/v1/onboardings')
+        .query({ businessId: business.id, pageSize: 2, ...(token ? { pageToken: token } : {}) })
+        .set(h.auth);
+      expect(res.status).toBe(200);
+      expect(res.body.onboardings.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.onboardings.map((o: { wabaId: string }) => o.wabaId));
+      token = res.body.nextPageToken;
+      if (!token) break;
+    }
+    expect(seen.sort()).toEqual(wabas.map((w) => w.id).sort());
+  });
+
+  test('recheck reads Meta now: a WABA found ONBOARDED completes as "poll"', async () => {
+    const waba = world().createWaba({ autoSign: false });
+    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { ...FAST, statusPollIntervalSeconds: 3600 } });
+    await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    world().setStatus(waba.id, 'ONBOARDED');
+
+    const res = await h.http().post(`/v1/onboardings/${waba.id}/recheck`).set(h.auth);
+    expect(res.status).toBe(200);
+    expect(res.body.wabaId).toBe(waba.id);
+    const ready = await h.stack.waitForStatus(waba.id, 'READY');
+    expect(ready.termsSource).toBe('poll');
+  });
+
+  test('cancel ends the onboarding as CANCELLED; a second cancel or a recheck is a 409', async () => {
+    const waba = world().createWaba({ autoSign: false });
+    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+    await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+
+    const res = await h.http().post(`/v1/onboardings/${waba.id}/cancel`).set(h.auth).send({ reason: 'customer changed their mind' });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('CANCELLED');
+    expect(res.body.statusReason).toBe('customer changed their mind');
+
+    const again = await h.http().post(`/v1/onboardings/${waba.id}/cancel`).set(h.auth);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('conflict');
+    const recheck = await h.http().post(`/v1/onboardings/${waba.id}/recheck`).set(h.auth);
+    expect(recheck.status).toBe(409);
+
+    // A closed run still answers its state.
+    const get = await h.http().get(`/v1/onboardings/${waba.id}`).set(h.auth);
+    expect(get.body.status).toBe('CANCELLED');
+
+    // ... and a new run may follow it.
+    const restart = await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+    expect(restart.status).toBe(201);
+  });
+
+  test('updates to a WABA nobody is onboarding are 404', async () => {
+    for (const action of ['recheck', 'cancel']) {
+      const res = await h.http().post(`/v1/onboardings/888888888888888/${action}`).set(h.auth);
+      expect(res.status).toBe(404);
+    }
+  });
+});
+
+describe('discoveries', () => {
+  test('are not built yet: 501 after authentication and validation', async () => {
+    expect((await h.http().post('/v1/discoveries').send({ businessId: '1' })).status).toBe(401);
+    expect((await h.http().post('/v1/discoveries').set(h.auth).send({ businessId: 'x' })).status).toBe(400);
+    const post = await h.http().post('/v1/discoveries').set(h.auth).send({ businessId: '123', path: 'intent' });
+    expect(post.status).toBe(501);
+    expect(post.body.error.code).toBe('not_implemented');
+    const get = await h.http().get('/v1/discoveries/abc').set(h.auth);
+    expect(get.status).toBe(501);
+  });
+});
+
+describe('operations', () => {
+  test('/openapi.json describes every /v1 route with the schemas the API validates with', async () => {
+    const doc = (await h.http().get('/openapi.json')).body;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/v1/discoveries',
+      '/v1/discoveries/{id}',
+      '/v1/onboardings',
+      '/v1/onboardings/{wabaId}',
+      '/v1/onboardings/{wabaId}/cancel',
+      '/v1/onboardings/{wabaId}/embedded-signup',
+      '/v1/onboardings/{wabaId}/recheck',
+    ]);
+    const startSchema = doc.paths['/v1/onboardings'].post.requestBody.content['application/json'].schema;
+    expect(startSchema.required.sort()).toEqual(['businessId', 'path', 'wabaId']);
+    expect(startSchema.properties.path.enum).toEqual(['intent', 'embedded_signup', 'manual']);
+    const listParams = doc.paths['/v1/onboardings'].get.parameters.map((p: { name: string }) => p.name);
+    expect(listParams).toEqual(['status', 'businessId', 'path', 'pageSize', 'pageToken']);
+    expect(doc.components.schemas.OnboardingState.properties.status.enum).toContain('NEEDS_ATTENTION');
+  });
+
+  test('/metrics counts API requests by route pattern and status', async () => {
+    await h.http().get('/v1/onboardings/777').set(h.auth);
+    const text = (await h.http().get('/metrics')).text;
+    expect(text).toMatch(/mm_http_requests_total\{method="GET",route="\/v1\/onboardings\/:wabaId",status="404"\} [1-9]/);
+    expect(text).toMatch(/mm_http_request_duration_seconds_bucket\{le="0.1",method="GET",route="\/v1\/onboardings\/:wabaId"\}/);
+    expect(text).toMatch(/mm_temporal_call_duration_seconds_count\{operation="query",result="error"\} [1-9]/);
+  });
+});

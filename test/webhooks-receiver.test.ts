@@ -1,0 +1,260 @@
+import { createHmac } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { metaJson } from '../sandbox';
+import { onboardingWorkflowId, type OnboardingState } from '../workflows/types';
+import { OnboardingPathKey } from '../workflows/search-attributes';
+import { eventually, startAppHarness, TEST_SECRETS, webhookBody, type AppHarness } from './harness/app-harness';
+
+/** Terms arrive by webhook here, so no poll may find them first: the status is read once, then hourly. */
+const WEBHOOK_ONLY = { templateSyncGraceSeconds: 1, statusPollIntervalSeconds: 3600 };
+
+let h: AppHarness;
+const world = () => h.stack.sandbox.world;
+
+beforeAll(async () => {
+  h = await startAppHarness();
+}, 120_000);
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+async function startOnboarding(wabaId: string, businessId: string): Promise<void> {
+  const res = await h.http().post('/v1/onboardings').set(h.auth).send({ wabaId, businessId, path: 'manual', options: WEBHOOK_ONLY });
+  expect(res.status).toBe(201);
+  await h.stack.waitForStatus(wabaId, 'AWAITING_TERMS');
+}
+
+async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
+  const text = (await h.http().get('/metrics')).text;
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.includes(w)));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+async function workflowExists(wabaId: string): Promise<boolean> {
+  try {
+    await h.stack.client.workflow.getHandle(onboardingWorkflowId(wabaId)).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+const termsChange = (wabaId: string, businessId: string) => ({
+  field: 'account_update',
+  value: { event: 'MM_LITE_TERMS_SIGNED', waba_info: { waba_id: wabaId, owner_business_id: businessId } },
+});
+
+describe("Meta's verification handshake", () => {
+  test('echoes hub.challenge when the verify token matches', async () => {
+    const res = await h
+      .http()
+      .get('/webhooks/whatsapp')
+      .query({ 'hub.mode': 'subscribe', 'hub.verify_token': TEST_SECRETS.verifyToken, 'hub.challenge': '1158201444' });
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('1158201444');
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+  });
+
+  test('refuses a wrong verify token (or mode) with 403', async () => {
+    const wrongToken = await h
+      .http()
+      .get('/webhooks/whatsapp')
+      .query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'guess', 'hub.challenge': '1' });
+    expect(wrongToken.status).toBe(403);
+    expect(wrongToken.body.error.code).toBe('forbidden');
+    const wrongMode = await h
+      .http()
+      .get('/webhooks/whatsapp')
+      .query({ 'hub.mode': 'unsubscribe', 'hub.verify_token': TEST_SECRETS.verifyToken, 'hub.challenge': '1' });
+    expect(wrongMode.status).toBe(403);
+  });
+});
+
+describe('webhook signature', () => {
+  test('a delivery signed over its exact bytes is accepted', async () => {
+    const res = await h.postWebhook(webhookBody([{ id: '1', changes: [{ field: 'messages', value: {} }] }]));
+    expect(res.status).toBe(200);
+  });
+
+  test('a missing or wrong signature is refused with 401 and nothing is applied', async () => {
+    const waba = world().createWaba();
+    const body = webhookBody([{ id: '1', changes: [termsChange(waba.id, waba.ownerBusinessId)] }]);
+
+    const unsigned = await h.http().post('/webhooks/whatsapp').set('Content-Type', 'application/json').send(body);
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.body.error.code).toBe('unauthorized');
+
+    const otherSecret = `sha256=${createHmac('sha256', 'not-the-app-secret').update(body).digest('hex')}`;
+    const wrong = await h.http().post('/webhooks/whatsapp').set('X-Hub-Signature-256', otherSecret).send(body);
+    expect(wrong.status).toBe(401);
+
+    const garbage = await h.http().post('/webhooks/whatsapp').set('X-Hub-Signature-256', 'sha256=zz').send(body);
+    expect(garbage.status).toBe(401);
+
+    expect(await workflowExists(waba.id)).toBe(false);
+  });
+
+  test('the signature covers the bytes as sent: the same JSON re-serialised is refused', async () => {
+    const waba = world().createWaba();
+    // Meta escapes "/" and non-ASCII; JSON.stringify of the parsed body gives other bytes.
+    const original = metaJson({
+      object: 'whatsapp_business_account',
+      entry: [{ id: waba.ownerBusinessId, time: 1, changes: [{ field: 'account_update', value: { event: 'NEW/THING', note: 'café' } }] }],
+    });
+    const reserialised = JSON.stringify(JSON.parse(original));
+    expect(reserialised).not.toBe(original);
+    const signature = `sha256=${createHmac('sha256', TEST_SECRETS.appSecret).update(original).digest('hex')}`;
+
+    const res = await h.http().post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', signature).send(reserialised);
+    expect(res.status).toBe(401);
+    const ok = await h.http().post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', signature).send(original);
+    expect(ok.status).toBe(200);
+  });
+
+  test('a body over 1 MB is refused with 413', async () => {
+    const huge = webhookBody([{ id: '1', changes: [{ field: 'messages', value: { pad: 'x'.repeat(1024 * 1024) } }] }]);
+    const res = await h.postWebhook(huge);
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('payload_too_large');
+  });
+
+  test('signed but malformed bodies are refused with 400', async () => {
+    const notJson = await h.postWebhook('{"object": "whatsapp_business_account", "entry": [');
+    expect(notJson.status).toBe(400);
+    expect(notJson.body.error.code).toBe('invalid_request');
+    const notEnvelope = await h.postWebhook(JSON.stringify({ hello: 'world' }));
+    expect(notEnvelope.status).toBe(400);
+  });
+
+  test('a log line per delivery, without the signature or the body', async () => {
+    const before = h.logs.lines.length;
+    await h.postWebhook(webhookBody([{ id: '1', changes: [{ field: 'messages', value: { secret: 'body-text-marker' } }] }]));
+    const lines = h.logs.lines.slice(before).filter((l) => l.message === 'webhook delivery');
+    expect(lines).toHaveLength(1);
+    expect(JSON.stringify(lines)).not.toMatch(/body-text-marker|sha256=/);
+  });
+});
+
+describe('webhook changes', () => {
+  test('unknown fields and events are acknowledged and counted', async () => {
+    const before = await metricValue('mm_webhook_changes_total', { event: 'unknown', outcome: 'ignored' });
+    const res = await h.postWebhook(
+      webhookBody([
+        { id: '1', changes: [{ field: 'messages', value: { messages: [] } }] },
+        { id: '2', changes: [{ field: 'account_update', value: { event: 'SOMETHING_META_ADDS_LATER' } }] },
+      ]),
+    );
+    expect(res.status).toBe(200);
+    expect(await metricValue('mm_webhook_changes_total', { event: 'unknown', outcome: 'ignored' })).toBe(before + 2);
+    expect(await metricValue('mm_webhook_deliveries_total', { outcome: 'ignored' })).toBeGreaterThan(0);
+  });
+
+  test('a terms webhook for a WABA nobody is onboarding starts a manual onboarding', async () => {
+    const waba = world().createWaba({ autoSign: false });
+    const [delivery] = await world().signTerms(waba.id);
+    expect(delivery.status).toBe(200);
+
+    const state = await h.stack.waitForState(waba.id, (s) => s.termsSource !== undefined);
+    expect(state).toMatchObject({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', termsSource: 'webhook' });
+    const description = await h.stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)).describe();
+    expect(description.typedSearchAttributes.get(OnboardingPathKey)).toBe('manual');
+  });
+
+  test('duplicate terms webhooks (and the legacy echo) change nothing', async () => {
+    const waba = world().createWaba({ autoSign: false });
+    await startOnboarding(waba.id, waba.ownerBusinessId);
+
+    const deliveries = await world().signTerms(waba.id, { duplicate: 3, legacy: true });
+    expect(deliveries.map((d) => d.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    const ready = await h.stack.waitForStatus(waba.id, 'READY');
+    expect(ready.termsSource).toBe('webhook');
+
+    // Meta retries for days: one more copy after READY is still harmless.
+    await world().signTerms(waba.id);
+    const after = await h.stack.state(waba.id);
+    expect(after.termsSource).toBe('webhook');
+    expect(after.termsSignedAt).toBe(ready.termsSignedAt);
+    expect(after.history.filter((e) => e.status === 'SYNCING_TEMPLATES')).toHaveLength(1);
+    expect(after.history.filter((e) => e.status === 'READY')).toHaveLength(1);
+  });
+
+  test('the legacy AD_ACCOUNT_LINKED alone completes an onboarding as legacy_webhook', async () => {
+    const waba = world().createWaba({ autoSign: false });
+    await startOnboarding(waba.id, waba.ownerBusinessId);
+    await world().signTerms(waba.id, { onlyLegacy: true, legacyField: 'ad_account_linked' });
+    const ready = await h.stack.waitForStatus(waba.id, 'READY');
+    expect(ready.termsSource).toBe('legacy_webhook');
+  });
+
+  test('one POST with several entries and changes reaches every WABA it names', async () => {
+    const partner = world().createBusiness();
+    const a = world().createWaba({ autoSign: false, partnerBusinessId: partner.id });
+    const b = world().createWaba({ autoSign: false, partnerBusinessId: partner.id });
+    const c = world().createWaba({ autoSign: false });
+    for (const w of [a, b, c]) await startOnboarding(w.id, w.ownerBusinessId);
+
+    const [delivery] = await world().signTerms(a.id, { batchWith: [b.id, c.id] });
+    const sent = JSON.parse(delivery.body) as { entry: Array<{ changes: unknown[] }> };
+    expect(sent.entry).toHaveLength(2); // the partner's entry with two changes, and c's owner's
+    expect(sent.entry.flatMap((e) => e.changes)).toHaveLength(3);
+    expect(delivery.status).toBe(200);
+
+    for (const w of [a, b, c]) {
+      const state = await h.stack.waitForStatus(w.id, 'READY');
+      expect(state.termsSource).toBe('webhook');
+    }
+  });
+
+  test('account events in one POST each reach their WABA (keyed on waba_info, else the entry)', async () => {
+    const partner = world().createBusiness();
+    const violated = world().createWaba({ autoSign: false });
+    const removed = world().createWaba({ autoSign: false, partnerBusinessId: partner.id });
+    for (const w of [violated, removed]) await startOnboarding(w.id, w.ownerBusinessId);
+
+    const res = await h.postWebhook(
+      webhookBody([
+        // Violations come on the WABA's own entry, without waba_info.
+        { id: violated.id, changes: [{ field: 'account_update', value: { event: 'ACCOUNT_VIOLATION', violation_info: { violation_type: 'SCAM' } } }] },
+        // Partner events come on the partner's entry, with waba_info.
+        {
+          id: partner.id,
+          changes: [
+            { field: 'account_update', value: { event: 'PARTNER_REMOVED', waba_info: { waba_id: removed.id, owner_business_id: removed.ownerBusinessId } } },
+            { field: 'messages', value: {} },
+          ],
+        },
+      ]),
+    );
+    expect(res.status).toBe(200);
+
+    const v: OnboardingState = await h.stack.waitForStatus(violated.id, 'NEEDS_ATTENTION');
+    expect(v.statusReason).toContain('ACCOUNT_VIOLATION');
+    expect(v.statusReason).toContain('SCAM');
+    const r = await h.stack.waitForStatus(removed.id, 'NEEDS_ATTENTION');
+    expect(r.statusReason).toContain('PARTNER_REMOVED');
+    expect(await workflowExists(partner.id)).toBe(false);
+  });
+
+  test('an account event for a WABA with no onboarding is acknowledged, not retried', async () => {
+    const waba = world().createWaba();
+    const before = await metricValue('mm_webhook_changes_total', { event: 'ACCOUNT_RESTRICTION', outcome: 'no_onboarding' });
+    const delivery = await world().emitAccountEvent(waba.id, 'ACCOUNT_RESTRICTION');
+    expect(delivery.status).toBe(200);
+    expect(delivery.attempts).toHaveLength(1);
+    expect(await workflowExists(waba.id)).toBe(false);
+    expect(await metricValue('mm_webhook_changes_total', { event: 'ACCOUNT_RESTRICTION', outcome: 'no_onboarding' })).toBe(before + 1);
+  });
+
+  test('a terms change without waba_info is not guessed from entry.id', async () => {
+    const business = world().createBusiness();
+    const res = await h.postWebhook(
+      webhookBody([{ id: business.id, changes: [{ field: 'account_update', value: { event: 'MM_LITE_TERMS_SIGNED' } }] }]),
+    );
+    expect(res.status).toBe(200);
+    expect(await workflowExists(business.id)).toBe(false);
+    await eventually(async () => ((await metricValue('mm_webhook_changes_total', { event: 'MM_LITE_TERMS_SIGNED', outcome: 'invalid' })) > 0 ? true : undefined));
+  });
+});

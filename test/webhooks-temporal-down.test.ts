@@ -1,0 +1,88 @@
+/**
+ * Temporal unreachable: the receiver answers 503 within its deadline (so Meta retries), and the very
+ * same delivery is accepted once Temporal is back. Runs on a dev server of its own, which it stops
+ * and restarts on the same port.
+ */
+import request from 'supertest';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { createApp } from '../api/app';
+import { signatureOf } from '../api/webhooks/signature';
+import { startDevServer, freePort, type DevServer } from '../scripts/dev-server';
+import { onboardingWorkflowId } from '../workflows/types';
+import { termsSignedSignal } from '../workflows/messages';
+import { capturingLogger, eventually, webhookBody } from './harness/app-harness';
+
+const APP_SECRET = 'down-test-app-secret';
+const CALL_TIMEOUT_MS = 2_000;
+
+let server: DevServer | undefined;
+let connection: Connection;
+let port: number;
+
+beforeAll(async () => {
+  port = await freePort();
+  server = await startDevServer({ port, readyTimeoutMs: 120_000 });
+  connection = await Connection.connect({ address: server.address });
+}, 150_000);
+
+afterAll(async () => {
+  await connection?.close();
+  await server?.stop();
+});
+
+test('Temporal down: 503 within the deadline, then the same delivery succeeds once it is back', async () => {
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    TEMPORAL_TASK_QUEUE: 'down-test',
+    META_ACCESS_TOKEN: 'token',
+    META_APP_ID: 'app',
+    META_APP_SECRET: APP_SECRET,
+    WEBHOOK_VERIFY_TOKEN: 'verify',
+    API_KEYS: 'key',
+  });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const logs = capturingLogger();
+  const app = createApp({ config, client, log: logs, timeouts: { callMs: CALL_TIMEOUT_MS, queryMs: CALL_TIMEOUT_MS } });
+
+  const wabaId = '104000000000001';
+  const body = webhookBody([
+    {
+      id: '900000000000001',
+      time: 1_760_000_000,
+      changes: [{ field: 'account_update', value: { event: 'MM_LITE_TERMS_SIGNED', waba_info: { waba_id: wabaId, owner_business_id: '200000000000001' } } }],
+    },
+  ]);
+  const deliver = () =>
+    request(app).post('/webhooks/whatsapp').set('Content-Type', 'application/json').set('X-Hub-Signature-256', signatureOf(Buffer.from(body), APP_SECRET)).send(body);
+
+  await server!.stop();
+  server = undefined;
+
+  const startedAt = Date.now();
+  const down = await deliver();
+  expect(down.status).toBe(503);
+  expect(down.body.error.code).toBe('temporal_unavailable');
+  expect(Date.now() - startedAt).toBeLessThan(CALL_TIMEOUT_MS + 3_000);
+  expect((await request(app).get('/readyz')).status).toBe(503);
+  // The partner API says the same, in its usual error body.
+  const api = await request(app).get(`/v1/onboardings/${wabaId}`).set('Authorization', 'Bearer key');
+  expect(api.status).toBe(503);
+  expect(api.body.error.code).toBe('temporal_unavailable');
+  expect(logs.lines.some((l) => l.message === 'webhook delivery' && l.meta?.outcome === 'unavailable')).toBe(true);
+
+  server = await startDevServer({ port, readyTimeoutMs: 120_000 });
+
+  // Meta retries with backoff; the client's channel reconnects on its own.
+  const up = await eventually(async () => {
+    const res = await deliver();
+    return res.status === 200 ? res : undefined;
+  }, 45_000, 'the delivery to be accepted');
+  expect(up.body).toEqual({ received: 1 });
+  expect((await request(app).get('/readyz')).status).toBe(200);
+
+  // Durably handed over: the onboarding exists, started by the webhook, with the signal in its history.
+  const history = await client.workflow.getHandle(onboardingWorkflowId(wabaId)).fetchHistory();
+  const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
+  expect(signals.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName)).toEqual([termsSignedSignal.name]);
+}, 120_000);
