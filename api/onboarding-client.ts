@@ -34,14 +34,23 @@ export interface TemporalTimeouts {
 
 export const DEFAULT_TIMEOUTS: TemporalTimeouts = { callMs: 5_000, queryMs: 5_000, updateMs: 30_000 };
 
-/** The search attributes a fresh onboarding starts with, so it is filterable before its first task. */
-export function initialSearchAttributes(input: Pick<OnboardingInput, 'wabaId' | 'businessId' | 'path'>) {
-  return [
-    { key: OnboardingStatusKey, value: 'CHECKING_ELIGIBILITY' satisfies OnboardingStatus },
-    { key: WabaIdKey, value: input.wabaId },
-    { key: BusinessIdKey, value: input.businessId },
-    { key: OnboardingPathKey, value: input.path },
-  ];
+/**
+ * What every start of an onboarding workflow shares, from the API or a webhook: its id, queue, input,
+ * the search attributes that make it filterable before its first task, and a summary for the Web UI.
+ */
+export function onboardingStartOptions(input: OnboardingInput, config: Config) {
+  return {
+    workflowId: onboardingWorkflowId(input.wabaId),
+    taskQueue: config.temporal.taskQueue,
+    args: [input] as [OnboardingInput],
+    typedSearchAttributes: [
+      { key: OnboardingStatusKey, value: 'CHECKING_ELIGIBILITY' satisfies OnboardingStatus },
+      { key: WabaIdKey, value: input.wabaId },
+      { key: BusinessIdKey, value: input.businessId },
+      { key: OnboardingPathKey, value: input.path },
+    ],
+    staticSummary: `MM API onboarding of WABA ${input.wabaId} (business ${input.businessId}) via ${input.path}, from ${input.origin ?? 'api'}`,
+  };
 }
 
 export class OnboardingClient {
@@ -69,12 +78,9 @@ export class OnboardingClient {
     try {
       await this.within('start', this.timeouts.callMs, () =>
         this.client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
-          workflowId: onboardingWorkflowId(input.wabaId),
-          taskQueue: this.config.temporal.taskQueue,
-          args: [input],
+          ...onboardingStartOptions(input, this.config),
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: initialSearchAttributes(input),
         }),
       );
       return { started: true };

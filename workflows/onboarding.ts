@@ -296,9 +296,13 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
       const rejection = signupCodeRejection(err);
       if (rejection === undefined) {
         if (!(err instanceof NeedsAttention)) throw err;
+        if (state.status === 'NEEDS_ATTENTION') {
+          record.explain(err.message);
+          return;
+        }
         // The process, waiting for the signup, parks in NEEDS_ATTENTION; answer once it has.
         attention ??= err.message;
-        await condition(() => attention === undefined);
+        await condition(() => attention === undefined || state.status === 'NEEDS_ATTENTION');
         return;
       }
       record.explain(`Meta rejected the Embedded Signup code (${rejection}); waiting for a fresh code`);

@@ -10,7 +10,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import { accountEventSignal, termsSignedSignal } from '../../workflows/messages';
 import { onboardingWorkflowId, type OnboardingInput } from '../../workflows/types';
-import { initialSearchAttributes } from '../onboarding-client';
+import { onboardingStartOptions } from '../onboarding-client';
 import { ONBOARDING_WORKFLOW_TYPE } from '../onboarding-list';
 import type { WebhookAction } from './payload';
 
@@ -61,12 +61,9 @@ async function handOne(deps: HandoffDeps, action: Deliverable): Promise<HandoffR
       const input: OnboardingInput = { wabaId: action.wabaId, businessId: action.businessId, path: 'manual', origin: 'webhook' };
       await within('signalWithStart', () =>
         client.workflow.signalWithStart(ONBOARDING_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue: config.temporal.taskQueue,
-          args: [input],
+          ...onboardingStartOptions(input, config),
           signal: termsSignedSignal,
           signalArgs: [action.signal],
-          typedSearchAttributes: initialSearchAttributes(input),
         }),
       );
     } else if (action.kind === 'terms_signed') {

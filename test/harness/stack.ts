@@ -10,6 +10,7 @@ import { createSandbox, type Sandbox, type SandboxOptions } from '../../sandbox'
 import { createWorkers, type OnboardingWorkers } from '../../worker/worker';
 import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type OnboardingStatus } from '../../workflows/types';
 import { getStateQuery } from '../../workflows/messages';
+import { onboardingStartOptions } from '../../api/onboarding-client';
 
 export const TEST_SECRETS = {
   accessToken: 'test-system-user-token',
@@ -127,12 +128,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     connection,
     sandbox,
     sandboxUrl,
-    start: (input) =>
-      client.workflow.start('onboarding', {
-        workflowId: onboardingWorkflowId(input.wabaId),
-        taskQueue: config.temporal.taskQueue,
-        args: [input],
-      }),
+    start: (input) => client.workflow.start('onboarding', onboardingStartOptions(input, config)),
     state,
     waitForState,
     waitForStatus: (wabaId, status, timeoutMs) => waitForState(wabaId, (s) => s.status === status, timeoutMs),

@@ -1,6 +1,7 @@
 import { FAST, startStack, type Stack } from '../harness/stack';
 import { recordHistory } from '../harness/histories';
 import { recheckUpdate, termsSignedSignal } from '../../workflows/messages';
+import { OnboardingStatusKey, WabaIdKey } from '../../workflows/search-attributes';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -24,6 +25,14 @@ describe('manual path and the terms', () => {
     expect(statuses(ready)).toEqual(['CHECKING_ELIGIBILITY', 'AWAITING_TERMS', 'SYNCING_TEMPLATES', 'READY']);
     expect(ready).toMatchObject({ termsSource: 'webhook', termsSignedAt: '2026-11-25T10:00:00.000Z', eligibility: 'ELIGIBLE' });
     expect(Date.parse(ready.readyAt!)).toBeGreaterThanOrEqual(Date.parse(ready.history[2].at) + 1000);
+
+    // What an operator sees in the Web UI: a summary, current details in words, filterable attributes.
+    const description = await handle.describe();
+    expect(await description.staticSummary()).toBe(`MM API onboarding of WABA ${waba.id} (business ${waba.ownerBusinessId}) via manual, from api`);
+    const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toMatch(/^\*\*READY\*\*\n\nWABA \d+ · business \d+ · path manual[\s\S]*terms signed 2026-11-25T10:00:00.000Z \(webhook\)/);
+    expect(description.typedSearchAttributes.get(OnboardingStatusKey)).toBe('READY');
+    expect(description.typedSearchAttributes.get(WabaIdKey)).toBe(waba.id);
   });
 
   test('a duplicate terms webhook and its legacy twin change nothing', async () => {
