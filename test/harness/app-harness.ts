@@ -3,6 +3,7 @@
  * Graph sandbox) plus the real Express app listening on 127.0.0.1, with the sandbox's signed
  * webhooks pointed at it. Log lines are captured so tests can check what is (and is not) logged.
  */
+export { eventually } from './wait';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
@@ -89,22 +90,6 @@ export async function startAppHarness(opts: StackOptions & { timeouts?: Partial<
       await stack.stop();
     },
   };
-}
-
-/** Polls `probe` until it returns a value (not undefined), at most `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
 /** A webhook body in Meta's envelope with the given entries. */

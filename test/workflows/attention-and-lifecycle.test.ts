@@ -1,3 +1,4 @@
+import { waitUntil } from '../harness/wait';
 import { FAST, startStack, type Stack } from '../harness/stack';
 import { recordHistory } from '../harness/histories';
 import { CONTINUE_AS_NEW_SUGGESTED_AT } from '../harness/limits';
@@ -126,12 +127,3 @@ describe('long lives', () => {
     await recordHistory('continued-as-new-after-ready', latest);
   }, 60_000);
 });
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}

@@ -1,4 +1,5 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { waitUntil } from '../harness/wait';
 import { FAST, startStack, TEST_SECRETS, type Stack } from '../harness/stack';
 import { historyAsText, recordHistory } from '../harness/histories';
 import { cancelUpdate, getIntentStateQuery, recheckUpdate, resendIntentSignal, submitSignupCodeUpdate, termsSignedSignal } from '../../workflows/messages';
@@ -40,7 +41,7 @@ describe('Intent API path', () => {
 
       // Only an operator's resend asks Meta again; the repeat answer counts as success.
       await stack.client.workflow.getHandle(businessIntentWorkflowId(business.id)).signal(resendIntentSignal);
-      await waitFor(async () => (await intentState(business.id)).requestCount === 2);
+      await waitUntil(async () => (await intentState(business.id)).requestCount === 2);
       expect(stack.sandbox.world.intentRequestCount(business.id)).toBe(2);
       expect((await intentState(business.id)).requested).toBe(true);
     },
@@ -51,7 +52,7 @@ describe('Intent API path', () => {
     const wabas = [1, 2].map(() => stack.sandbox.world.createWaba({ ownerBusinessId: business.id }));
     stack.sandbox.world.injectFault({ endpoint: 'intent', businessId: business.id, kind: 'latency', latencyMs: 1500 });
     await Promise.all(wabas.map((w) => stack.start({ wabaId: w.id, businessId: business.id, path: 'intent', options: FAST })));
-    await waitFor(() => stack.sandbox.world.findCalls({ endpoint: 'intent', businessId: business.id }).length > 0);
+    await waitUntil(() => stack.sandbox.world.findCalls({ endpoint: 'intent', businessId: business.id }).length > 0);
 
     await stack.stopWorkers(); // mid-call: Meta receives the request, the worker never records the answer
     await stack.startWorkers();
@@ -150,13 +151,3 @@ describe('Embedded Signup path', () => {
     expect((await stack.state(waba.id)).status).toBe('AWAITING_TERMS');
   });
 });
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
-

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitUntil } from '../harness/wait';
 import { FAST, startStack, type Stack } from '../harness/stack';
 import { historyAsText, recordHistory } from '../harness/histories';
 import { termsSignedSignal } from '../../workflows/messages';
@@ -58,14 +59,6 @@ afterAll(async () => {
   await partner.close();
 });
 
-async function waitUntil(check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
 
 test('every status change reaches the partner signed, with a stable id, in order', async () => {
   const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ONBOARDED' });
