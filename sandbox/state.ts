@@ -424,14 +424,16 @@ export class SandboxWorld {
 
   /**
    * A small portfolio for `npm start`: a solution partner with two client businesses whose WABAs cover
-   * the interesting statuses.
+   * the interesting statuses. Fixed ids, so onboardings kept across an `npm start` restart still find
+   * their WABAs; seeding a world that already has them is a 409 (SandboxConflict).
    */
   seedDemo(): { partnerBusinessId: string; businessIds: string[]; wabaIds: Record<string, string> } {
-    const partner = this.createBusiness({ name: 'Sandbox Solution Partner' });
-    const acme = this.createBusiness({ name: 'Acme Retail' });
-    const globex = this.createBusiness({ name: 'Globex Travel', repeatAnswer: 'already_sent' });
+    const partner = this.createBusiness({ id: '100000000000001', name: 'Sandbox Solution Partner' });
+    const acme = this.createBusiness({ id: '100000000000002', name: 'Acme Retail' });
+    const globex = this.createBusiness({ id: '100000000000003', name: 'Globex Travel', repeatAnswer: 'already_sent' });
+    let next = 200000000000001;
     const waba = (name: string, owner: string, onboardingStatus: string, phoneNumbers?: NewPhoneNumber[]) =>
-      this.createWaba({ name, ownerBusinessId: owner, partnerBusinessId: partner.id, onboardingStatus, phoneNumbers }).id;
+      this.createWaba({ id: String(next++), name, ownerBusinessId: owner, partnerBusinessId: partner.id, onboardingStatus, phoneNumbers }).id;
     const wabaIds = {
       acmeEligible: waba('Acme Retail US', acme.id, 'ELIGIBLE'),
       acmeEligible2: waba('Acme Retail EU', acme.id, 'ELIGIBLE'),

@@ -189,4 +189,13 @@ describe('control routes', () => {
     const clients = await graph(`/v24.0/${demo.body.partnerBusinessId}/client_whatsapp_business_accounts?fields=id,marketing_messages_onboarding_status`);
     expect(clients.body.data).toHaveLength(Object.keys(demo.body.wabaIds).length);
   });
+
+  test('the demo ids are the same every time, and seeding twice is a conflict', async () => {
+    expect((await call('POST', '/_sandbox/reset')).status).toBe(204);
+    const first = await call('POST', '/_sandbox/seed-demo');
+    expect((await call('POST', '/_sandbox/seed-demo')).status).toBe(409);
+    expect((await call('POST', '/_sandbox/reset')).status).toBe(204);
+    const again = await call('POST', '/_sandbox/seed-demo');
+    expect(again.body).toEqual(first.body);
+  });
 });
