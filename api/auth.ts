@@ -2,21 +2,19 @@
  * Bearer API keys for /v1/*. Keys are compared in constant time against every configured key (no
  * early exit), and are never logged: a failed attempt is logged without its key.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { ApiError, sendError } from './errors';
 import type { Logger } from './logger';
-
-// Hashing first gives equal-length buffers for timingSafeEqual whatever the key lengths.
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+import { digestOf } from './constant-time';
 
 export function requireApiKey(apiKeys: readonly string[], log: Logger): RequestHandler {
-  const known = apiKeys.map(digest);
+  const known = apiKeys.map(digestOf);
   return (req, res, next) => {
     const match = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(req.get('authorization') ?? '');
     let ok = false;
     if (match) {
-      const given = digest(match[1]);
+      const given = digestOf(match[1]);
       for (const key of known) ok = timingSafeEqual(given, key) || ok;
     }
     if (ok) return next();

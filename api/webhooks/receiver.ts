@@ -4,11 +4,11 @@
  *   raw bytes → HMAC check → JSON → zod envelope → one Temporal call per relevant change, all awaited
  *   → 200; 503 if any could not be handed over, so Meta delivers again (duplicates are harmless).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import { ApiError, sendError } from '../errors';
+import { sameSecret } from '../constant-time';
 import type { Logger } from '../logger';
 import type { DeliveryOutcome, Metrics } from '../metrics';
 import { handOff, type Deliverable } from './handoff';
@@ -39,7 +39,7 @@ export function webhookRouter(deps: ReceiverDeps): Router {
     const mode = req.query['hub.mode'];
     const token = req.query['hub.verify_token'];
     const challenge = req.query['hub.challenge'];
-    if (mode !== 'subscribe' || typeof token !== 'string' || !sameText(token, config.webhookVerifyToken)) {
+    if (mode !== 'subscribe' || typeof token !== 'string' || !sameSecret(token, config.webhookVerifyToken)) {
       log.warn('webhook verification refused', { mode: typeof mode === 'string' ? mode : undefined });
       return sendError(res, new ApiError(403, 'forbidden', 'verification token mismatch'));
     }
@@ -133,10 +133,4 @@ export function webhookRouter(deps: ReceiverDeps): Router {
   router.use(bodyErrors);
 
   return router;
-}
-
-/** Constant-time text comparison; hashing first hides the lengths too. */
-function sameText(a: string, b: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-  return timingSafeEqual(digest(a), digest(b));
 }
