@@ -272,7 +272,10 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
       wabaId: state.wabaId,
       solutionId: options.solutionId,
     });
-    await waitFor(() => intent !== undefined || terms !== undefined, undefined, { expires: true });
+    do {
+      await waitFor(() => intent !== undefined || terms !== undefined || rechecksPending(), undefined, { expires: true });
+      if (rechecksPending()) await answerRecheck();
+    } while (intent === undefined && !terms);
     if (terms) return;
     if (intent!.error) throw new NeedsAttention(`Intent API request failed: ${intent!.error}`);
     state.intentRequestId = intent!.requestId;
@@ -281,7 +284,16 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   async function awaitSignup(): Promise<void> {
     if (carried.signupDone) return;
     record.moveTo('AWAITING_SIGNUP', 'waiting for the Embedded Signup code from the partner');
-    await waitFor(() => carried.signupDone === true || terms !== undefined, undefined, { expires: true });
+    do {
+      await waitFor(() => carried.signupDone === true || terms !== undefined || rechecksPending(), undefined, { expires: true });
+      if (rechecksPending()) await answerRecheck();
+    } while (!carried.signupDone && !terms);
+  }
+
+  /** An operator's recheck while the process waits on something else: read Meta's status now. */
+  async function answerRecheck(): Promise<void> {
+    const verdict = await readStatus();
+    if (verdict.kind === 'onboarded') terms ??= { source: 'poll', at: new Date().toISOString() };
   }
 
   /** Runs inside the update handler: the code lives 30 s, so it is exchanged the moment it arrives. */

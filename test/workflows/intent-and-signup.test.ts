@@ -138,6 +138,22 @@ describe('Embedded Signup path', () => {
     await recordHistory('embedded-signup-rejected-code-then-cancelled', handle);
   });
 
+  test('a recheck while waiting for the code reads Meta at once; ONBOARDED moves the onboarding on', async () => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE', autoSign: false });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'embedded_signup', options: FAST });
+    await stack.waitForStatus(waba.id, 'AWAITING_SIGNUP');
+    const reads = stack.sandbox.world.countCalls({ endpoint: 'waba_status', wabaId: waba.id });
+
+    const answered = await handle.executeUpdate(recheckUpdate);
+    expect(answered.status).toBe('AWAITING_SIGNUP');
+    expect(stack.sandbox.world.countCalls({ endpoint: 'waba_status', wabaId: waba.id })).toBe(reads + 1);
+
+    stack.sandbox.world.setStatus(waba.id, 'ONBOARDED'); // the customer finished elsewhere
+    await handle.executeUpdate(recheckUpdate);
+    const ready = await stack.waitForStatus(waba.id, 'READY');
+    expect(ready.termsSource).toBe('poll');
+  });
+
   test('a code for an onboarding on another path is refused without touching Meta', async () => {
     const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
     const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
