@@ -4,9 +4,10 @@
  */
 import { onboardingWorkflowId } from '../workflows/types';
 import { startAppHarness, type AppHarness } from './harness/app-harness';
+import { WEBHOOK_ONLY } from './harness/stack';
 
 /** Terms come by webhook here (no poll may race them); the sync grace is compressed. */
-const OPTIONS = { templateSyncGraceSeconds: 1, statusPollIntervalSeconds: 3600 };
+const OPTIONS = WEBHOOK_ONLY;
 
 let h: AppHarness;
 const world = () => h.stack.sandbox.world;

@@ -1,5 +1,6 @@
 import { onboardingWorkflowId, type OnboardingState } from '../workflows/types';
 import { eventually, FAST, startAppHarness, type AppHarness } from './harness/app-harness';
+import { WEBHOOK_ONLY } from './harness/stack';
 
 let h: AppHarness;
 const world = () => h.stack.sandbox.world;
@@ -150,7 +151,7 @@ describe('onboardings', () => {
 
   test('recheck reads Meta now: a WABA found ONBOARDED completes as "poll"', async () => {
     const waba = world().createWaba({ autoSign: false });
-    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { ...FAST, statusPollIntervalSeconds: 3600 } });
+    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
     await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
     world().setStatus(waba.id, 'ONBOARDED');
 

@@ -11,6 +11,7 @@ import {
   GraphThrottledError,
   retryAfterMsOf,
 } from '../activities/graph';
+import { failureOf } from './harness/failures';
 
 /**
  * Answers the sandbox never gives: malformed bodies, proxies' HTML pages, Meta echoing secrets back.
@@ -53,14 +54,6 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
 };
 
-async function failureOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('answers that do not fit', () => {
   test('a 200 with the wrong shape is a retryable GraphResponseError naming the field', async () => {

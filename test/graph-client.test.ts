@@ -10,6 +10,7 @@ import {
   isRegisteredOnCloudApi,
 } from '../activities/graph';
 import { createSandbox, INTENT_ALREADY_SENT_SUBCODE as SANDBOX_ALREADY_SENT_SUBCODE, type Sandbox } from '../sandbox';
+import { failureOf } from './harness/failures';
 
 /** The Graph client against the sandbox on a real socket: every method, paging, and each error class. */
 
@@ -38,15 +39,6 @@ afterAll(async () => {
 
 beforeEach(() => sandbox.world.reset());
 
-/** The error a promise rejects with, failing the test if it resolves. */
-async function failureOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('WABA onboarding status', () => {
   test('reads marketing_messages_onboarding_status', async () => {

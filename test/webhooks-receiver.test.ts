@@ -4,9 +4,8 @@ import { metaJson } from '../sandbox';
 import { onboardingWorkflowId, type OnboardingState } from '../workflows/types';
 import { OnboardingPathKey } from '../workflows/search-attributes';
 import { eventually, startAppHarness, TEST_SECRETS, webhookBody, type AppHarness } from './harness/app-harness';
+import { WEBHOOK_ONLY } from './harness/stack';
 
-/** Terms arrive by webhook here, so no poll may find them first: the status is read once, then hourly. */
-const WEBHOOK_ONLY = { templateSyncGraceSeconds: 1, statusPollIntervalSeconds: 3600 };
 
 let h: AppHarness;
 const world = () => h.stack.sandbox.world;

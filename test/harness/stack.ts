@@ -145,3 +145,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
 /** Fast onboarding options: seconds instead of minutes and hours. */
 export const FAST = { templateSyncGraceSeconds: 1, statusPollIntervalSeconds: 1 } as const;
+
+/** Fast, but the status is read once and then hourly, so no poll can find the terms before a webhook does. */
+export const WEBHOOK_ONLY = { ...FAST, statusPollIntervalSeconds: 3600 } as const;

@@ -1,5 +1,5 @@
 import { waitUntil } from '../harness/wait';
-import { FAST, startStack, type Stack } from '../harness/stack';
+import { FAST, startStack, WEBHOOK_ONLY, type Stack } from '../harness/stack';
 import { recordHistory } from '../harness/histories';
 import { CONTINUE_AS_NEW_SUGGESTED_AT } from '../harness/limits';
 import { accountEventSignal, cancelUpdate, recheckUpdate, termsSignedSignal } from '../../workflows/messages';
@@ -13,13 +13,12 @@ afterAll(async () => {
 });
 
 const statuses = (s: { history: { status: string }[] }) => s.history.map((h) => h.status);
-const SLOW_POLL = { ...FAST, statusPollIntervalSeconds: 3600 };
 
 describe('errors a person must fix', () => {
   test('an expired token parks the onboarding in NEEDS_ATTENTION, and a recheck resumes it', async () => {
     const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
     stack.sandbox.world.injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind: 'token_expired' });
-    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: SLOW_POLL });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
     const parked = await stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
     expect(parked.statusReason).toMatch(/^Graph API: .*access token/i);
 
@@ -35,7 +34,7 @@ describe('errors a person must fix', () => {
   test('a missing permission is not retried and needs attention', async () => {
     const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
     stack.sandbox.world.injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind: 'permission' });
-    await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: SLOW_POLL });
+    await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
     await stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
     expect(stack.sandbox.world.countCalls({ endpoint: 'waba_status', wabaId: waba.id })).toBe(1);
   });
@@ -45,7 +44,7 @@ describe('errors a person must fix', () => {
     stack.sandbox.world.injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind: 'transient' });
     stack.sandbox.world.injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind: 'server_error' });
     stack.sandbox.world.injectFault({ endpoint: 'phone_numbers', wabaId: waba.id, kind: 'throttle', regainAccessMinutes: 0 });
-    await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: SLOW_POLL });
+    await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
     const waiting = await stack.waitForStatus(waba.id, 'AWAITING_TERMS', 30_000);
     expect(statuses(waiting)).toEqual(['CHECKING_ELIGIBILITY', 'AWAITING_TERMS']);
     expect(stack.sandbox.world.countCalls({ endpoint: 'waba_status', wabaId: waba.id })).toBe(3);
@@ -56,7 +55,7 @@ describe('errors a person must fix', () => {
 describe('account events', () => {
   test('a restriction while waiting for the terms needs attention; after a recheck the poll finds the terms', async () => {
     const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
-    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: SLOW_POLL });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
     await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
     await handle.signal(accountEventSignal, { event: 'ACCOUNT_RESTRICTION', detail: 'RESTRICTED_ADD_PHONE_NUMBER_ACTION' });
     const parked = await stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
@@ -82,7 +81,7 @@ describe('account events', () => {
 describe('cancelling', () => {
   test('the cancel update ends the onboarding in CANCELLED with the reason', async () => {
     const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
-    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: SLOW_POLL });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
     await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
     const cancelled = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer changed their mind' }] });
     expect(cancelled).toMatchObject({ status: 'CANCELLED', statusReason: 'customer changed their mind' });
@@ -94,7 +93,7 @@ describe('cancelling', () => {
 
   test("cancelling the run from Temporal (the UI's Cancel) also ends in CANCELLED, not a failure", async () => {
     const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
-    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: SLOW_POLL });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
     await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
     await handle.cancel();
     const result = await handle.result();
@@ -105,7 +104,7 @@ describe('cancelling', () => {
 describe('long lives', () => {
   test('a run whose history grows long continues as new at a quiet moment and keeps its state', async () => {
     const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
-    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: SLOW_POLL });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
     await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
     await handle.signal(termsSignedSignal, { source: 'webhook', at: '2026-11-25T10:00:00.000Z' });
     const ready = await stack.waitForStatus(waba.id, 'READY');

@@ -1,4 +1,4 @@
-import { FAST, startStack, type Stack } from '../harness/stack';
+import { FAST, startStack, WEBHOOK_ONLY, type Stack } from '../harness/stack';
 import { recordHistory } from '../harness/histories';
 import { recheckUpdate, termsSignedSignal } from '../../workflows/messages';
 import { OnboardingStatusKey, WabaIdKey } from '../../workflows/search-attributes';
@@ -16,7 +16,7 @@ const statuses = (s: { history: { status: string }[] }) => s.history.map((h) => 
 describe('manual path and the terms', () => {
   test('an eligible WABA waits for the terms webhook, syncs templates, and becomes READY', async () => {
     const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
-    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { ...FAST, statusPollIntervalSeconds: 3600 } });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
     await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
 
     await handle.signal(termsSignedSignal, { source: 'webhook', at: '2026-11-25T10:00:00.000Z' });
@@ -37,7 +37,7 @@ describe('manual path and the terms', () => {
 
   test('a duplicate terms webhook and its legacy twin change nothing', async () => {
     const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
-    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { ...FAST, templateSyncGraceSeconds: 2, statusPollIntervalSeconds: 3600 } });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { ...WEBHOOK_ONLY, templateSyncGraceSeconds: 2 } });
     await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
     await handle.signal(termsSignedSignal, { source: 'legacy_webhook', at: '2026-11-25T10:00:00.000Z' });
     await handle.signal(termsSignedSignal, { source: 'webhook', at: '2026-11-25T10:00:01.000Z' });

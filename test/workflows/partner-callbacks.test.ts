@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitUntil } from '../harness/wait';
-import { FAST, startStack, type Stack } from '../harness/stack';
+import { FAST, startStack, WEBHOOK_ONLY, type Stack } from '../harness/stack';
 import { historyAsText, recordHistory } from '../harness/histories';
 import { termsSignedSignal } from '../../workflows/messages';
 import { verifyCallbackSignature } from '../../activities/partner-callbacks';
@@ -90,7 +90,7 @@ test('a partner that is down holds up nothing and, once back, gets every event b
   const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
   let down = true;
   partner.answer = (e) => (e.wabaId === waba.id && down ? 503 : 200);
-  const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { ...FAST, statusPollIntervalSeconds: 3600 } });
+  const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
   await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
   await handle.signal(termsSignedSignal, { source: 'webhook' });
   await stack.waitForStatus(waba.id, 'READY'); // while every delivery fails
