@@ -81,6 +81,11 @@ export function createPartnerCallbackActivities(deps: PartnerCallbackDeps) {
   const log = (): PartnerCallbackLog => deps.log ?? activityLog() ?? silentLog;
 
   return {
+    /** Run once per workflow run (a local activity), so runs without a callback URL schedule none. */
+    async partnerCallbacksConfigured(): Promise<boolean> {
+      return callback !== undefined;
+    },
+
     async deliverPartnerCallback(event: PartnerCallbackEvent): Promise<PartnerCallbackDelivery> {
       if (!callback) return { delivered: false, skipped: 'not_configured' };
       if (!event?.id) {

@@ -1,4 +1,11 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import type { PartnerCallbackEvent } from './types';
 import type { Activities } from '../activities';
 import { FailureType } from './failure-types';
@@ -9,6 +16,8 @@ const { deliverPartnerCallback } = proxyActivities<Activities>({
   scheduleToCloseTimeout: '14 days',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 hour' },
 });
+
+const { partnerCallbacksConfigured } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s' });
 
 export interface CallbackRefusal {
   eventId: string;
@@ -40,6 +49,14 @@ export class PartnerCallbackOutbox {
   }
 
   private async deliverForever(): Promise<never> {
+    await condition(() => this.pending.length > 0);
+    if (!(await partnerCallbacksConfigured())) {
+      // No PARTNER_CALLBACK_URL: nobody to tell, and no activity per status change in the history.
+      for (;;) {
+        this.pending.splice(0);
+        await condition(() => this.pending.length > 0);
+      }
+    }
     for (;;) {
       await condition(() => this.pending.length > 0);
       const event = this.pending[0];

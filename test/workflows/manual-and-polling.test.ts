@@ -1,5 +1,5 @@
 import { FAST, startStack, WEBHOOK_ONLY, type Stack } from '../harness/stack';
-import { recordHistory } from '../harness/histories';
+import { historyAsText, recordHistory } from '../harness/histories';
 import { recheckUpdate, termsSignedSignal } from '../../workflows/messages';
 import { OnboardingStatusKey, WabaIdKey } from '../../workflows/search-attributes';
 
@@ -33,6 +33,8 @@ describe('manual path and the terms', () => {
     expect(metadata.currentDetails).toMatch(/^\*\*READY\*\*\n\nWABA \d+ · business \d+ · path manual[\s\S]*terms signed 2026-11-25T10:00:00.000Z \(webhook\)/);
     expect(description.typedSearchAttributes.get(OnboardingStatusKey)).toBe('READY');
     expect(description.typedSearchAttributes.get(WabaIdKey)).toBe(waba.id);
+    // No PARTNER_CALLBACK_URL here: the history holds no callback activity per status change.
+    expect(await historyAsText(handle)).not.toContain('deliverPartnerCallback');
   });
 
   test('a duplicate terms webhook and its legacy twin change nothing', async () => {
