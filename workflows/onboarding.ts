@@ -73,9 +73,8 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   outbox.start();
 
   // What the outside world tells the workflow, kept until the process is ready to act on it.
-  let terms: { source: TermsSource; at: string } | undefined = state.termsSignedAt
-    ? { source: state.termsSource!, at: state.termsSignedAt }
-    : undefined;
+  let terms: { source: TermsSource; at: string } | undefined =
+    carried.terms ?? (state.termsSignedAt ? { source: state.termsSource!, at: state.termsSignedAt } : undefined);
   let attention: string | undefined;
   let recheckRequests = 0;
   let recheckServed = 0;
@@ -274,7 +273,7 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     });
     do {
       await waitFor(() => intent !== undefined || terms !== undefined || rechecksPending(), undefined, { expires: true });
-      if (rechecksPending()) await answerRecheck();
+      if (rechecksPending()) await readStatusForTerms();
     } while (intent === undefined && !terms);
     if (terms) return;
     if (intent!.error) throw new NeedsAttention(`Intent API request failed: ${intent!.error}`);
@@ -286,14 +285,15 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     record.moveTo('AWAITING_SIGNUP', 'waiting for the Embedded Signup code from the partner');
     do {
       await waitFor(() => carried.signupDone === true || terms !== undefined || rechecksPending(), undefined, { expires: true });
-      if (rechecksPending()) await answerRecheck();
+      if (rechecksPending()) await readStatusForTerms();
     } while (!carried.signupDone && !terms);
   }
 
-  /** An operator's recheck while the process waits on something else: read Meta's status now. */
-  async function answerRecheck(): Promise<void> {
+  /** Reads Meta's status while waiting for the terms; ONBOARDED means they were signed. */
+  async function readStatusForTerms(): Promise<EligibilityVerdict> {
     const verdict = await readStatus();
     if (verdict.kind === 'onboarded') terms ??= { source: 'poll', at: new Date().toISOString() };
+    return verdict;
   }
 
   /** Runs inside the update handler: the code lives 30 s, so it is exchanged the moment it arrives. */
@@ -330,9 +330,8 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
       if (terms) return;
       // Backed-off polls stay within the WABA's daily budget; an operator's recheck always reads.
       if (!recheck && !statusReads.hasRoom(Date.now())) continue;
-      const verdict = await readStatus();
-      if (verdict.kind === 'onboarded') terms = { source: 'poll', at: new Date().toISOString() };
-      else record.explain(verdict.kind === 'eligible' ? undefined : verdict.reason);
+      const verdict = await readStatusForTerms();
+      if (verdict.kind !== 'onboarded') record.explain(verdict.kind === 'eligible' ? undefined : verdict.reason);
     }
   }
 
@@ -414,11 +413,7 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
 
   async function continueAsNewHere(): Promise<never> {
     await condition(allHandlersFinished);
-    if (terms && !state.termsSignedAt && state.status === 'AWAITING_TERMS') {
-      // A signal that landed in this run must not be lost with it.
-      state.termsSignedAt = terms.at;
-      state.termsSource = terms.source;
-    }
+    carried.terms = terms; // a signal that landed in this run must not be lost with it
     return continueAsNew<typeof onboarding>({ ...input, carriedOver: carried });
   }
 }

@@ -109,6 +109,8 @@ export interface CarriedOver {
   pendingCallbacks: PartnerCallbackEvent[];
   /** Graph status reads in the last day (epoch ms), for the per-WABA daily budget. */
   recentStatusReads: number[];
+  /** Terms signed but not yet acted on (e.g. while parked in NEEDS_ATTENTION): never lost with a run. */
+  terms?: { source: TermsSource; at: string };
 }
 
 /** CONTRACT.md "Partner callbacks": one status change, as POSTed to the partner's backend. */

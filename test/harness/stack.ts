@@ -148,3 +148,6 @@ export const FAST = { templateSyncGraceSeconds: 1, statusPollIntervalSeconds: 1 
 
 /** Fast, but the status is read once and then hourly, so no poll can find the terms before a webhook does. */
 export const WEBHOOK_ONLY = { ...FAST, statusPollIntervalSeconds: 3600 } as const;
+
+/** The statuses an onboarding has been through, in order. */
+export const statuses = (s: Pick<OnboardingState, 'history'>) => s.history.map((h) => h.status);

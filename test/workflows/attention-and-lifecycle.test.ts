@@ -1,5 +1,5 @@
 import { waitUntil } from '../harness/wait';
-import { FAST, startStack, WEBHOOK_ONLY, type Stack } from '../harness/stack';
+import { FAST, startStack, statuses, WEBHOOK_ONLY, type Stack } from '../harness/stack';
 import { recordHistory } from '../harness/histories';
 import { CONTINUE_AS_NEW_SUGGESTED_AT } from '../harness/limits';
 import { accountEventSignal, cancelUpdate, recheckUpdate, termsSignedSignal } from '../../workflows/messages';
@@ -12,7 +12,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const statuses = (s: { history: { status: string }[] }) => s.history.map((h) => h.status);
 
 describe('errors a person must fix', () => {
   test('an expired token parks the onboarding in NEEDS_ATTENTION, and a recheck resumes it', async () => {
@@ -124,5 +123,24 @@ describe('long lives', () => {
     expect(statuses(parked)).toEqual([...statuses(ready), 'NEEDS_ATTENTION']);
     expect(parked.termsSource).toBe('webhook');
     await recordHistory('continued-as-new-after-ready', latest);
+  }, 60_000);
+
+  test('terms signed while parked are not lost when the parked run continues as new', async () => {
+    const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ELIGIBLE' });
+    const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
+    await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    await handle.signal(accountEventSignal, { event: 'ACCOUNT_RESTRICTION' });
+    await stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
+    const parkedRunId = (await handle.describe()).runId;
+
+    // The terms arrive while parked, then Meta's repeats push the parked run past continue-as-new.
+    await handle.signal(termsSignedSignal, { source: 'webhook', at: '2026-11-25T10:00:00.000Z' });
+    for (let i = 0; i < CONTINUE_AS_NEW_SUGGESTED_AT; i++) await handle.signal(termsSignedSignal, { source: 'legacy_webhook' });
+    const latest = stack.client.workflow.getHandle(handle.workflowId);
+    await waitUntil(async () => (await latest.describe()).runId !== parkedRunId);
+
+    await latest.executeUpdate(recheckUpdate);
+    const ready = await stack.waitForStatus(waba.id, 'READY');
+    expect(ready).toMatchObject({ termsSource: 'webhook', termsSignedAt: '2026-11-25T10:00:00.000Z' });
   }, 60_000);
 });

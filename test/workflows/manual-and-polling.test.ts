@@ -1,4 +1,4 @@
-import { FAST, startStack, WEBHOOK_ONLY, type Stack } from '../harness/stack';
+import { FAST, startStack, statuses, WEBHOOK_ONLY, type Stack } from '../harness/stack';
 import { historyAsText, recordHistory } from '../harness/histories';
 import { recheckUpdate, termsSignedSignal } from '../../workflows/messages';
 import { OnboardingStatusKey, WabaIdKey } from '../../workflows/search-attributes';
@@ -11,7 +11,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const statuses = (s: { history: { status: string }[] }) => s.history.map((h) => h.status);
 
 describe('manual path and the terms', () => {
   test('an eligible WABA waits for the terms webhook, syncs templates, and becomes READY', async () => {
