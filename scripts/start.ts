@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, loadConfig, type Config } from '../config';
 import { createApp } from '../api/app';
+import { listen } from '../api/server';
 import { createWorkers } from '../worker/worker';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { startDevServer } from './dev-server';
@@ -79,9 +80,7 @@ async function main() {
     });
 
     const app = createApp({ config, client });
-    const http: Server = await new Promise((resolve) => {
-      const s = app.listen(config.port, '127.0.0.1', () => resolve(s));
-    });
+    const http: Server = await listen(app, config.port, '127.0.0.1');
     stops.push(() => new Promise((resolve) => http.close(resolve)));
     log(`config: ${JSON.stringify(describeConfig(config))}`);
     sandboxBanner.forEach(log);
