@@ -249,11 +249,14 @@ describe('operations', () => {
     const listParams = doc.paths['/v1/onboardings'].get.parameters.map((p: { name: string }) => p.name);
     expect(listParams).toEqual(['status', 'businessId', 'path', 'pageSize', 'pageToken']);
     expect(doc.components.schemas.OnboardingState.properties.status.enum).toContain('NEEDS_ATTENTION');
+    expect(Object.keys(doc.paths['/v1/onboardings'].post.responses)).toEqual(expect.arrayContaining(['201', '200', '400', '401', '413', '503']));
   });
 
   test('a READY state, with everything the service adds to it, matches /openapi.json', async () => {
-    const waba = world().createWaba();
+    const waba = world().createWaba({ autoSign: false });
     await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'intent', options: { ...FAST, messageActivitySharing: true } });
+    await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    await world().signTerms(waba.id);
     await h.stack.waitForStatus(waba.id, 'READY');
     // h.http() checks the answer against the served document.
     const res = await h.http().get(`/v1/onboardings/${waba.id}`).set(h.auth);
@@ -261,8 +264,10 @@ describe('operations', () => {
   });
 
   test('the harness check catches a document that drifts from the answers', async () => {
-    const waba = world().createWaba();
+    const waba = world().createWaba({ autoSign: false });
     await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'intent', options: FAST });
+    await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    await world().signTerms(waba.id);
     const ready = await h.stack.waitForStatus(waba.id, 'READY');
     const answer = (status: number, body: unknown) => ({
       method: 'GET',

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import request from 'supertest';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { metaJson } from '../sandbox';
 import { onboardingWorkflowId, type OnboardingState } from '../workflows/types';
@@ -90,14 +89,19 @@ describe("Meta's verification handshake", () => {
   });
 });
 
-/** POSTs `wire` (bytes as sent) with `encoding`, signed over `signed`. */
-const postEncoded = (wire: Buffer, encoding: string, signed: Buffer) =>
-  request(h.url)
-    .post('/webhooks/whatsapp')
-    .set('Content-Type', 'application/json')
-    .set('Content-Encoding', encoding)
-    .set('X-Hub-Signature-256', signatureOf(signed, TEST_SECRETS.appSecret))
-    .send(wire);
+/** POSTs `wire` (exactly these bytes) with `encoding`, signed over `signed`. */
+async function postEncoded(wire: Buffer, encoding: string, signed: Buffer): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${h.url}/webhooks/whatsapp`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      'Content-Encoding': encoding,
+      'X-Hub-Signature-256': signatureOf(signed, TEST_SECRETS.appSecret),
+    },
+    body: wire,
+  });
+  return { status: res.status, body: await res.json() };
+}
 
 describe('webhook signature', () => {
   test('a delivery signed over its exact bytes is accepted', async () => {
