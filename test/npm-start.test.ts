@@ -14,57 +14,60 @@ import {
   waitUntilGone,
   waitUntilServing,
   freePorts,
+  exitWithin,
   type StartedNpm,
 } from './harness/npm-start';
 
 jest.setTimeout(120_000);
 
-afterEach(() => killEverything());
+afterAll(() => killEverything());
 afterAll(() => removeTmpDirs());
 
 async function expectAllPortsFree(s: StartedNpm) {
   for (const port of Object.values(s.ports)) expect(await isPortFree(port)).toBe(true);
 }
 
-async function exitWithin(s: StartedNpm, ms: number): Promise<number> {
-  return Promise.race([
-    s.exited,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`npm start still running after ${ms} ms:\n${s.output()}`)), ms)),
-  ]);
-}
 
 describe('npm start with a port already taken', () => {
-  let holder: Server;
-  let connections: number;
-  afterEach(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  const holders: Server[] = [];
+  afterAll(() => Promise.all(holders.map((h) => new Promise((resolve) => h.close(resolve)))));
 
-  test.each([
-    ['TEMPORAL_DEV_PORT', 'an orphaned dev server or anyone else'],
-    ['TEMPORAL_UI_PORT', 'another Web UI'],
-    ['PORT', 'another API'],
-  ])('with %s taken (%s) it refuses to start, names the port and the variable, and exits 1', async (variable) => {
+  /** A plain TCP listener on a free port, counting who connects to it. */
+  async function takePort(): Promise<{ port: number; connections: () => number }> {
     const port = (await freePorts()).api;
-    connections = 0;
-    holder = createServer((socket: Socket) => {
+    let connections = 0;
+    const holder = createServer((socket: Socket) => {
       connections++;
       socket.destroy();
     });
+    holders.push(holder);
     await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    return { port, connections: () => connections };
+  }
 
-    const s = await spawnNpmStart({ [variable]: String(port) });
-    const code = await exitWithin(s, 60_000);
-
-    expect(code).toBe(1);
-    expect(s.output()).toContain(`port ${port} on 127.0.0.1 is already in use (${variable})`);
-    expect(s.output()).toContain(`set ${variable} to a free port`);
-    // It never talked to whoever holds the port (no workers registered on someone else's server).
-    expect(connections).toBe(0);
-    expect(s.output()).not.toContain('worker polling');
+  // The three cases run side by side: each is a cold start of node and the SDK's modules.
+  test('with TEMPORAL_DEV_PORT, TEMPORAL_UI_PORT or PORT taken it refuses to start, names the port and the variable, exits 1 and never talks to that port', async () => {
+    const cases = await Promise.all(
+      ['TEMPORAL_DEV_PORT', 'TEMPORAL_UI_PORT', 'PORT'].map(async (variable) => {
+        const taken = await takePort();
+        const s = await spawnNpmStart({ [variable]: String(taken.port) });
+        return { variable, taken, s, code: await exitWithin(s, 90_000) };
+      }),
+    );
+    for (const { variable, taken, s, code } of cases) {
+      expect({ variable, code }).toEqual({ variable, code: 1 });
+      expect(s.output()).toContain(`port ${taken.port} on 127.0.0.1 is already in use (${variable})`);
+      expect(s.output()).toContain(`set ${variable} to a free port`);
+      // It never talked to whoever holds the port (no workers registered on someone else's server).
+      expect({ variable, connections: taken.connections() }).toEqual({ variable, connections: 0 });
+      expect(s.output()).not.toContain('worker polling');
+    }
   });
 });
 
+// Side by side, each on its own ports and data dir: four sequential stack starts are too slow for npm test.
 describe('the stack lives and dies as one', () => {
-  test('SIGTERM to the npm process alone stops the app and the dev server and frees every port', async () => {
+  test.concurrent('SIGTERM to the npm process alone stops the app and the dev server and frees every port', async () => {
     const s = await spawnNpmStart();
     await waitUntilServing(s);
     const processes = stackProcesses(s);
@@ -77,7 +80,7 @@ describe('the stack lives and dies as one', () => {
     await expectAllPortsFree(s);
   });
 
-  test('SIGKILL of the app process leaves no dev server behind, and npm exits non-zero', async () => {
+  test.concurrent('SIGKILL of the app process leaves no dev server behind, and npm exits non-zero', async () => {
     const s = await spawnNpmStart();
     await waitUntilServing(s);
     const { app, lifeline, temporal } = stackProcesses(s);
@@ -89,7 +92,7 @@ describe('the stack lives and dies as one', () => {
     await expectAllPortsFree(s);
   });
 
-  test('SIGKILL of npm stops the app and the dev server it left behind', async () => {
+  test.concurrent('SIGKILL of npm stops the app and the dev server it left behind', async () => {
     const s = await spawnNpmStart();
     await waitUntilServing(s);
     const processes = stackProcesses(s);
@@ -100,7 +103,7 @@ describe('the stack lives and dies as one', () => {
     await expectAllPortsFree(s);
   });
 
-  test('when the dev server dies, npm start stops everything and exits 1, and /healthz stops answering', async () => {
+  test.concurrent('when the dev server dies, npm start stops everything and exits 1, and /healthz stops answering', async () => {
     const s = await spawnNpmStart();
     await waitUntilServing(s);
     const { app, lifeline, temporal } = stackProcesses(s);

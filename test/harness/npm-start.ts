@@ -7,7 +7,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { freePort } from '../../scripts/dev-server';
 export { isPortFree } from '../../scripts/ports';
 import { waitUntil } from './wait';
@@ -27,7 +27,7 @@ export interface StartedNpm {
 let bundlePath: Promise<string> | undefined;
 /** One prebuilt bundle per test file, as `npm run build` would make. */
 function prebuiltBundle(dir: string): Promise<string> {
-  bundlePath ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') }).then(({ code }) => {
+  bundlePath ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') }).then(({ code }) => {
     const file = path.join(dir, 'workflow-bundle.js');
     writeFileSync(file, code);
     return file;
@@ -82,6 +82,21 @@ export async function spawnNpmStart(env: Record<string, string> = {}): Promise<S
   const result = { npm, env: fullEnv, ports, output: () => out, exited };
   started.push(result);
   return result;
+}
+
+/** npm's exit code, or an error with everything it printed if it is still running after `ms`. */
+export async function exitWithin(s: StartedNpm, ms: number): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      s.exited,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`npm start still running after ${ms} ms:\n${s.output()}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Waits until the API answers /healthz (the last thing start-up does), or npm exits. */
