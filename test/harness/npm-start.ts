@@ -5,7 +5,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { freePort } from '../../scripts/dev-server';
@@ -77,7 +77,7 @@ export async function spawnNpmStart(env: Record<string, string> = {}): Promise<S
   npm.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   npm.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = new Promise<number>((resolve) =>
-    npm.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? require('node:os').constants.signals[signal] : 0))),
+    npm.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0))),
   );
   const result = { npm, env: fullEnv, ports, output: () => out, exited };
   started.push(result);
