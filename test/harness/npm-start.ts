@@ -115,11 +115,12 @@ export async function waitUntilServing(s: StartedNpm, timeoutMs = 90_000): Promi
   });
 }
 
-export async function healthz(port: number): Promise<number | 'refused'> {
+/** /healthz's status; 'refused' when nothing listens (a slow answer on a loaded machine is not that). */
+export async function healthz(port: number): Promise<number | 'refused' | 'no answer'> {
   try {
-    return (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) })).status;
-  } catch {
-    return 'refused';
+    return (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(10_000) })).status;
+  } catch (err) {
+    return (err as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' ? 'refused' : 'no answer';
   }
 }
 
