@@ -13,7 +13,7 @@ import { startStack, WEBHOOK_ONLY, type Stack } from '../harness/stack';
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack();
-});
+}, 120_000);
 afterAll(async () => {
   await stack?.stop();
 });
