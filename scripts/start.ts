@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, loadConfig, type Config } from '../config';
-import { createApp } from '../api/app';
+import { closeApp, createApp } from '../api/app';
 import { createWorkers } from '../worker/worker';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { startDevServer } from './dev-server';
@@ -79,6 +79,7 @@ async function main() {
     });
 
     const app = createApp({ config, client });
+    stops.push(() => closeApp(app));
     const http: Server = await new Promise((resolve) => {
       const s = app.listen(config.port, '127.0.0.1', () => resolve(s));
     });
