@@ -4,6 +4,7 @@ import request from 'supertest';
 import { closeApp, createApp } from '../api/app';
 import { capturingLogger, eventually, startAppHarness, type AppHarness } from './harness/app-harness';
 import { statuses } from './harness/stack';
+import { recordHistory } from './harness/histories';
 import { onboardingWorkflowId } from '../workflows/types';
 
 /**
@@ -101,6 +102,7 @@ describe('sending through the gate', () => {
     await h.http().put(`/v1/onboardings/${waba.id}/settings`).set(h.auth).send({ messageActivitySharing: null }).expect(200);
     await send(waba.id, templateBody(phone)).expect(200);
     expect(lastSent()).not.toHaveProperty('messageActivitySharing');
+    await recordHistory('ready-with-settings-and-a-recorded-send', h.stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)));
   });
 
   test('a template not ready yet is answered 409 not_ready with readyAt, or sent through the Cloud API when asked', async () => {
@@ -192,6 +194,7 @@ describe('idle templates', () => {
       await sleep(2_100);
       await send(waba.id, templateBody(phone)).expect(200);
       expect(lastSent()).not.toHaveProperty('startedResync');
+      await recordHistory('idle-template-resynced-by-its-reuse', h.stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)));
     } finally {
       await other.stop();
     }

@@ -1,0 +1,249 @@
+/**
+ * The send gate's cost: its latency over a direct Graph call, and the Temporal writes sends cause.
+ *
+ *   npm run bench:sends -- [--rate 500] [--duration 20] [--connections 50] [--templates 10]
+ *   (or: npx tsx bench/sends.ts ...; TEMPORAL_ADDRESS=host:port uses that server instead of a fresh dev server)
+ *
+ * One run, two phases at the same fixed rate against the same in-process Graph sandbox:
+ *   1. direct: POST /<phone>/marketing_messages on the sandbox, as a partner calling Meta itself would;
+ *   2. gate:   POST /v1/onboardings/:wabaId/messages on the real app (readiness from memory, then the
+ *              same Graph call), for a READY onboarding whose workflow runs on real workers.
+ * It prints both latency distributions, the gate's extra p50/p99 (target: p99 at most 5 ms extra at
+ * 500 sends/s), and the history events and Temporal calls the gate's sends caused, per 10,000 sends.
+ * Everything stays on 127.0.0.1; each phase is bounded by --duration.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import express from 'express';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { closeApp, createApp } from '../api/app';
+import { silentLogger } from '../api/logger';
+import { onboardingStartOptions } from '../api/onboarding-client';
+import { createSandbox } from '../sandbox';
+import { startDevServer, type DevServer } from '../scripts/dev-server';
+import { createWorkers } from '../worker/worker';
+import { getStateQuery, getTemplatesQuery } from '../workflows/messages';
+import { viewTemplate } from '../workflows/templates';
+
+// autocannon ships no types; this is the part used here.
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p90: number; p99: number; average: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  '2xx': number;
+}
+interface AutocannonRequest {
+  method: 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+type Autocannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  overallRate: number;
+  requests: AutocannonRequest[];
+}) => Promise<AutocannonResult>;
+const autocannon = require('autocannon') as Autocannon;
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '500' },
+    duration: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '50' },
+    templates: { type: 'string', default: '10' },
+  },
+});
+const rate = boundedInt(args.rate, 1, 5_000, 'rate');
+const duration = boundedInt(args.duration, 1, 120, 'duration');
+const connections = boundedInt(args.connections, 1, 256, 'connections');
+const templateCount = boundedInt(args.templates, 1, 100, 'templates');
+
+function boundedInt(value: string | undefined, min: number, max: number, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+const SECRETS = { token: 'bench-token', appId: 'bench-app', appSecret: 'bench-app-secret', apiKey: 'bench-key' };
+const GRACE_SECONDS = 1;
+
+function listen(app: express.Express): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(server)));
+  });
+}
+const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const summary = (name: string, r: AutocannonResult) => ({
+  name,
+  'req/s': Math.round(r.requests.average),
+  'p50 ms': r.latency.p50,
+  'p90 ms': r.latency.p90,
+  'p99 ms': r.latency.p99,
+  'max ms': r.latency.max,
+  '2xx': r['2xx'],
+  'non-2xx': r.non2xx,
+  errors: r.errors + r.timeouts,
+});
+
+/** A Prometheus counter's value from the app's /metrics text (0 when absent). */
+function metric(text: string, name: string, labels: Record<string, string>): number {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (want.every((l) => line.includes(l))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  let devServer: DevServer | undefined;
+  const address = process.env.TEMPORAL_ADDRESS ?? (devServer = await startDevServer({ readyTimeoutMs: 120_000 })).address;
+  const connection = await Connection.connect({ address });
+  const workerConnection = await NativeConnection.connect({ address });
+  const sandbox = createSandbox({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, accessToken: SECRETS.token, templateSyncMs: 100 });
+  const servers: Server[] = [];
+  let stopWorkers = async () => {};
+  try {
+    const { url: sandboxUrl } = await sandbox.listen(0);
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TASK_QUEUE: `bench-sends-${Date.now()}`,
+      GRAPH_API_BASE_URL: sandboxUrl,
+      META_ACCESS_TOKEN: SECRETS.token,
+      META_APP_ID: SECRETS.appId,
+      META_APP_SECRET: SECRETS.appSecret,
+      WEBHOOK_VERIFY_TOKEN: 'bench-verify',
+      API_KEYS: SECRETS.apiKey,
+      GRAPH_MAX_RPS: '1000',
+    });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+    const workers = await createWorkers(config, workerConnection, client, { workflowBundle, shutdownGraceTime: '2s' });
+    const running = workers.run();
+    stopWorkers = async () => {
+      workers.shutdown();
+      await running;
+    };
+
+    // A READY onboarding with `templateCount` approved marketing templates, all past their sync.
+    const waba = sandbox.world.createWaba({ onboardingStatus: 'ONBOARDED' });
+    const names = Array.from({ length: templateCount }, (_, i) => `bench_template_${i}`);
+    for (const name of names) await sandbox.world.messaging.createTemplate(waba.id, { name, notify: false });
+    const handle = await client.workflow.start(
+      'onboarding',
+      onboardingStartOptions(
+        { wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { templateSyncGraceSeconds: GRACE_SECONDS } },
+        config,
+      ),
+    );
+    await waitFor('READY', async () => ((await handle.query(getStateQuery)).status === 'READY' ? true : undefined));
+    await waitFor('every template ready', async () => {
+      const book = await handle.query(getTemplatesQuery);
+      return book.templates.length === templateCount && book.templates.every((t) => viewTemplate(t, book, Date.now()).ready) ? true : undefined;
+    });
+
+    const app = createApp({ config, client, log: silentLogger });
+    const appServer = await listen(app);
+    servers.push(appServer);
+    const phone = waba.phoneNumbers[0].id;
+    const graphMessage = (name: string) => ({
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to: '+15550001111',
+      type: 'template',
+      template: { name, language: { code: 'en_US' } },
+    });
+    const direct: AutocannonRequest[] = names.map((name) => ({
+      method: 'POST',
+      path: `/v24.0/${phone}/marketing_messages`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRETS.token}` },
+      body: JSON.stringify(graphMessage(name)),
+    }));
+    const gated: AutocannonRequest[] = names.map((name) => ({
+      method: 'POST',
+      path: `/v1/onboardings/${waba.id}/messages`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRETS.apiKey}` },
+      body: JSON.stringify({ phoneNumberId: phone, to: '+15550001111', template: { name, language: 'en_US' } }),
+    }));
+
+    console.log(
+      `send bench: ${rate} sends/s for ${duration} s per phase, ${connections} connections, ${templateCount} templates, ` +
+        `Temporal at ${address}${devServer ? ' (fresh dev server)' : ''}, node ${process.version}`,
+    );
+    // Latency warm-up (JIT, connection pools), not measured. Temporal writes are counted from the gate's
+    // very first send, when every template's first send is recorded.
+    const historyBefore = (await handle.fetchHistory()).events ?? [];
+    const metricsBefore = await (await fetch(`${urlOf(appServer)}/metrics`)).text();
+    await autocannon({ url: sandboxUrl, connections, duration: 2, overallRate: rate, requests: direct });
+    const warmUp = await autocannon({ url: urlOf(appServer), connections, duration: 2, overallRate: rate, requests: gated });
+    const directResult = await autocannon({ url: sandboxUrl, connections, duration, overallRate: rate, requests: direct });
+    const gateResult = await autocannon({ url: urlOf(appServer), connections, duration, overallRate: rate, requests: gated });
+    await new Promise((r) => setTimeout(r, 1_000));
+    const historyAfter = (await handle.fetchHistory()).events ?? [];
+    const metricsAfter = await (await fetch(`${urlOf(appServer)}/metrics`)).text();
+
+    console.table([summary('direct Graph call (sandbox /marketing_messages)', directResult), summary('through the gate (/v1/.../messages)', gateResult)]);
+    const extraP50 = gateResult.latency.p50 - directResult.latency.p50;
+    const extraP99 = gateResult.latency.p99 - directResult.latency.p99;
+    console.log(`gate overhead: p50 +${extraP50.toFixed(2)} ms, p99 +${extraP99.toFixed(2)} ms (target: p99 at most +5 ms at 500 sends/s)`);
+
+    const sends = warmUp['2xx'] + gateResult['2xx'];
+    const newEvents = historyAfter.slice(historyBefore.length);
+    const writes = {
+      historyEvents: newEvents.length,
+      updatesAccepted: newEvents.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length,
+      signals: newEvents.filter((e) => e.workflowExecutionSignaledEventAttributes).length,
+    };
+    const delta = (name: string, labels: Record<string, string>) => metric(metricsAfter, name, labels) - metric(metricsBefore, name, labels);
+    const calls = {
+      queries: delta('mm_temporal_call_duration_seconds_count', { operation: 'query' }),
+      updates: delta('mm_temporal_call_duration_seconds_count', { operation: 'update' }),
+    };
+    const per10k = (n: number) => (sends ? ((n * 10_000) / sends).toFixed(2) : 'n/a');
+    console.log(
+      `Temporal writes caused by ${sends} gated sends: ${writes.historyEvents} history events ` +
+        `(${writes.updatesAccepted} accepted send records, ${writes.signals} signals) = ${per10k(writes.historyEvents)} events per 10,000 sends; ` +
+        `calls to Temporal: ${calls.queries} readiness queries (reads), ${calls.updates} send-record updates = ${per10k(calls.queries + calls.updates)} per 10,000 sends`,
+    );
+    if (warmUp.non2xx || gateResult.non2xx || gateResult.errors || gateResult.timeouts || directResult.non2xx) process.exitCode = 1;
+    await closeApp(app);
+  } finally {
+    for (const server of servers) await close(server);
+    await stopWorkers();
+    await sandbox.close();
+    await workerConnection.close();
+    await connection.close();
+    await devServer?.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
