@@ -448,8 +448,12 @@ export class SandboxWorld {
     const acme = this.createBusiness({ id: '100000000000002', name: 'Acme Retail' });
     const globex = this.createBusiness({ id: '100000000000003', name: 'Globex Travel', repeatAnswer: 'already_sent' });
     let next = 200000000000001;
-    const waba = (name: string, owner: string, onboardingStatus: string, phoneNumbers?: NewPhoneNumber[]) =>
-      this.createWaba({ id: String(next++), name, ownerBusinessId: owner, partnerBusinessId: partner.id, onboardingStatus, phoneNumbers }).id;
+    // Fixed phone number ids too (the WABA's id + 100000000000000), so documented sends run as printed.
+    const waba = (name: string, owner: string, onboardingStatus: string, numbers: NewPhoneNumber[] = [{}]) => {
+      const id = String(next++);
+      const phoneNumbers = numbers.map((n) => ({ id: String(Number(id) + 100000000000000), ...n }));
+      return this.createWaba({ id, name, ownerBusinessId: owner, partnerBusinessId: partner.id, onboardingStatus, phoneNumbers }).id;
+    };
     const wabaIds = {
       acmeEligible: waba('Acme Retail US', acme.id, 'ELIGIBLE'),
       acmeEligible2: waba('Acme Retail EU', acme.id, 'ELIGIBLE'),
