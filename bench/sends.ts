@@ -13,9 +13,8 @@
  * Everything stays on 127.0.0.1; each phase is bounded by --duration.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import express from 'express';
+import { autocannon, boundedInt, close, listen, urlOf, type AutocannonRequest, type AutocannonResult } from './common';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config';
@@ -28,29 +27,6 @@ import { createWorkers } from '../worker/worker';
 import { getStateQuery, getTemplatesQuery } from '../workflows/messages';
 import { viewTemplate } from '../workflows/templates';
 
-// autocannon ships no types; this is the part used here.
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p90: number; p99: number; average: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  '2xx': number;
-}
-interface AutocannonRequest {
-  method: 'POST';
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-}
-type Autocannon = (opts: {
-  url: string;
-  connections: number;
-  duration: number;
-  overallRate: number;
-  requests: AutocannonRequest[];
-}) => Promise<AutocannonResult>;
-const autocannon = require('autocannon') as Autocannon;
 
 const { values: args } = parseArgs({
   options: {
@@ -65,27 +41,10 @@ const duration = boundedInt(args.duration, 1, 120, 'duration');
 const connections = boundedInt(args.connections, 1, 256, 'connections');
 const templateCount = boundedInt(args.templates, 1, 100, 'templates');
 
-function boundedInt(value: string | undefined, min: number, max: number, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
-  return n;
-}
 
 const SECRETS = { token: 'bench-token', appId: 'bench-app', appSecret: 'bench-app-secret', apiKey: 'bench-key' };
 const GRACE_SECONDS = 1;
 
-function listen(app: express.Express): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(server)));
-  });
-}
-const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
