@@ -1,7 +1,15 @@
 import { FAST, startStack, statuses, type Stack } from '../harness/stack';
 import { recordHistory } from '../harness/histories';
 import { waitUntil } from '../harness/wait';
-import { accountEventSignal, getTemplatesQuery, recheckUpdate, templateStatusSignal } from '../../workflows/messages';
+import { CONTINUE_AS_NEW_SUGGESTED_AT } from '../harness/limits';
+import {
+  accountEventSignal,
+  getTemplatesQuery,
+  recheckUpdate,
+  recordTemplateSendUpdate,
+  templateStatusSignal,
+  termsSignedSignal,
+} from '../../workflows/messages';
 import { viewTemplate } from '../../workflows/templates';
 import { onboardingWorkflowId } from '../../workflows/types';
 
@@ -62,6 +70,36 @@ describe('templates', () => {
     await waitUntil(async () => (await views(waba.id))['spring_sale/en_US'].status === 'PAUSED');
     expect((await views(waba.id))['spring_sale/en_US']).toMatchObject({ ready: false, reason: 'PAUSED: Low quality' });
   });
+
+  test('a send is recorded only when due: the workflow refuses the rest, and the refusals leave no history', async () => {
+    const { waba, handle } = await readyWaba();
+    await waitUntil(async () => (await views(waba.id))['spring_sale/en_US'].ready, 10_000, 'the template to be ready');
+    const recorded = await handle.executeUpdate(recordTemplateSendUpdate, { args: [{ name: 'spring_sale', language: 'en_US', record: 'refresh' }] });
+    expect(recorded).toMatchObject({ recorded: 'refresh', template: { ready: true, lastSentAt: expect.any(String) } });
+    const eventsAfterFirst = (await handle.fetchHistory()).events!.length;
+    for (const record of ['refresh', 'resync'] as const) {
+      await expect(handle.executeUpdate(recordTemplateSendUpdate, { args: [{ name: 'spring_sale', language: 'en_US', record }] })).rejects.toThrow();
+    }
+    await expect(handle.executeUpdate(recordTemplateSendUpdate, { args: [{ name: 'unknown', language: 'en_US', record: 'refresh' }] })).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/no marketing template unknown/) },
+    });
+    expect((await handle.fetchHistory()).events!.length).toBe(eventsAfterFirst);
+  });
+
+  test('the templates and their send records survive continue-as-new', async () => {
+    const { waba, handle } = await readyWaba();
+    await waitUntil(async () => (await views(waba.id))['spring_sale/en_US'].ready, 10_000, 'the template to be ready');
+    await handle.executeUpdate(recordTemplateSendUpdate, { args: [{ name: 'spring_sale', language: 'en_US', record: 'refresh' }] });
+    await handle.signal(templateStatusSignal, { name: 'spring_sale', language: 'fr', status: 'PAUSED', reason: 'Low quality' });
+    const before = await book(waba.id);
+    const firstRunId = (await handle.describe()).runId;
+    for (let i = 0; i < CONTINUE_AS_NEW_SUGGESTED_AT; i++) await handle.signal(termsSignedSignal, { source: 'legacy_webhook' });
+    const latest = stack.client.workflow.getHandle(handle.workflowId);
+    await waitUntil(async () => (await latest.describe()).runId !== firstRunId, 30_000, 'continue-as-new');
+    expect(await book(waba.id)).toEqual(before);
+    // The new run does not list the templates again.
+    expect(stack.sandbox.world.countCalls({ endpoint: 'message_templates', wabaId: waba.id })).toBe(1);
+  }, 60_000);
 });
 
 describe("the account's life", () => {
