@@ -131,8 +131,12 @@ export const settingsBody = z.strictObject({
 });
 
 // ---- responses (documentation only) -------------------------------------------------------------
+// Loose objects: the service may add fields to what it answers, and a client must ignore the ones it
+// does not know. The test harness checks every /v1 answer against these (via /openapi.json).
 
-export const onboardingState = z.object({
+const statusChange = z.looseObject({ status: z.enum(ONBOARDING_STATUSES), at: z.string(), reason: z.string().optional() });
+
+export const onboardingState = z.looseObject({
   wabaId: z.string(),
   businessId: z.string(),
   path: z.enum(ONBOARDING_PATHS),
@@ -142,14 +146,16 @@ export const onboardingState = z.object({
   termsSignedAt: z.string().optional(),
   termsSource: z.enum(TERMS_SOURCES).optional(),
   readyAt: z.string().optional(),
-  intentRequestId: z.string().optional(),
-  messageActivitySharing: z.boolean().optional().describe("The WABA's default for message_activity_sharing on sends."),
-  history: z.array(
-    z.object({ status: z.enum(ONBOARDING_STATUSES), at: z.string(), reason: z.string().optional() }),
-  ),
+  intentRequestId: z.string().optional().describe("The Intent API request that covers this WABA's business."),
+  messageActivitySharing: z.boolean().optional().describe("The WABA's default for message_activity_sharing on sends (PUT .../settings)."),
+  callbackFailure: z
+    .looseObject({ eventId: z.string(), status: z.number().int(), at: z.string() })
+    .optional()
+    .describe('A partner callback the partner refused (4xx), so a person can look.'),
+  history: z.array(statusChange),
 });
 
-export const onboardingSummary = z.object({
+export const onboardingSummary = z.looseObject({
   wabaId: z.string(),
   businessId: z.string().optional(),
   path: z.enum(ONBOARDING_PATHS).optional(),
@@ -158,12 +164,12 @@ export const onboardingSummary = z.object({
   startTime: z.string().optional(),
 });
 
-export const onboardingList = z.object({
+export const onboardingList = z.looseObject({
   onboardings: z.array(onboardingSummary),
   nextPageToken: z.string().optional(),
 });
 
-export const template = z.object({
+export const template = z.looseObject({
   name: z.string(),
   language: z.string(),
   id: z.string().optional(),
@@ -174,9 +180,9 @@ export const template = z.object({
   lastSentAt: z.string().optional().describe('Last send through /marketing_messages, as recorded (at most once a day).'),
 });
 
-export const templateList = z.object({ wabaId: z.string(), templates: z.array(template) });
+export const templateList = z.looseObject({ wabaId: z.string(), templates: z.array(template) });
 
-export const sendResult = z.object({
+export const sendResult = z.looseObject({
   route: z.enum(['marketing_messages', 'cloud_api']),
   messageId: z.string().describe("Meta's message id (wamid.…)."),
   graph: z.record(z.string(), z.unknown()).describe("Meta's answer, as it came."),
@@ -184,13 +190,13 @@ export const sendResult = z.object({
   readyAt: z.string().optional().describe('cloud_api only: when the template will be ready, where known.'),
 });
 
-export const errorBody = z.object({
-  error: z.object({
+export const errorBody = z.looseObject({
+  error: z.looseObject({
     code: z.string(),
     message: z.string(),
     details: z
       .union([
-        z.array(z.object({ in: z.enum(['body', 'params', 'query']), path: z.string(), message: z.string() })),
+        z.array(z.looseObject({ in: z.enum(['body', 'params', 'query']), path: z.string(), message: z.string() })),
         z.record(z.string(), z.unknown()),
       ])
       .optional()
