@@ -210,6 +210,46 @@ describe('onboardings', () => {
     expect(restart.status).toBe(201);
   });
 
+  const postJson = (path: string, body?: object) => h.http().post(path).set(h.auth).send(body ?? {});
+
+  test('a recheck while the token stays expired answers at once, stays in NEEDS_ATTENTION and reads Graph once', async () => {
+    const waba = world().createWaba({ onboardingStatus: 'ELIGIBLE' });
+    world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind: 'token_expired', times: Infinity });
+    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
+    await h.stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
+    const before = world().countCalls({ endpoint: 'waba_status', wabaId: waba.id });
+
+    const startedAt = Date.now();
+    const res = await postJson(`/v1/onboardings/${waba.id}/recheck`);
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('NEEDS_ATTENTION');
+    expect(res.body.statusReason).toMatch(/access token/i);
+
+    // Left alone, nothing reads Graph for this WABA again.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(world().countCalls({ endpoint: 'waba_status', wabaId: waba.id })).toBe(before + 1);
+    expect((await h.stack.state(waba.id)).status).toBe('NEEDS_ATTENTION');
+  }, 60_000);
+
+  // permission: the recheck's read fails at once; transient: the cancel lands while it still retries.
+  test.each(['permission', 'transient'] as const)('cancel answers 200 while a recheck of a persisting %s fault is under way', async (kind) => {
+    const waba = world().createWaba({ onboardingStatus: 'ELIGIBLE' });
+    world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind: 'permission', times: 1 });
+    world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind, times: Infinity });
+    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
+    await h.stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
+
+    const recheck = postJson(`/v1/onboardings/${waba.id}/recheck`).then((r) => r);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const cancel = await postJson(`/v1/onboardings/${waba.id}/cancel`, { reason: 'operator gave up' });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.status).toBe('CANCELLED');
+    expect((await recheck).status).toBeLessThan(500);
+    const result = await h.stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)).result();
+    expect(result.status).toBe('CANCELLED');
+  }, 60_000);
+
   test('updates to a WABA nobody is onboarding are 404', async () => {
     for (const action of ['recheck', 'cancel']) {
       const res = await h.http().post(`/v1/onboardings/888888888888888/${action}`).set(h.auth);
