@@ -1,5 +1,5 @@
 /**
- * The send gate: journey 4 of the architecture sketch. A marketing template goes through
+ * The send gate (a partner sends a marketing template). A marketing template goes through
  * `/marketing_messages` only when the WABA is READY and the template has been synced to the ad account
  * (workflows/templates.ts); otherwise through Cloud API's `/messages` when the partner asks for that
  * fallback, or not at all (409 with when it will be ready).
