@@ -129,8 +129,9 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
       return;
     }
     if (event === 'DISABLED_UPDATE' && banState === 'REINSTATE' && patched('reinstatement-resumes')) {
-      // The ban is lifted: a parked onboarding reads Meta's status at once, as a recheck would.
-      if (state.status === 'NEEDS_ATTENTION') recheckRequests++;
+      // The ban is lifted: a parked onboarding reads Meta's status at once, as a recheck would. Meta
+      // repeats deliveries for days: the WABA's daily read budget bounds what the repeats can cost.
+      if (state.status === 'NEEDS_ATTENTION' && statusReads.hasRoom(Date.now())) recheckRequests++;
       return;
     }
     attention = reason;
