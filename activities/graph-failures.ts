@@ -6,7 +6,7 @@ import {
   GraphNeedsAttentionError,
   GraphRequestError,
   GraphThrottledError,
-} from './graph';
+} from '../graph';
 
 /**
  * Turns a classified Graph error into what Temporal should do with it: retry (the activity's retry

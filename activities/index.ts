@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { GraphClient } from './graph';
+import { GraphClient } from '../graph';
 import { createOnboardingGraphActivities } from './onboarding-graph';
 import { createBusinessIntentActivities } from './business-intent';
 import { createPartnerCallbackActivities } from './partner-callbacks';

@@ -1,4 +1,4 @@
-import { GraphClient, isRegisteredOnCloudApi } from './graph';
+import { GraphClient, isRegisteredOnCloudApi } from '../graph';
 import { classified } from './graph-failures';
 import { seal, unseal } from './secrets';
 
@@ -26,6 +26,12 @@ export function createOnboardingGraphActivities(graph: GraphClient, sealingKey: 
           .filter((n) => !isRegisteredOnCloudApi(n))
           .map(({ id, displayPhoneNumber, platformType }) => ({ id, displayPhoneNumber, platformType })),
       };
+    },
+
+    /** The WABA's approved marketing templates, tracked by its onboarding from READY on. */
+    async listMarketingTemplates({ wabaId, sealedToken }: WabaRef) {
+      const templates = await classified(() => graph.listMessageTemplates(wabaId, { category: 'MARKETING', status: 'APPROVED' }, tokenOf(sealedToken)));
+      return templates.map(({ id, name, language }) => ({ id, name, language }));
     },
 
     async requestIntent({ businessId, solutionId }: { businessId: string; solutionId?: string }) {

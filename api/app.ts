@@ -14,6 +14,11 @@ import { createMetrics } from './metrics';
 import { DEFAULT_TIMEOUTS, OnboardingClient, type TemporalTimeouts } from './onboarding-client';
 import { onboardingsRouter } from './onboardings';
 import { openApiDocument } from './openapi';
+import { GraphClient } from '../graph';
+import { SendGate } from './send-gate';
+import { sendsRouter } from './sends';
+import { DEFAULT_TEMPLATE_CACHE_MS, TemplateReadiness } from './template-readiness';
+import { templatesRouter } from './templates';
 import { webhookRouter } from './webhooks/receiver';
 
 export type { Logger } from './logger';
@@ -24,15 +29,30 @@ export interface AppDeps {
   log?: Logger;
   /** gRPC deadlines of the calls to Temporal; tests shorten them. */
   timeouts?: Partial<TemporalTimeouts>;
+  /** How long the send gate trusts a WABA's template readiness before asking the onboarding again. */
+  templateCacheMs?: number;
+  /** The Graph client sends go through; one is made from the config (and closed by `closeApp`) otherwise. */
+  graph?: GraphClient;
 }
 
 /** Partner request bodies are small; a bigger one is a mistake or an attack. */
 const API_BODY_LIMIT = '64kb';
 
-export function createApp({ config, client, log = consoleLogger, timeouts }: AppDeps): express.Express {
+export function createApp({ config, client, log = consoleLogger, timeouts, templateCacheMs, graph }: AppDeps): express.Express {
   const metrics = createMetrics();
   const limits = { ...DEFAULT_TIMEOUTS, ...timeouts };
   const onboardings = new OnboardingClient(client, config, metrics, limits);
+  const graphClient =
+    graph ??
+    new GraphClient({
+      baseUrl: config.graph.baseUrl,
+      version: config.graph.version,
+      accessToken: config.graph.accessToken,
+      appId: config.meta.appId,
+      appSecret: config.meta.appSecret,
+    });
+  const readiness = new TemplateReadiness(onboardings, metrics, log, templateCacheMs ?? DEFAULT_TEMPLATE_CACHE_MS);
+  const gate = new SendGate(readiness, graphClient, metrics);
   const openApi = JSON.stringify(openApiDocument());
 
   const app = express();
@@ -52,10 +72,19 @@ export function createApp({ config, client, log = consoleLogger, timeouts }: App
   v1.use(requireApiKey(config.apiKeys, log));
   v1.use(express.json({ limit: API_BODY_LIMIT }));
   v1.use(onboardingsRouter(onboardings, config.meta.appSecret, log));
+  v1.use(templatesRouter(readiness));
+  v1.use(sendsRouter(gate, onboardings, readiness, log));
   v1.use(discoveriesRouter());
   app.use('/v1', v1);
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));
+  // The send path's connection pool to Graph, closed with the app (closeApp).
+  if (!graph) app.locals.graphClient = graphClient;
   return app;
+}
+
+/** Releases what the app holds open besides its server: the send path's Graph connections. */
+export async function closeApp(app: express.Express): Promise<void> {
+  await (app.locals.graphClient as GraphClient | undefined)?.close();
 }

@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'headers_too_large'
   | 'unsupported_media_type'
   | 'not_implemented'
+  | 'not_ready'
+  | 'graph_error'
   | 'temporal_unavailable'
   | 'timeout'
   | 'internal';
@@ -34,8 +36,11 @@ export interface ErrorDetail {
   message: string;
 }
 
+/** Field errors for a bad request; facts about the refusal otherwise (e.g. Meta's code, a readyAt). */
+export type ErrorDetails = ErrorDetail[] | Record<string, unknown>;
+
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details?: ErrorDetail[] };
+  error: { code: ErrorCode; message: string; details?: ErrorDetails };
 }
 
 export class ApiError extends Error {
@@ -43,7 +48,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: ErrorCode,
     message: string,
-    readonly details?: ErrorDetail[],
+    readonly details?: ErrorDetails,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -52,7 +57,8 @@ export class ApiError extends Error {
 
 export function sendError(res: Response, err: ApiError): void {
   const body: ErrorBody = { error: { code: err.code, message: err.message } };
-  if (err.details?.length) body.error.details = err.details;
+  const details = err.details;
+  if (details && (Array.isArray(details) ? details.length : Object.keys(details).length)) body.error.details = details;
   res.status(err.status).json(body);
 }
 

@@ -46,6 +46,19 @@ export function createMetrics() {
     registers,
   });
 
+  const sends = new Counter({
+    name: 'mm_sends_total',
+    help: 'Sends through the gate, by route (marketing_messages, cloud_api, none) and outcome (sent, not_ready, graph_error)',
+    labelNames: ['route', 'outcome'] as const,
+    registers,
+  });
+  const sendRecords = new Counter({
+    name: 'mm_send_records_total',
+    help: 'Send records the gate asked of the onboarding (resync, refresh), by result (written, refused, failed)',
+    labelNames: ['record', 'result'] as const,
+    registers,
+  });
+
   /** Counts and times every request once it has been answered, labelled by route pattern (not raw path). */
   const middleware: RequestHandler = (req, res, next) => {
     const stop = httpDuration.startTimer();
@@ -78,7 +91,7 @@ export function createMetrics() {
     }
   }
 
-  return { registry, webhookDeliveries, webhookChanges, httpRequests, middleware, rememberMountPoint, timeTemporal };
+  return { registry, webhookDeliveries, webhookChanges, httpRequests, sends, sendRecords, middleware, rememberMountPoint, timeTemporal };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -7,9 +7,15 @@ import type { Config } from '../config';
 import {
   cancelUpdate,
   getStateQuery,
+  getTemplatesQuery,
   recheckUpdate,
+  recordTemplateSendUpdate,
+  setSettingsUpdate,
   submitSignupCodeUpdate,
+  type SettingsRequest,
   type SignupCodeUpdate,
+  type TemplateSendRecorded,
+  type TemplateSendRequest,
 } from '../workflows/messages';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../workflows/search-attributes';
 import {
@@ -18,6 +24,7 @@ import {
   type OnboardingPath,
   type OnboardingState,
   type OnboardingStatus,
+  type TemplateBook,
 } from '../workflows/types';
 import { ApiError, isTemporalUnavailable } from './errors';
 import type { Metrics } from './metrics';
@@ -144,6 +151,25 @@ export class OnboardingClient {
       status: (attrs.get(OnboardingStatusKey) as OnboardingStatus | undefined) ?? 'CHECKING_ELIGIBILITY',
       history: [],
     };
+  }
+
+  /** What the send gate decides with: one query, answered by a worker, no history event. */
+  async templateBook(wabaId: string): Promise<TemplateBook> {
+    try {
+      return await this.within('query', this.timeouts.queryMs, () => this.handle(wabaId).query(getTemplatesQuery));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw notFound(wabaId);
+      throw err;
+    }
+  }
+
+  /** Records a send the workflow's validator agrees is due; a refusal (WorkflowUpdateFailedError) writes nothing. */
+  recordTemplateSend(wabaId: string, send: TemplateSendRequest): Promise<TemplateSendRecorded> {
+    return this.within('update', this.timeouts.updateMs, () => this.handle(wabaId).executeUpdate(recordTemplateSendUpdate, { args: [send] }));
+  }
+
+  setSettings(wabaId: string, settings: SettingsRequest): Promise<OnboardingState> {
+    return this.update(wabaId, 'setSettings', (h) => h.executeUpdate(setSettingsUpdate, { args: [settings] }));
   }
 
   submitSignupCode(wabaId: string, code: SignupCodeUpdate): Promise<OnboardingState> {

@@ -80,6 +80,9 @@ export function openApiDocument(): Record<string, unknown> {
       schemas: {
         OnboardingState: schemaOf(s.onboardingState, 'output'),
         OnboardingList: schemaOf(s.onboardingList, 'output'),
+        Template: schemaOf(s.template, 'output'),
+        TemplateList: schemaOf(s.templateList, 'output'),
+        SendResult: schemaOf(s.sendResult, 'output'),
         Error: schemaOf(s.errorBody, 'output'),
       },
     },
@@ -119,6 +122,57 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/onboardings/{wabaId}/cancel': {
         post: update('Cancel: the status becomes CANCELLED', s.cancelBody),
+      },
+      '/v1/onboardings/{wabaId}/templates': {
+        get: {
+          summary: "The WABA's marketing templates and whether each is safe to send through MM API now",
+          parameters: wabaId,
+          responses: {
+            '200': { description: 'The tracked templates', content: json(ref('TemplateList')) },
+            ...commonErrors,
+            '404': errorResponse('No onboarding for this WABA'),
+          },
+        },
+      },
+      '/v1/onboardings/{wabaId}/templates/{name}': {
+        get: {
+          summary: 'One template: ready, readyAt, reason, lastSentAt',
+          parameters: [...parametersOf(s.templateParams, 'path'), ...parametersOf(s.templateQuery, 'query')],
+          responses: {
+            '200': { description: 'The template', content: json(ref('Template')) },
+            ...commonErrors,
+            '400': errorResponse('Invalid request, or the template exists in several languages and `language` is missing'),
+            '404': errorResponse('No onboarding for this WABA, or no such template tracked'),
+          },
+        },
+      },
+      '/v1/onboardings/{wabaId}/messages': {
+        post: {
+          summary: 'Send a marketing template: through /marketing_messages only when safe, else Cloud API (fallback) or 409',
+          parameters: wabaId,
+          requestBody: { required: true, content: json(schemaOf(s.sendMessageBody)) },
+          responses: {
+            '200': { description: 'Sent; `route` says which edge', content: json(ref('SendResult')) },
+            ...commonErrors,
+            '404': errorResponse('No onboarding for this WABA'),
+            '409': errorResponse('not_ready: not safe to send through MM API yet and no fallback asked; details.readyAt when known'),
+            '502': errorResponse("graph_error: Meta refused the send; details.code and details.subcode are Meta's"),
+          },
+        },
+      },
+      '/v1/onboardings/{wabaId}/settings': {
+        put: {
+          summary: "Set the WABA's default message_activity_sharing for sends (null: none)",
+          parameters: wabaId,
+          requestBody: { required: true, content: json(schemaOf(s.settingsBody)) },
+          responses: {
+            '200': stateResponse('The onboarding with its new default'),
+            ...commonErrors,
+            '404': errorResponse('No onboarding for this WABA'),
+            '409': errorResponse('The onboarding has ended'),
+            '504': errorResponse('The onboarding did not answer in time; repeating the request is safe'),
+          },
+        },
       },
       '/v1/discoveries': {
         post: {

@@ -41,6 +41,13 @@ export const onboardingOptions = z
       .optional()
       .describe('Intent API solution_id.'),
     messageActivitySharing: z.boolean().optional().describe("The WABA's recorded default for message_activity_sharing."),
+    templateIdleSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(366 * 24 * 3600)
+      .optional()
+      .describe('A template unused this long re-syncs on its next send (not ready until templateSyncGraceSeconds after it). Default 604800 (7 days).'),
   })
   .describe('Optional tuning; defaults are production values.');
 
@@ -80,6 +87,49 @@ export const startDiscoveryBody = z.strictObject({
 
 export const discoveryIdParam = z.strictObject({ id: z.string().regex(/^[\w:-]{1,200}$/, 'must be a discovery id') });
 
+// ---- after READY: templates, sends, settings ------------------------------------------------------
+
+const templateName = z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be a template name (lower case letters, digits, _)');
+const templateLanguage = z
+  .string()
+  .regex(/^[a-z]{2,3}(_[A-Za-z0-9]{2,4})?$/, 'must be a template language code, e.g. en_US')
+  .describe('Template language code, e.g. en_US.');
+
+export const templateParams = z.strictObject({ wabaId: metaId('WhatsApp Business Account'), name: templateName });
+export const templateQuery = z.strictObject({
+  language: templateLanguage.optional().describe('Needed when the template exists in several languages.'),
+});
+
+export const sendMessageBody = z.strictObject({
+  phoneNumberId: metaId('phone number').describe("The WABA's sending phone number id."),
+  to: z.string().regex(/^\+?[0-9][0-9 ()-]{3,30}$/, 'must be a phone number').describe("The recipient's phone number."),
+  template: z.strictObject({
+    name: templateName,
+    language: templateLanguage,
+    components: z
+      .array(z.record(z.string(), z.unknown()))
+      .max(20)
+      .optional()
+      .describe("Cloud API template components (header, body, button parameters), passed to Meta as given."),
+  }),
+  messageActivitySharing: z
+    .boolean()
+    .optional()
+    .describe("message_activity_sharing for this send only; else the WABA's default (PUT .../settings); else left out."),
+  fallback: z
+    .enum(['cloud_api', 'none'])
+    .optional()
+    .describe('When the template is not safe to send through MM API yet: send through Cloud API /messages (cloud_api) or answer 409 (none, the default).'),
+});
+export type SendMessageBody = z.infer<typeof sendMessageBody>;
+
+export const settingsBody = z.strictObject({
+  messageActivitySharing: z
+    .boolean()
+    .nullable()
+    .describe("The WABA's default for message_activity_sharing on sends; null: no default (Meta's WABA setting applies)."),
+});
+
 // ---- responses (documentation only) -------------------------------------------------------------
 // Loose objects: the service may add fields to what it answers, and a client must ignore the ones it
 // does not know. The test harness checks every /v1 answer against these (via /openapi.json).
@@ -97,7 +147,7 @@ export const onboardingState = z.looseObject({
   termsSource: z.enum(TERMS_SOURCES).optional(),
   readyAt: z.string().optional(),
   intentRequestId: z.string().optional().describe("The Intent API request that covers this WABA's business."),
-  messageActivitySharing: z.boolean().optional().describe("The WABA's recorded default for message_activity_sharing."),
+  messageActivitySharing: z.boolean().optional().describe("The WABA's default for message_activity_sharing on sends (PUT .../settings)."),
   callbackFailure: z
     .looseObject({ eventId: z.string(), status: z.number().int(), at: z.string() })
     .optional()
@@ -119,10 +169,37 @@ export const onboardingList = z.looseObject({
   nextPageToken: z.string().optional(),
 });
 
+export const template = z.looseObject({
+  name: z.string(),
+  language: z.string(),
+  id: z.string().optional(),
+  status: z.string().describe("Meta's template status: APPROVED, PAUSED, DISABLED, REJECTED, PENDING_DELETION, DELETED, ..."),
+  ready: z.boolean().describe('Safe to send through /marketing_messages now.'),
+  readyAt: z.string().optional().describe('When a template that is not ready will be, where that is known.'),
+  reason: z.string().optional().describe('Why it is not ready.'),
+  lastSentAt: z.string().optional().describe('Last send through /marketing_messages, as recorded (at most once a day).'),
+});
+
+export const templateList = z.looseObject({ wabaId: z.string(), templates: z.array(template) });
+
+export const sendResult = z.looseObject({
+  route: z.enum(['marketing_messages', 'cloud_api']),
+  messageId: z.string().describe("Meta's message id (wamid.…)."),
+  graph: z.record(z.string(), z.unknown()).describe("Meta's answer, as it came."),
+  notReadyReason: z.string().optional().describe('cloud_api only: why the template was not sent through MM API.'),
+  readyAt: z.string().optional().describe('cloud_api only: when the template will be ready, where known.'),
+});
+
 export const errorBody = z.looseObject({
   error: z.looseObject({
     code: z.string(),
     message: z.string(),
-    details: z.array(z.looseObject({ in: z.enum(['body', 'params', 'query']), path: z.string(), message: z.string() })).optional(),
+    details: z
+      .union([
+        z.array(z.looseObject({ in: z.enum(['body', 'params', 'query']), path: z.string(), message: z.string() })),
+        z.record(z.string(), z.unknown()),
+      ])
+      .optional()
+      .describe('400: one entry per failing field. 409 not_ready: { readyAt? }. 502 graph_error: { code, subcode } from Meta.'),
   }),
 });

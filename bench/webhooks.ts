@@ -11,8 +11,8 @@
  * Everything stays on 127.0.0.1 and each phase is bounded by --duration.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { autocannon, boundedInt, close, listen, urlOf, type AutocannonRequest, type AutocannonResult } from './common';
 import express from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
@@ -22,24 +22,6 @@ import { WEBHOOK_PATH } from '../api/webhooks/receiver';
 import { signatureOf } from '../api/webhooks/signature';
 import { startDevServer, type DevServer } from '../scripts/dev-server';
 
-// autocannon ships no types; this is the part used here.
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; average: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  '2xx': number;
-  duration: number;
-}
-interface AutocannonRequest {
-  method: 'POST';
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-}
-type Autocannon = (opts: { url: string; connections: number; duration: number; requests: AutocannonRequest[] }) => Promise<AutocannonResult>;
-const autocannon = require('autocannon') as Autocannon;
 
 const APP_SECRET = 'bench-app-secret';
 
@@ -54,11 +36,6 @@ const duration = boundedInt(args.duration, 1, 120, 'duration');
 const connections = boundedInt(args.connections, 1, 256, 'connections');
 const wabaCount = boundedInt(args.wabas, 1, 10_000, 'wabas');
 
-function boundedInt(value: string | undefined, min: number, max: number, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
-  return n;
-}
 
 /** One signed terms delivery per WABA, as Meta would send it. */
 function signedDeliveries(): AutocannonRequest[] {
@@ -84,20 +61,8 @@ function signedDeliveries(): AutocannonRequest[] {
   });
 }
 
-function listen(app: express.Express): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(server)));
-  });
-}
 
-const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
 
 function summary(name: string, r: AutocannonResult) {
   return {

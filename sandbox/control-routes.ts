@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { faultSpec, GRAPH_ENDPOINTS, type Fault } from './faults';
 import { ACCOUNT_EVENTS } from './payloads';
 import { SandboxConflict, SandboxNotFound, type SandboxWorld } from './state';
+import { MessagingNotFound } from './messaging';
 
 /**
  * `/_sandbox/*`: drive the fake world over HTTP (see sandbox/README.md). JSON in and out; a bad body
@@ -44,6 +45,16 @@ export function controlRoutes(world: SandboxWorld): express.Router {
     batchWith: z.array(id).max(1000).optional(),
   });
   const accountEvent = z.strictObject({ event: z.enum(ACCOUNT_EVENTS), extra: z.record(z.string(), z.unknown()).optional() });
+  const newTemplate = z.strictObject({
+    id: id.optional(),
+    name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be a template name (lower case, digits, _)'),
+    language: z.string().min(2).max(16).optional(),
+    category: z.enum(['MARKETING', 'UTILITY', 'AUTHENTICATION']).optional(),
+    status: status.optional(),
+    notify: z.boolean().optional(),
+  });
+  const templateStatus = z.strictObject({ status, reason: z.string().max(300).optional() });
+  const sentFilter = z.strictObject({ wabaId: z.string().optional(), edge: z.enum(['messages', 'marketing_messages']).optional() });
   const rawWebhook = z.strictObject({ body: z.union([z.string(), z.record(z.string(), z.unknown())]) });
   const webhookUrl = z.strictObject({ url: z.url({ protocol: /^https?$/ }).nullable() });
   const callFilter = z.strictObject({
@@ -122,6 +133,21 @@ export function controlRoutes(world: SandboxWorld): express.Router {
     res.json({ delivery: await world.emitAccountEvent(req.params.id, event, extra) });
   });
 
+  router.post('/wabas/:id/templates', async (req, res) => {
+    res.status(201).json(await world.messaging.createTemplate(req.params.id, parse(newTemplate, req.body)));
+  });
+
+  router.post('/wabas/:id/templates/:templateId/status', async (req, res) => {
+    const { status: newStatus, reason } = parse(templateStatus, req.body);
+    res.json(await world.messaging.setTemplateStatus(req.params.id, req.params.templateId, newStatus, reason));
+  });
+
+  router.get('/messages', (req, res) => {
+    const filter = parse(sentFilter, req.query);
+    const messages = world.messaging.sent.filter((m) => (!filter.wabaId || m.wabaId === filter.wabaId) && (!filter.edge || m.edge === filter.edge));
+    res.json({ count: messages.length, messages });
+  });
+
   router.post('/webhooks', async (req, res) => {
     res.json({ delivery: await world.deliverRaw(parse(rawWebhook, req.body).body) });
   });
@@ -155,7 +181,7 @@ export function controlRoutes(world: SandboxWorld): express.Router {
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof BadRequest) {
       res.status(400).json({ error: { code: 'invalid_request', message: err.message, details: err.details } });
-    } else if (err instanceof SandboxNotFound) {
+    } else if (err instanceof SandboxNotFound || err instanceof MessagingNotFound) {
       res.status(404).json({ error: { code: 'not_found', message: err.message } });
     } else if (err instanceof SandboxConflict) {
       res.status(409).json({ error: { code: 'conflict', message: err.message } });

@@ -10,6 +10,9 @@ export const GRAPH_ENDPOINTS = [
   'subscribed_apps',
   'client_wabas',
   'business_status',
+  'message_templates',
+  'marketing_messages',
+  'messages',
 ] as const;
 export type GraphEndpoint = (typeof GRAPH_ENDPOINTS)[number];
 

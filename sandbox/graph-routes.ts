@@ -4,6 +4,7 @@ import type { CallTarget, FaultBook } from './faults';
 import { fbtraceId } from './ids';
 import { businessUseCaseUsage, MetaError, metaErrors } from './meta-errors';
 import type { SandboxBusiness, SandboxPhoneNumber, SandboxWaba, SandboxWorld } from './state';
+import type { SandboxTemplate } from './messaging';
 
 /** Any version Graph would accept: v19.0, v24.0, … */
 const VERSION = /^v\d+\.\d+$/;
@@ -151,6 +152,27 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
     },
   );
 
+  route(
+    'get',
+    '/:version/:id/message_templates',
+    (req) => ({ endpoint: 'message_templates', wabaId: idOf(req), id: idOf(req) }),
+    (req, t) => {
+      existingWaba(t.id, 'get');
+      const templates = world.messaging.listTemplates(t.id, { category: param(req, 'category'), status: param(req, 'status'), name: param(req, 'name') });
+      return page(req, templates, (tpl) => pick(templateFields(tpl), fieldsOf(req, ['id', 'name', 'language', 'status', 'category']), 'WhatsAppMessageTemplate'));
+    },
+  );
+
+  // The two send edges (sandbox/messaging.ts): Cloud API and MM API.
+  for (const edge of ['messages', 'marketing_messages'] as const) {
+    route(
+      'post',
+      `/:version/:id/${edge}`,
+      (req) => ({ endpoint: edge, wabaId: world.messaging.wabaOfPhoneNumber(idOf(req))?.id, id: idOf(req) }),
+      (req, t) => world.messaging.send(edge, t.id, (req.body ?? {}) as Record<string, unknown>),
+    );
+  }
+
   // A node: a WABA, a business portfolio, or nothing we know (reported as a WABA lookup).
   route(
     'get',
@@ -258,6 +280,10 @@ function wabaFields(w: SandboxWaba, world: SandboxWorld): Record<string, unknown
     marketing_messages_onboarding_status: w.onboardingStatus,
     marketing_messages_lite_api_status: w.legacyStatus,
   };
+}
+
+function templateFields(t: SandboxTemplate): Record<string, unknown> {
+  return { id: t.id, name: t.name, language: t.language, status: t.status, category: t.category, components: [] };
 }
 
 const PHONE_DEFAULT_FIELDS = ['verified_name', 'code_verification_status', 'display_phone_number', 'quality_rating', 'platform_type', 'id'];

@@ -20,6 +20,10 @@ export interface SandboxOptions {
   autoSignTermsAfterMs?: number;
   /** Embedded Signup code lifetime. Default 30 000 (Meta's 30 seconds). */
   codeTtlMs?: number;
+  /** Template-to-ad-account sync after onboarding, approval or an idle template's reuse. Default 600 000 (10 minutes). */
+  templateSyncMs?: number;
+  /** A template unused this long on /marketing_messages re-syncs on its next send. Default 7 days. */
+  templateIdleMs?: number;
   /** Webhook tries; defaults to 5 tries over about 3 s. */
   webhookRetry?: Partial<WebhookRetryPolicy>;
   log?: (msg: string) => void;
@@ -45,6 +49,7 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
       accessToken: opts.accessToken,
       codeTtlMs: opts.codeTtlMs ?? 30_000,
       autoSignTermsAfterMs: opts.autoSignTermsAfterMs,
+      messaging: { syncMs: opts.templateSyncMs ?? 600_000, idleMs: opts.templateIdleMs ?? 7 * 24 * 3600 * 1000 },
       log,
     },
     faults,
@@ -105,5 +110,6 @@ export type {
 } from './state';
 export { FAULT_KINDS, GRAPH_ENDPOINTS, type Fault, type FaultKind, type FaultSpec, type GraphEndpoint } from './faults';
 export { ACCOUNT_EVENTS, metaJson, type AccountEvent, type WebhookBody } from './payloads';
+export { type NewTemplate, type SandboxTemplate, type SentMessageRecord } from './messaging';
 export { hubSignature256, type WebhookDelivery, type WebhookRetryPolicy } from './webhooks';
 export { INTENT_ALREADY_SENT_SUBCODE, OAUTH_CODE_EXPIRED_SUBCODE, OAUTH_CODE_INVALID_SUBCODE, OAUTH_CODE_USED_SUBCODE } from './meta-errors';

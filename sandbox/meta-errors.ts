@@ -12,6 +12,8 @@ export interface MetaErrorBody {
   is_transient?: boolean;
   error_user_title?: string;
   error_user_msg?: string;
+  /** WhatsApp's errors add this: `{ messaging_product, details }`. */
+  error_data?: { messaging_product: 'whatsapp'; details: string };
 }
 
 export class MetaError extends Error {
@@ -29,7 +31,7 @@ export class MetaError extends Error {
 }
 
 /**
- * Not documented by Meta; the client recognises exactly this (activities/graph/errors.ts
+ * Not documented by Meta; the client recognises exactly this (graph/errors.ts
  * INTENT_ALREADY_SENT_SUBCODE). The sandbox may not import the app, so a test pins the two together.
  */
 export const INTENT_ALREADY_SENT_SUBCODE = 2593107;
@@ -103,6 +105,24 @@ export const metaErrors = {
       code: 100,
       error_subcode: OAUTH_CODE_USED_SUBCODE,
     }),
+  // ---- sends (WhatsApp's errors carry error_data.details) ----
+  termsNotSigned: () =>
+    whatsappError(
+      131055,
+      'Method not allowed',
+      'The WhatsApp Business Account has not accepted the Marketing Messages API for WhatsApp terms of service, so /marketing_messages is not available to it.',
+    ),
+  templateSyncing: () =>
+    whatsappError(
+      131009,
+      'Parameter value is not valid',
+      'The marketing template is still being synced to the ad account (up to 10 minutes after onboarding, creation, or first reuse after 7 days unused). Try again later.',
+    ),
+  templateOnly: () => whatsappError(100, 'Invalid parameter', 'Only template messages can be sent through /marketing_messages.'),
+  templateMissing: (name: string, language: string) =>
+    whatsappError(132001, 'Template name does not exist in the translation', `template name (${name}) does not exist in ${language}`),
+  templatePaused: () => whatsappError(132015, 'Template is Paused', 'The template is paused because of low quality.'),
+  templateDisabled: () => whatsappError(132016, 'Template is disabled', 'The template has been disabled because of low quality.'),
   invalidClientId: () =>
     new MetaError(400, { message: 'Error validating application. Invalid application ID.', type: 'OAuthException', code: 101 }),
   invalidClientSecret: () =>
@@ -130,6 +150,15 @@ export const metaErrors = {
       { 'x-business-use-case-usage': businessUseCaseUsage(businessId, { throttled: true, regainAccessMinutes }) },
     ),
 };
+
+function whatsappError(code: number, title: string, details: string): MetaError {
+  return new MetaError(400, {
+    message: `(#${code}) ${title}`,
+    type: 'OAuthException',
+    code,
+    error_data: { messaging_product: 'whatsapp', details },
+  });
+}
 
 /** `X-Business-Use-Case-Usage`: percentages of the business's allowance, and minutes until it is back. */
 export function businessUseCaseUsage(

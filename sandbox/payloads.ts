@@ -96,6 +96,36 @@ export function accountEvent(w: WabaRef, event: AccountEvent, extra: Record<stri
   }
 }
 
+/** `message_template_status_update`, sent on the WABA (entry id = WABA id), as Meta shapes it. */
+export function templateStatusBody(
+  wabaId: string,
+  t: { id: string; name: string; language: string; category: string; status: string; reason?: string },
+  now = new Date(),
+) {
+  return {
+    object: 'whatsapp_business_account' as const,
+    entry: [
+      {
+        id: wabaId,
+        time: Math.floor(now.getTime() / 1000),
+        changes: [
+          {
+            field: 'message_template_status_update' as const,
+            value: {
+              event: t.status,
+              message_template_id: Number(t.id),
+              message_template_name: t.name,
+              message_template_language: t.language,
+              message_template_category: t.category,
+              reason: t.reason ?? 'NONE',
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
 /** Meta's datetime format: 2025-09-10T12:00:00+0000. */
 export const metaTime = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, '+0000');
 

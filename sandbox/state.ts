@@ -12,6 +12,7 @@ import {
   type WabaRef,
 } from './payloads';
 import type { WebhookDelivery, WebhookSender } from './webhooks';
+import { SandboxMessaging, type MessagingTiming, type SandboxTemplate } from './messaging';
 
 /** What a repeated Intent API request answers; both mean "the request stands". */
 export type RepeatAnswer = 'same_request_id' | 'already_sent';
@@ -52,6 +53,9 @@ export interface SandboxWaba {
   adAccountId: string;
   /** false: the sandbox never signs the terms by itself for this WABA (manual path). */
   autoSign: boolean;
+  /** When the WABA became ONBOARDED (epoch ms): its templates' sync runs from then. */
+  onboardedAt?: number;
+  templates: SandboxTemplate[];
 }
 
 export interface GraphCall {
@@ -120,6 +124,7 @@ interface WorldOptions {
   accessToken: string;
   codeTtlMs: number;
   autoSignTermsAfterMs?: number;
+  messaging: MessagingTiming;
   log: (msg: string) => void;
 }
 
@@ -143,12 +148,16 @@ export class SandboxWorld {
   private readonly tokens = new Map<string, string>();
   private readonly autoSignTimers = new Map<string, NodeJS.Timeout>();
   private callSeq = 0;
+  /** Templates and the two send edges (sandbox/messaging.ts). */
+  readonly messaging: SandboxMessaging;
 
   constructor(
     private readonly options: WorldOptions,
     private readonly faults: FaultBook,
     private readonly webhooks: WebhookSender,
-  ) {}
+  ) {
+    this.messaging = new SandboxMessaging(this.wabas, webhooks, options.messaging);
+  }
 
   get deliveries(): readonly WebhookDelivery[] {
     return this.webhooks.deliveries;
@@ -198,6 +207,8 @@ export class SandboxWorld {
       subscribedApps: [],
       adAccountId: this.newId(),
       autoSign: input.autoSign ?? true,
+      ...(onboardingStatus === 'ONBOARDED' ? { onboardedAt: Date.now() } : {}),
+      templates: [],
     };
     this.wabas.set(id, waba);
     return waba;
@@ -220,7 +231,10 @@ export class SandboxWorld {
     const waba = this.waba(wabaId);
     waba.onboardingStatus = status;
     waba.legacyStatus = opts.legacyStatus !== undefined ? opts.legacyStatus : status === null ? waba.legacyStatus : legacyStatusOf(status);
-    if (status === 'ONBOARDED') this.markPortfolioSigned(waba);
+    if (status === 'ONBOARDED') {
+      this.markPortfolioSigned(waba);
+      waba.onboardedAt ??= Date.now();
+    }
     return waba;
   }
 
@@ -321,6 +335,7 @@ export class SandboxWorld {
       this.cancelAutoSign(waba.id);
       if (waba.onboardingStatus !== null) waba.onboardingStatus = 'ONBOARDED';
       if (waba.legacyStatus !== null || waba.onboardingStatus === null) waba.legacyStatus = 'ONBOARDED';
+      waba.onboardedAt ??= Date.now();
       this.markPortfolioSigned(waba);
     }
     const refs = wabas.map((w) => this.refOf(w));
@@ -415,6 +430,7 @@ export class SandboxWorld {
     this.faults.clear();
     this.calls.length = 0;
     this.webhooks.forget();
+    this.messaging.forget();
   }
 
   stopTimers(): void {
@@ -432,8 +448,12 @@ export class SandboxWorld {
     const acme = this.createBusiness({ id: '100000000000002', name: 'Acme Retail' });
     const globex = this.createBusiness({ id: '100000000000003', name: 'Globex Travel', repeatAnswer: 'already_sent' });
     let next = 200000000000001;
-    const waba = (name: string, owner: string, onboardingStatus: string, phoneNumbers?: NewPhoneNumber[]) =>
-      this.createWaba({ id: String(next++), name, ownerBusinessId: owner, partnerBusinessId: partner.id, onboardingStatus, phoneNumbers }).id;
+    // Fixed phone number ids too (the WABA's id + 100000000000000), so documented sends run as printed.
+    const waba = (name: string, owner: string, onboardingStatus: string, numbers: NewPhoneNumber[] = [{}]) => {
+      const id = String(next++);
+      const phoneNumbers = numbers.map((n) => ({ id: String(Number(id) + 100000000000000), ...n }));
+      return this.createWaba({ id, name, ownerBusinessId: owner, partnerBusinessId: partner.id, onboardingStatus, phoneNumbers }).id;
+    };
     const wabaIds = {
       acmeEligible: waba('Acme Retail US', acme.id, 'ELIGIBLE'),
       acmeEligible2: waba('Acme Retail EU', acme.id, 'ELIGIBLE'),
@@ -445,6 +465,10 @@ export class SandboxWorld {
         { platformType: 'NOT_APPLICABLE' },
       ]),
     };
+    // One approved marketing template on every demo WABA (no webhook: nobody is onboarding them yet).
+    for (const id of Object.values(wabaIds)) {
+      void this.messaging.createTemplate(id, { id: String(Number(id) + 500000000000000), name: 'spring_sale', language: 'en_US', notify: false });
+    }
     return { partnerBusinessId: partner.id, businessIds: [acme.id, globex.id], wabaIds };
   }
 

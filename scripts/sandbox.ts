@@ -3,6 +3,8 @@ import { createSandbox, type Sandbox } from '../sandbox';
 
 /** How long the sandbox's customers take to "accept the terms" after an Intent request or a signup. */
 const AUTO_SIGN_AFTER_MS = 5_000;
+/** The demo's template-to-ad-account sync: shorter than any templateSyncGraceSeconds the examples use. */
+const DEMO_TEMPLATE_SYNC_MS = 5_000;
 
 /**
  * Runs the built-in Graph sandbox for `npm start` without META_ACCESS_TOKEN, seeded with demo WABAs,
@@ -15,6 +17,8 @@ export async function startSandbox(config: Config): Promise<{ sandbox: Sandbox; 
     accessToken: config.graph.accessToken,
     webhookUrl: `http://127.0.0.1:${config.port}/webhooks/whatsapp`,
     autoSignTermsAfterMs: AUTO_SIGN_AFTER_MS,
+    // Meta's sync takes up to 10 minutes; the demo's is short enough to watch a send pass the gate.
+    templateSyncMs: DEMO_TEMPLATE_SYNC_MS,
   });
   const { url } = await sandbox.listen(config.sandbox!.port);
   const demo = sandbox.world.seedDemo();

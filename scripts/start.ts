@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, listeningPorts, loadConfig, type Config } from '../config';
-import { createApp } from '../api/app';
+import { closeApp, createApp } from '../api/app';
 import { listen } from '../api/server';
 import { createWorkers } from '../worker/worker';
 import { ensureSearchAttributes } from '../worker/search-attributes';
@@ -125,6 +125,7 @@ async function main() {
     );
 
     const app = createApp({ config, client });
+    stack.add(() => closeApp(app));
     const http: Server = await listen(app, config.port, '127.0.0.1');
     stack.add(() => new Promise((resolve) => http.close(resolve)));
     log(`config: ${JSON.stringify(describeConfig(config))}`);

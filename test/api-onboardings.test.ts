@@ -281,7 +281,11 @@ describe('operations', () => {
       '/v1/onboardings/{wabaId}',
       '/v1/onboardings/{wabaId}/cancel',
       '/v1/onboardings/{wabaId}/embedded-signup',
+      '/v1/onboardings/{wabaId}/messages',
       '/v1/onboardings/{wabaId}/recheck',
+      '/v1/onboardings/{wabaId}/settings',
+      '/v1/onboardings/{wabaId}/templates',
+      '/v1/onboardings/{wabaId}/templates/{name}',
     ]);
     const startSchema = doc.paths['/v1/onboardings'].post.requestBody.content['application/json'].schema;
     expect(startSchema.required.sort()).toEqual(['businessId', 'path', 'wabaId']);

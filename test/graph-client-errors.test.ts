@@ -10,7 +10,7 @@ import {
   GraphRetryableError,
   GraphThrottledError,
   retryAfterMsOf,
-} from '../activities/graph';
+} from '../graph';
 import { failureOf } from './harness/failures';
 
 /**

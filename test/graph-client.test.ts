@@ -8,7 +8,7 @@ import {
   GraphThrottledError,
   INTENT_ALREADY_SENT_SUBCODE,
   isRegisteredOnCloudApi,
-} from '../activities/graph';
+} from '../graph';
 import { createSandbox, INTENT_ALREADY_SENT_SUBCODE as SANDBOX_ALREADY_SENT_SUBCODE, type Sandbox } from '../sandbox';
 import { failureOf } from './harness/failures';
 

@@ -6,7 +6,7 @@ import {
   GraphRequestError,
   GraphRetryableError,
   GraphThrottledError,
-} from '../activities/graph';
+} from '../graph';
 import { FailureType } from '../workflows/failure-types';
 
 const fields = { httpStatus: 400, code: 190, fbtraceId: 'trace' };

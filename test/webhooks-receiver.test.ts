@@ -301,7 +301,7 @@ describe('webhook changes', () => {
     const v: OnboardingState = await h.stack.waitForStatus(violated.id, 'NEEDS_ATTENTION');
     expect(v.statusReason).toContain('ACCOUNT_VIOLATION');
     expect(v.statusReason).toContain('SCAM');
-    const r = await h.stack.waitForStatus(removed.id, 'NEEDS_ATTENTION');
+    const r = await h.stack.waitForStatus(removed.id, 'OFFBOARDED');
     expect(r.statusReason).toContain('PARTNER_REMOVED');
     expect(await workflowExists(partner.id)).toBe(false);
   });

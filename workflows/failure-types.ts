@@ -1,6 +1,6 @@
 /**
  * The `ApplicationFailure` types activities throw for expected outcomes. Activities classify Graph
- * errors once (activities/graph); workflows branch on these names, never on Graph error codes.
+ * errors once (graph/); workflows branch on these names, never on Graph error codes.
  */
 export const FailureType = {
   /** 190 token, 10 / 200–299 permissions, or a prerequisite a person must fix. Not retried. */

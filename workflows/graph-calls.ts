@@ -49,6 +49,7 @@ export const onboardingActivities = {
   checkCloudApiNumbers: (...args: Parameters<Activities['checkCloudApiNumbers']>) => graphActivities().checkCloudApiNumbers(...args),
   exchangeSignupCode: (...args: Parameters<Activities['exchangeSignupCode']>) => graphActivities().exchangeSignupCode(...args),
   subscribeApp: (...args: Parameters<Activities['subscribeApp']>) => graphActivities().subscribeApp(...args),
+  listMarketingTemplates: (...args: Parameters<Activities['listMarketingTemplates']>) => graphActivities().listMarketingTemplates(...args),
   requestIntent: (...args: Parameters<Activities['requestIntent']>) => graphActivities().requestIntent(...args),
   joinBusinessIntent: bookkeeping.joinBusinessIntent,
 };

@@ -3,7 +3,8 @@
  * receiver import these definitions; the workflows implement them.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountAttentionEvent, BusinessIntentState, OnboardingState } from './types';
+import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, TemplateBook } from './types';
+import type { SendRecord, TemplateStatusChange, TemplateView } from './templates';
 
 export interface TermsSignedSignal {
   source: 'webhook' | 'legacy_webhook';
@@ -19,6 +20,8 @@ export interface AccountEventSignal {
   event: AccountAttentionEvent;
   /** Human-readable detail from the webhook (restriction type, ban state, ...). */
   detail?: string;
+  /** DISABLED_UPDATE only: `ban_info.waba_ban_state` (DISABLE, REINSTATE, ...). */
+  banState?: string;
   at?: string;
 }
 /** A restriction, ban or offboarding event for this WABA. */
@@ -51,6 +54,36 @@ export interface CancelRequest {
 }
 
 export const getStateQuery = defineQuery<OnboardingState>('getState');
+
+/** A `message_template_status_update` webhook for one of the WABA's templates. */
+export const templateStatusSignal = defineSignal<[TemplateStatusChange]>('templateStatus');
+
+/** Everything the send gate needs to decide, in one read (no history event). */
+export const getTemplatesQuery = defineQuery<TemplateBook>('getTemplates');
+
+export interface TemplateSendRequest {
+  name: string;
+  language: string;
+  /** What the gate believes is due; the workflow decides with its own state. */
+  record: SendRecord;
+}
+export interface TemplateSendRecorded {
+  /** `resync`: this send is the first after an idle window and starts Meta's re-sync. */
+  recorded: SendRecord;
+  template: TemplateView;
+}
+/**
+ * The send gate records a send of a ready template: the first after an idle window (which starts a
+ * re-sync) or the daily refresh of `lastSentAt`. The validator refuses anything not due, and a refused
+ * update leaves no trace in history, so API processes racing each other cost one write, not one each.
+ */
+export const recordTemplateSendUpdate = defineUpdate<TemplateSendRecorded, [TemplateSendRequest]>('recordTemplateSend');
+
+export interface SettingsRequest {
+  /** The WABA's default for `message_activity_sharing` on sends; null: none (Meta's WABA setting applies). */
+  messageActivitySharing: boolean | null;
+}
+export const setSettingsUpdate = defineUpdate<OnboardingState, [SettingsRequest]>('setSettings');
 
 /** Per-business intent workflow: a WABA of the business wants the request to stand. */
 export const joinIntentSignal = defineSignal<[{ wabaId: string; solutionId?: string }]>('joinIntent');

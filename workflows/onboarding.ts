@@ -3,10 +3,12 @@
  * /marketing_messages" (shared/seed/mm-api-onboarding.txt). Workflow id: `mm-onboarding:<wabaId>`.
  *
  *   check eligibility → the chosen path (Intent API, Embedded Signup, or manual acceptance)
- *   → wait for the terms to be signed → template-sync grace → READY → watch the account.
+ *   → wait for the terms to be signed → template-sync grace → READY
+ *   → track the marketing templates and watch the account.
  *
  * Anything a person must fix parks the onboarding in NEEDS_ATTENTION until an operator asks for a
- * recheck; it then starts again from a fresh reading of Meta's status. Nothing expected fails the run.
+ * recheck (or Meta reinstates a banned account); it then starts again from a fresh reading of Meta's
+ * status. A partner removal, offboarding or deletion ends it in OFFBOARDED. Nothing expected fails the run.
  */
 import {
   allHandlersFinished,
@@ -22,22 +24,31 @@ import {
   accountEventSignal,
   cancelUpdate,
   getStateQuery,
+  getTemplatesQuery,
   intentRequestedSignal,
   recheckUpdate,
+  recordTemplateSendUpdate,
+  setSettingsUpdate,
   submitSignupCodeUpdate,
+  templateStatusSignal,
   termsSignedSignal,
   type CancelRequest,
   type IntentRequestedSignal,
+  type SettingsRequest,
   type SignupCodeUpdate,
+  type TemplateSendRequest,
 } from './messages';
 import {
   DEFAULT_OPTIONS,
   FINAL_STATUSES,
+  OFFBOARDING_EVENTS,
   type CarriedOver,
   type OnboardingInput,
   type OnboardingState,
+  type TemplateBook,
   type TermsSource,
 } from './types';
+import { applyTemplateStatus, findTemplate, mergeListing, recordSend, sendRecordDue, viewTemplate } from './templates';
 import { nextPollDelaySeconds, readOnboardingStatus, type EligibilityVerdict } from './eligibility';
 import { OnboardingRecord } from './onboarding-record';
 import { PartnerCallbackOutbox } from './partner-callback-outbox';
@@ -48,6 +59,8 @@ import { graph, NeedsAttention, onboardingActivities, signupCodeRejection } from
 const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
 
 class Expired extends Error {}
+/** Nothing more can be done for the WABA (partner removed, offboarded, deleted). */
+class Offboarded extends Error {}
 
 /** A status read failed in a way a person must fix; it still answers the rechecks that asked for it. */
 class StatusReadFailed extends NeedsAttention {
@@ -78,6 +91,8 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     recentStatusReads: [],
   };
   const { state } = carried;
+  carried.templates ??= [];
+  const templates = carried.templates;
   const outbox = new PartnerCallbackOutbox(carried.pendingCallbacks, (refusal) => {
     state.callbackFailure = refusal;
     record.describe();
@@ -90,6 +105,7 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   let terms: { source: TermsSource; at: string } | undefined =
     carried.terms ?? (state.termsSignedAt ? { source: state.termsSource!, at: state.termsSignedAt } : undefined);
   let attention: string | undefined;
+  let offboarded: string | undefined;
   let recheckRequests = 0;
   let recheckServed = 0;
   let intent: IntentRequestedSignal | undefined;
@@ -105,10 +121,60 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     terms ??= { source, at: at ?? new Date().toISOString() };
   });
 
-  setHandler(accountEventSignal, ({ event, detail }) => {
+  setHandler(accountEventSignal, ({ event, detail, banState }) => {
     if (isFinal()) return;
-    attention = detail ? `${event}: ${detail}` : event;
+    const reason = detail ? `${event}: ${detail}` : event;
+    if ((OFFBOARDING_EVENTS as readonly string[]).includes(event) && patched('offboarding-ends-onboarding')) {
+      offboarded ??= reason;
+      return;
+    }
+    if (event === 'DISABLED_UPDATE' && banState === 'REINSTATE' && patched('reinstatement-resumes')) {
+      // The ban is lifted: a parked onboarding reads Meta's status at once, as a recheck would. Meta
+      // repeats deliveries for days: the WABA's daily read budget bounds what the repeats can cost.
+      if (state.status === 'NEEDS_ATTENTION' && statusReads.hasRoom(Date.now())) recheckRequests++;
+      return;
+    }
+    attention = reason;
   });
+
+  setHandler(getTemplatesQuery, () => templateBook());
+
+  setHandler(templateStatusSignal, (change) => {
+    if (isFinal()) return;
+    applyTemplateStatus(templates, change, new Date().toISOString());
+  });
+
+  setHandler(
+    recordTemplateSendUpdate,
+    ({ name, language, record }) => {
+      const template = findTemplate(templates, name, language)!;
+      recordSend(template, record, new Date().toISOString());
+      return { recorded: record, template: viewTemplate(template, templateBook(), Date.now()) };
+    },
+    {
+      // A refused update leaves nothing in history: only sends that change something cost a write.
+      validator: ({ name, language, record }: TemplateSendRequest) => {
+        const template = findTemplate(templates, name, language);
+        if (!template) throw new Error(`no marketing template ${name} (${language}) is tracked for this WABA`);
+        const due = sendRecordDue(template, templateBook(), Date.now());
+        if (due !== record) throw new Error(due === undefined ? 'nothing to record for this send' : `this send must record a ${due}, not a ${record}`);
+      },
+    },
+  );
+
+  setHandler(
+    setSettingsUpdate,
+    ({ messageActivitySharing }) => {
+      if (messageActivitySharing === null) delete state.messageActivitySharing;
+      else state.messageActivitySharing = messageActivitySharing;
+      return state;
+    },
+    {
+      validator: (_settings: SettingsRequest) => {
+        if (isFinal()) throw new Error(`the onboarding has ended (${state.status})`);
+      },
+    },
+  );
 
   setHandler(intentRequestedSignal, (signal) => {
     intent = signal;
@@ -173,6 +239,8 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   } catch (err) {
     if (err instanceof Expired) {
       record.moveTo('EXPIRED', `the terms were not signed within ${options.termsDeadlineSeconds} s`);
+    } else if (err instanceof Offboarded) {
+      record.moveTo('OFFBOARDED', err.message);
     } else if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {
         record.moveTo('CANCELLED', cancelReason ?? 'the workflow was cancelled');
@@ -234,11 +302,14 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     }
     if (resumeAt !== 'READY') {
       markTermsSigned();
+      carried.syncingSince = Date.now();
       record.moveTo('SYNCING_TEMPLATES', 'waiting for Meta to sync marketing templates to the ad account');
       await waitFor(() => false, options.templateSyncGraceSeconds);
       state.readyAt = new Date().toISOString();
+      carried.syncingSince = undefined;
       record.moveTo('READY');
     }
+    if (carried.templatesListedAt !== state.readyAt && patched('track-templates')) await listTemplates();
     await watchAccount();
     return false; // unreachable: watching ends only by an exception (attention, cancel, continue-as-new)
   }
@@ -370,6 +441,32 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     state.termsSource ??= terms.source;
   }
 
+  /** From READY on, the WABA's approved marketing templates are tracked; webhooks keep them current. */
+  async function listTemplates(): Promise<void> {
+    const startedAt = new Date().toISOString();
+    const listed = await graph(() => onboardingActivities.listMarketingTemplates({ wabaId: state.wabaId, sealedToken: carried.sealedToken }));
+    templates.splice(0, templates.length, ...mergeListing(templates, listed, startedAt, new Date().toISOString()));
+    carried.templatesListedAt = state.readyAt;
+  }
+
+  /** What the send gate reads: the WABA's status and readiness facts, one query, no history event. */
+  function templateBook(): TemplateBook {
+    const syncingUntil =
+      state.status === 'SYNCING_TEMPLATES' && carried.syncingSince !== undefined
+        ? new Date(carried.syncingSince + options.templateSyncGraceSeconds * 1000).toISOString()
+        : undefined;
+    const readyAt = syncingUntil ?? state.readyAt;
+    return {
+      wabaId: state.wabaId,
+      status: state.status,
+      ...(readyAt ? { readyAt } : {}),
+      ...(state.messageActivitySharing !== undefined ? { messageActivitySharing: state.messageActivitySharing } : {}),
+      templateSyncGraceSeconds: options.templateSyncGraceSeconds,
+      templateIdleSeconds: options.templateIdleSeconds,
+      templates,
+    };
+  }
+
   /** After READY the run stays open for the account's lifecycle events. */
   async function watchAccount(): Promise<never> {
     // Ceiling: one read per recheck (each within the daily budget); idle otherwise.
@@ -429,13 +526,15 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     timeoutSeconds: number | undefined,
     opts: { expires?: boolean; mayContinueAsNew?: boolean; ignoreAttention?: boolean } = {},
   ): Promise<boolean> {
-    const interrupted = () => (!opts.ignoreAttention && attention !== undefined) || (opts.mayContinueAsNew === true && historyIsLong());
+    const interrupted = () =>
+      offboarded !== undefined || (!opts.ignoreAttention && attention !== undefined) || (opts.mayContinueAsNew === true && historyIsLong());
     let timeoutMs = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
     if (opts.expires) {
       const left = Math.max(0, carried.expiresAt - Date.now());
       timeoutMs = timeoutMs === undefined ? left : Math.min(timeoutMs, left);
     }
     const met = await (timeoutMs === undefined ? condition(() => done() || interrupted()).then(() => true) : condition(() => done() || interrupted(), timeoutMs));
+    if (offboarded !== undefined) throw new Offboarded(offboarded);
     if (!opts.ignoreAttention && attention !== undefined) {
       const reason = attention;
       attention = undefined;

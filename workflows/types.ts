@@ -14,11 +14,12 @@ export const ONBOARDING_STATUSES = [
   'NEEDS_ATTENTION',
   'CANCELLED',
   'EXPIRED',
+  'OFFBOARDED',
 ] as const;
 export type OnboardingStatus = (typeof ONBOARDING_STATUSES)[number];
 
 /** Statuses after which the onboarding's workflow has ended. */
-export const FINAL_STATUSES: readonly OnboardingStatus[] = ['INELIGIBLE', 'CANCELLED', 'EXPIRED'];
+export const FINAL_STATUSES: readonly OnboardingStatus[] = ['INELIGIBLE', 'CANCELLED', 'EXPIRED', 'OFFBOARDED'];
 
 export const ONBOARDING_PATHS = ['intent', 'embedded_signup', 'manual'] as const;
 export type OnboardingPath = (typeof ONBOARDING_PATHS)[number];
@@ -37,12 +38,15 @@ export interface OnboardingOptions {
   solutionId?: string;
   /** The WABA's recorded default for `message_activity_sharing`. */
   messageActivitySharing?: boolean;
+  /** A template unused this long re-syncs on its next send. Default 7 days. */
+  templateIdleSeconds?: number;
 }
 
 export const DEFAULT_OPTIONS = {
   templateSyncGraceSeconds: 600,
   statusPollIntervalSeconds: 3600,
   termsDeadlineSeconds: 30 * 24 * 3600,
+  templateIdleSeconds: 7 * 24 * 3600,
 } as const;
 
 /** How the service first heard of the onboarding. */
@@ -83,6 +87,9 @@ export interface OnboardingState {
   history: StatusChange[];
 }
 
+/** `account_update` events after which nothing more can be done for the WABA: the onboarding ends in OFFBOARDED. */
+export const OFFBOARDING_EVENTS = ['PARTNER_REMOVED', 'ACCOUNT_OFFBOARDED', 'ACCOUNT_DELETED'] as const;
+
 /** `account_update` events other than the terms that change an onboarding. */
 export const ACCOUNT_ATTENTION_EVENTS = [
   'ACCOUNT_RESTRICTION',
@@ -111,6 +118,46 @@ export interface CarriedOver {
   recentStatusReads: number[];
   /** Terms signed but not yet acted on (e.g. while parked in NEEDS_ATTENTION): never lost with a run. */
   terms?: { source: TermsSource; at: string };
+  /** The WABA's marketing templates, tracked from READY on. */
+  templates?: TrackedTemplate[];
+  /** The `readyAt` at which the templates were last listed: a run continued at READY does not list again. */
+  templatesListedAt?: string;
+  /** When the current SYNCING_TEMPLATES wait began (epoch ms), so the WABA's ready time is known ahead. */
+  syncingSince?: number;
+}
+
+/**
+ * One marketing template as the workflow tracks it: Meta's status plus the facts readiness is computed
+ * from (workflows/templates.ts). Times are ISO 8601.
+ */
+export interface TrackedTemplate {
+  name: string;
+  language: string;
+  id?: string;
+  /** Meta's template status, verbatim: APPROVED, PAUSED, DISABLED, REJECTED, PENDING_DELETION, DELETED, ... */
+  status: string;
+  /** Meta's reason for a status other than APPROVED. */
+  reason?: string;
+  /** When the approval was heard of (webhook); absent for templates listed at READY (approved before it). */
+  approvedAt?: string;
+  /** Last send through /marketing_messages as recorded (at most once a day, so up to a day early). */
+  lastSentAt?: string;
+  /** The first send after an idle window: Meta re-syncs the template from then. */
+  resyncStartedAt?: string;
+  /** Workflow time of the last change, so a webhook newer than a listing wins over it. */
+  updatedAt: string;
+}
+
+/** What the send gate reads (query `getTemplates`): everything readiness depends on, in one answer. */
+export interface TemplateBook {
+  wabaId: string;
+  status: OnboardingStatus;
+  /** When the WABA became READY (or, while SYNCING_TEMPLATES, when it will). */
+  readyAt?: string;
+  messageActivitySharing?: boolean;
+  templateSyncGraceSeconds: number;
+  templateIdleSeconds: number;
+  templates: TrackedTemplate[];
 }
 
 /** Partner callbacks (docs/partner-callbacks.md): one status change, as POSTed to the partner's backend. */

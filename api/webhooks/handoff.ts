@@ -8,7 +8,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config } from '../../config';
-import { accountEventSignal, termsSignedSignal } from '../../workflows/messages';
+import { accountEventSignal, templateStatusSignal, termsSignedSignal } from '../../workflows/messages';
 import { onboardingWorkflowId, type OnboardingInput } from '../../workflows/types';
 import { onboardingStartOptions } from '../onboarding-client';
 import { ONBOARDING_WORKFLOW_TYPE } from '../onboarding-list';
@@ -17,7 +17,7 @@ import type { WebhookAction } from './payload';
 /** Temporal calls in flight per delivery: enough for speed, few enough not to flood the frontend. */
 const CONCURRENCY = 32;
 
-export type Deliverable = Extract<WebhookAction, { kind: 'terms_signed' | 'account_event' }>;
+export type Deliverable = Extract<WebhookAction, { kind: 'terms_signed' | 'account_event' | 'template_status' }>;
 export type HandoffResult = { action: Deliverable; outcome: 'signalled' | 'no_onboarding' } | { action: Deliverable; outcome: 'failed'; error: unknown };
 
 export interface HandoffDeps {
@@ -69,6 +69,8 @@ async function handOne(deps: HandoffDeps, action: Deliverable): Promise<HandoffR
     } else if (action.kind === 'terms_signed') {
       // No owner_business_id: an onboarding cannot be started without its business, only told.
       await within('signal', () => client.workflow.getHandle(workflowId).signal(termsSignedSignal, action.signal));
+    } else if (action.kind === 'template_status') {
+      await within('signal', () => client.workflow.getHandle(workflowId).signal(templateStatusSignal, action.signal));
     } else {
       await within('signal', () => client.workflow.getHandle(workflowId).signal(accountEventSignal, action.signal));
     }

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { ACCOUNT_ATTENTION_EVENTS, type AccountAttentionEvent } from '../../workflows/types';
 import type { AccountEventSignal, TermsSignedSignal } from '../../workflows/messages';
+import { TEMPLATE_STATUS_FIELD, templateStatusAction, type TemplateStatusAction } from './template-status';
 
 export const WABA_OBJECT = 'whatsapp_business_account';
 /** Meta batches up to 1000 updates in one POST: the cap is on the whole delivery, every entry's changes summed. */
@@ -77,6 +78,7 @@ export const UNKNOWN_EVENT = 'unknown';
 export type WebhookAction =
   | { kind: 'terms_signed'; event: string; wabaId: string; businessId?: string; signal: TermsSignedSignal }
   | { kind: 'account_event'; event: AccountAttentionEvent; wabaId: string; signal: AccountEventSignal }
+  | Extract<TemplateStatusAction, { kind: 'template_status' }>
   | { kind: 'ignore'; event: string; reason: string }
   | { kind: 'invalid'; event: string; reason: string };
 
@@ -99,6 +101,11 @@ export function actionsOf(envelope: WebhookEnvelope): WebhookAction[] {
 }
 
 function actionOf(entry: Entry, change: Change): WebhookAction {
+  if (change.field === TEMPLATE_STATUS_FIELD) {
+    // Template updates are sent on the WABA: entry.id is its id, and there is nothing else to key on.
+    if (!entry.id) return { kind: 'invalid', event: UNKNOWN_EVENT, reason: `${TEMPLATE_STATUS_FIELD} without a WABA id in entry.id` };
+    return templateStatusAction(entry.id, change.value);
+  }
   if (change.field !== 'account_update') {
     return { kind: 'ignore', event: UNKNOWN_EVENT, reason: `field ${change.field.slice(0, 64)} is not handled` };
   }
@@ -126,10 +133,6 @@ function actionOf(entry: Entry, change: Change): WebhookAction {
   }
 
   if (isAttentionEvent(value.event)) {
-    if (value.event === 'DISABLED_UPDATE' && value.ban_info?.waba_ban_state === 'REINSTATE') {
-      // A lifted ban is good news, not a problem: an operator's recheck resumes a parked onboarding.
-      return { kind: 'ignore', event: value.event, reason: 'ban lifted (REINSTATE)' };
-    }
     // Restriction, violation and ban updates are sent on the WABA itself, so when they carry no
     // waba_info, entry.id is the WABA's id.
     const entryWaba = wabaId ?? entry.id;
@@ -138,7 +141,13 @@ function actionOf(entry: Entry, change: Change): WebhookAction {
       kind: 'account_event',
       event: value.event,
       wabaId: entryWaba,
-      signal: { event: value.event, detail: detailOf(value).slice(0, MAX_DETAIL), ...(at ? { at } : {}) },
+      signal: {
+        event: value.event,
+        detail: detailOf(value).slice(0, MAX_DETAIL),
+        // REINSTATE (a lifted ban) makes a parked onboarding read its status at once and resume.
+        ...(value.ban_info?.waba_ban_state ? { banState: value.ban_info.waba_ban_state.slice(0, 64) } : {}),
+        ...(at ? { at } : {}),
+      },
     };
   }
 

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Express } from 'express';
-import { createApp } from '../../api/app';
+import { closeApp, createApp } from '../../api/app';
 import { listen } from '../../api/server';
 import type { Logger } from '../../api/logger';
 import type { TemporalTimeouts } from '../../api/onboarding-client';
@@ -54,10 +54,12 @@ export interface AppHarness {
   stop(): Promise<void>;
 }
 
-export async function startAppHarness(opts: StackOptions & { timeouts?: Partial<TemporalTimeouts> } = {}): Promise<AppHarness> {
+export async function startAppHarness(
+  opts: StackOptions & { timeouts?: Partial<TemporalTimeouts>; templateCacheMs?: number } = {},
+): Promise<AppHarness> {
   const stack = await startStack(opts);
   const logs = capturingLogger();
-  const app = createApp({ config: stack.config, client: stack.client, log: logs, timeouts: opts.timeouts });
+  const app = createApp({ config: stack.config, client: stack.client, log: logs, timeouts: opts.timeouts, templateCacheMs: opts.templateCacheMs });
   let server: Server | undefined;
   let openApi: OpenApiChecker;
   try {
@@ -66,6 +68,7 @@ export async function startAppHarness(opts: StackOptions & { timeouts?: Partial<
     openApi = await servedDocumentChecker(request(server));
   } catch (err) {
     server?.close();
+    await closeApp(app);
     await stack.stop();
     throw err;
   }
@@ -94,6 +97,7 @@ export async function startAppHarness(opts: StackOptions & { timeouts?: Partial<
         s.close(() => resolve());
         s.closeAllConnections();
       });
+      await closeApp(app);
       await stack.stop();
     },
   };

@@ -66,13 +66,13 @@ describe('account events', () => {
     expect(ready.termsSource).toBe('poll');
   });
 
-  test('an offboarding after READY needs attention; the run stays open for what comes next', async () => {
+  test('a violation after READY needs attention; the run stays open for what comes next', async () => {
     const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ONBOARDED' });
     const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
     await stack.waitForStatus(waba.id, 'READY');
-    await handle.signal(accountEventSignal, { event: 'ACCOUNT_OFFBOARDED' });
+    await handle.signal(accountEventSignal, { event: 'ACCOUNT_VIOLATION', detail: 'policy violation: SCAM' });
     const parked = await stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
-    expect(parked.statusReason).toBe('ACCOUNT_OFFBOARDED');
+    expect(parked.statusReason).toBe('ACCOUNT_VIOLATION: policy violation: SCAM');
     expect((await handle.describe()).status.name).toBe('RUNNING');
   });
 });
@@ -118,7 +118,7 @@ describe('long lives', () => {
     expect(carried).toEqual(ready);
 
     // The new run still listens.
-    await latest.signal(accountEventSignal, { event: 'ACCOUNT_DELETED' });
+    await latest.signal(accountEventSignal, { event: 'ACCOUNT_RESTRICTION' });
     const parked = await stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
     expect(statuses(parked)).toEqual([...statuses(ready), 'NEEDS_ATTENTION']);
     expect(parked.termsSource).toBe('webhook');

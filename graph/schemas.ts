@@ -64,3 +64,19 @@ export const clientWaba = z.object({
   name: z.string().optional(),
   marketing_messages_onboarding_status: z.string().optional(),
 });
+
+/** A row of `/<WABA_ID>/message_templates`; category and status stay strings (Meta adds values). */
+export const messageTemplate = z.object({
+  id: graphId,
+  name: z.string().min(1),
+  language: z.string().min(1),
+  status: z.string(),
+  category: z.string().optional(),
+});
+
+/** Meta's answer to a send, on `/messages` and `/marketing_messages` alike; kept whole for the partner. */
+export const sentMessage = z.looseObject({
+  messaging_product: z.string().optional(),
+  contacts: z.array(z.looseObject({ input: z.string().optional(), wa_id: z.string().optional() })).optional(),
+  messages: z.array(z.looseObject({ id: z.string().min(1), message_status: z.string().optional() })).min(1),
+});

@@ -55,6 +55,23 @@ export interface ClientWaba {
   onboardingStatus?: string;
 }
 
+export interface MessageTemplate {
+  id: string;
+  name: string;
+  language: string;
+  status: string;
+  category?: string;
+}
+
+/** The two send edges: Cloud API's `/messages` and MM API's `/marketing_messages`. */
+export type SendEdge = 'messages' | 'marketing_messages';
+
+export interface SentMessage {
+  messageId: string;
+  /** Meta's answer as it came (contacts, messages, ...). */
+  body: z.infer<typeof schemas.sentMessage>;
+}
+
 export interface BusinessOnboardingStatus {
   status: 'NOT_STARTED' | 'REQUEST_SENT' | 'TERM_OF_SERVICE_SIGNED' | (string & {});
   time?: string;
@@ -204,6 +221,38 @@ export class GraphClient {
       status: body.marketing_messages_onboarding_status.status,
       time: body.marketing_messages_onboarding_status.time,
     });
+  }
+
+  /** The WABA's templates with the given category and status (Meta filters; checked again here), every page. */
+  async listMessageTemplates(
+    wabaId: string,
+    filter: { category: string; status: string },
+    token?: string,
+  ): Promise<MessageTemplate[]> {
+    const rows = await this.listAll({
+      method: 'GET',
+      path: `/${seg(wabaId)}/message_templates`,
+      query: { fields: 'id,name,language,status,category', category: filter.category, status: filter.status, limit: '100' },
+      token,
+      schema: schemas.pageOf(schemas.messageTemplate),
+    });
+    return rows
+      .filter((t) => t.status === filter.status && (t.category === undefined || t.category === filter.category))
+      .map((t) => dropUndefined({ id: t.id, name: t.name, language: t.language, status: t.status, category: t.category }));
+  }
+
+  /**
+   * Sends one message from the phone number through `edge`. Never retried: a send is not idempotent,
+   * so a failure goes back to the caller as the classified error.
+   */
+  async sendMessage(edge: SendEdge, phoneNumberId: string, message: Record<string, unknown>): Promise<SentMessage> {
+    const body = await this.call({
+      method: 'POST',
+      path: `/${seg(phoneNumberId)}/${edge}`,
+      json: message,
+      schema: schemas.sentMessage,
+    });
+    return { messageId: body.messages[0].id, body };
   }
 
   /** Closes the client's own connection pool (not a dispatcher it was given). */

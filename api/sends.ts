@@ -1,0 +1,32 @@
+/**
+ * Sending marketing templates through the gate (api/send-gate.ts), and the WABA's default for
+ * `message_activity_sharing` that sends carry.
+ */
+import { Router } from 'express';
+import type { Logger } from './logger';
+import type { OnboardingClient } from './onboarding-client';
+import { sendMessageBody, settingsBody, wabaIdParam } from './schemas';
+import type { SendGate } from './send-gate';
+import type { TemplateReadiness } from './template-readiness';
+import { validate } from './validate';
+
+export function sendsRouter(gate: SendGate, onboardings: OnboardingClient, readiness: TemplateReadiness, log: Logger): Router {
+  const router = Router();
+
+  router.post('/onboardings/:wabaId/messages', async (req, res) => {
+    const { wabaId } = validate(wabaIdParam, req.params, 'params');
+    const body = validate(sendMessageBody, req.body, 'body');
+    res.json(await gate.send(wabaId, body));
+  });
+
+  router.put('/onboardings/:wabaId/settings', async (req, res) => {
+    const { wabaId } = validate(wabaIdParam, req.params, 'params');
+    const settings = validate(settingsBody, req.body, 'body');
+    const state = await onboardings.setSettings(wabaId, settings);
+    readiness.forget(wabaId); // this process's next send carries the new default; others within their cache TTL
+    log.info('onboarding settings changed', { wabaId, messageActivitySharing: settings.messageActivitySharing });
+    res.json(state);
+  });
+
+  return router;
+}

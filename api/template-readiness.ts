@@ -1,0 +1,117 @@
+/**
+ * The send gate's memory of each WABA's template readiness. Sends are the hot path and Temporal is
+ * not: readiness comes from the onboarding's `getTemplates` query (a read, no history event), kept
+ * here for a short TTL and shared by concurrent sends (one query in flight per WABA). Nothing here
+ * is the source of truth, so a restarted API, or several API processes, answer alike: each refills
+ * from the workflow.
+ *
+ * A send is recorded in the workflow only when it matters (workflows/templates.ts): the first send
+ * after an idle window (it starts Meta's re-sync, and the validator lets exactly one sender win) and
+ * the daily refresh of `lastSentAt`. Refreshes go in the background, one in flight per template per
+ * process, and the validator refuses all but the first across processes, so a refused one costs no
+ * write.
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { TemplateSendRecorded, TemplateSendRequest } from '../workflows/messages';
+import { findTemplate, templateKey } from '../workflows/templates';
+import type { TemplateBook } from '../workflows/types';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { OnboardingClient } from './onboarding-client';
+
+/** Long enough that a busy WABA costs one query per few seconds, short enough that a pause is heard quickly. */
+export const DEFAULT_TEMPLATE_CACHE_MS = 5_000;
+/** A WABA not asked about for this long is dropped, so the map stays the size of the active set. */
+const MAX_CACHED_WABAS = 100_000;
+
+interface Entry {
+  book: Promise<TemplateBook>;
+  fetchedAt: number;
+}
+
+export class TemplateReadiness {
+  private readonly books = new Map<string, Entry>();
+  /** Background refresh records in flight, by WABA and template. */
+  private readonly refreshing = new Set<string>();
+
+  constructor(
+    private readonly onboardings: OnboardingClient,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly ttlMs = DEFAULT_TEMPLATE_CACHE_MS,
+  ) {}
+
+  /** The WABA's template book, from memory when fresh enough. */
+  book(wabaId: string, opts: { fresh?: boolean } = {}): Promise<TemplateBook> {
+    const now = Date.now();
+    const cached = this.books.get(wabaId);
+    if (cached && !opts.fresh && now - cached.fetchedAt < this.ttlMs) return cached.book;
+    const entry: Entry = { book: this.onboardings.templateBook(wabaId), fetchedAt: now };
+    this.books.delete(wabaId); // re-inserted last: the map's order is least recently fetched first
+    this.books.set(wabaId, entry);
+    if (this.books.size > MAX_CACHED_WABAS) this.books.delete(this.books.keys().next().value!);
+    // A failed read is not remembered: the next send asks again.
+    entry.book.catch(() => {
+      if (this.books.get(wabaId) === entry) this.books.delete(wabaId);
+    });
+    return entry.book;
+  }
+
+  forget(wabaId: string): void {
+    this.books.delete(wabaId);
+  }
+
+  /**
+   * Records the send that starts a re-sync, before it goes out. Returns false when the workflow says
+   * it is not due (another sender started the re-sync first): the caller reads again and decides anew.
+   */
+  async recordResync(wabaId: string, name: string, language: string): Promise<boolean> {
+    const recorded = await this.record(wabaId, { name, language, record: 'resync' });
+    this.forget(wabaId); // every later send must see the re-sync
+    return recorded !== undefined;
+  }
+
+  /** The daily `lastSentAt` refresh, off the send's path. */
+  refreshInBackground(wabaId: string, name: string, language: string): void {
+    const key = `${wabaId}\u0000${templateKey(name, language)}`;
+    if (this.refreshing.has(key)) return;
+    this.refreshing.add(key);
+    this.record(wabaId, { name, language, record: 'refresh' })
+      .then((recorded) => this.remember(wabaId, recorded))
+      .catch((err: unknown) => {
+        // The next send past the interval tries again; the send itself already went out.
+        this.log.warn('could not record a template send', { wabaId, template: name, error: err instanceof Error ? err.message : String(err) });
+      })
+      .finally(() => this.refreshing.delete(key));
+  }
+
+  private async record(wabaId: string, send: TemplateSendRequest): Promise<TemplateSendRecorded | undefined> {
+    try {
+      const recorded = await this.onboardings.recordTemplateSend(wabaId, send);
+      this.metrics.sendRecords.inc({ record: send.record, result: 'written' });
+      return recorded;
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        this.metrics.sendRecords.inc({ record: send.record, result: 'refused' });
+        return undefined;
+      }
+      this.metrics.sendRecords.inc({ record: send.record, result: 'failed' });
+      throw err;
+    }
+  }
+
+  /** Puts what the workflow recorded into the cached book, so this process's next sends see it at once. */
+  private remember(wabaId: string, recorded: TemplateSendRecorded | undefined): void {
+    const entry = this.books.get(wabaId);
+    if (!entry) return;
+    if (!recorded) {
+      this.forget(wabaId); // someone else recorded first: read what they wrote
+      return;
+    }
+    entry.book = entry.book.then((book) => {
+      const t = findTemplate(book.templates, recorded.template.name, recorded.template.language);
+      if (t && recorded.template.lastSentAt) t.lastSentAt = recorded.template.lastSentAt;
+      return book;
+    });
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * /v1/onboardings/:wabaId/templates: the WABA's marketing templates and whether each is safe to send
+ * through MM API now. Read fresh from the onboarding (and left in the send gate's memory).
+ */
+import { Router } from 'express';
+import { viewTemplate } from '../workflows/templates';
+import { ApiError } from './errors';
+import { templateParams, templateQuery, wabaIdParam } from './schemas';
+import type { TemplateReadiness } from './template-readiness';
+import { validate } from './validate';
+
+export function templatesRouter(readiness: TemplateReadiness): Router {
+  const router = Router();
+
+  router.get('/onboardings/:wabaId/templates', async (req, res) => {
+    const { wabaId } = validate(wabaIdParam, req.params, 'params');
+    const book = await readiness.book(wabaId, { fresh: true });
+    const now = Date.now();
+    res.json({ wabaId, templates: book.templates.map((t) => viewTemplate(t, book, now)) });
+  });
+
+  router.get('/onboardings/:wabaId/templates/:name', async (req, res) => {
+    const { wabaId, name } = validate(templateParams, req.params, 'params');
+    const { language } = validate(templateQuery, req.query, 'query');
+    const book = await readiness.book(wabaId, { fresh: true });
+    const matches = book.templates.filter((t) => t.name === name && (language === undefined || t.language === language));
+    if (matches.length === 0) {
+      throw new ApiError(404, 'not_found', `no marketing template ${name}${language ? ` (${language})` : ''} is tracked for WABA ${wabaId}`);
+    }
+    if (matches.length > 1) {
+      const languages = matches.map((t) => t.language).join(', ');
+      throw new ApiError(400, 'invalid_request', `template ${name} exists in several languages (${languages}): say which with ?language=`, [
+        { in: 'query', path: 'language', message: `one of ${languages}` },
+      ]);
+    }
+    res.json(viewTemplate(matches[0], book, Date.now()));
+  });
+
+  return router;
+}

@@ -1,0 +1,52 @@
+/** What the benchmarks share: autocannon's types, argument bounds, and loopback servers. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type express from 'express';
+
+// autocannon ships no types; this is the part the benchmarks use.
+export interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p90: number; p99: number; average: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  '2xx': number;
+  duration: number;
+}
+export interface AutocannonRequest {
+  method: 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+export type Autocannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  /** Fixed rate over all connections (latencies then account for coordinated omission). */
+  overallRate?: number;
+  requests: AutocannonRequest[];
+}) => Promise<AutocannonResult>;
+export const autocannon = require('autocannon') as Autocannon;
+
+/** A command-line number, or a clear error naming the flag. */
+export function boundedInt(value: string | undefined, min: number, max: number, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export function listen(app: express.Express): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(server)));
+  });
+}
+
+export const urlOf = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+export function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
