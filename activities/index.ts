@@ -4,7 +4,7 @@ import { GraphClient } from './graph';
 import { createOnboardingGraphActivities } from './onboarding-graph';
 import { createBusinessIntentActivities } from './business-intent';
 import { createPartnerCallbackActivities } from './partner-callbacks';
-import { deriveSealingKey } from './secrets';
+import { deriveSealingKey } from '../secrets/sealing';
 
 /** Every activity the worker registers, built once from the config. */
 export function createActivities(config: Config, client: Client) {

@@ -1,6 +1,6 @@
 import { GraphClient, isRegisteredOnCloudApi } from './graph';
 import { classified } from './graph-failures';
-import { seal, unseal } from './secrets';
+import { seal, unseal } from '../secrets/sealing';
 
 export interface WabaRef {
   wabaId: string;
