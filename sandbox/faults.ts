@@ -10,6 +10,7 @@ export const GRAPH_ENDPOINTS = [
   'subscribed_apps',
   'client_wabas',
   'business_status',
+  'debug_token',
 ] as const;
 export type GraphEndpoint = (typeof GRAPH_ENDPOINTS)[number];
 

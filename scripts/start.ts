@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, loadConfig, type Config } from '../config';
 import { createApp } from '../api/app';
+import { PartnerTokenCheck } from '../api/partner-token';
 import { createWorkers } from '../worker/worker';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { startDevServer } from './dev-server';
@@ -45,6 +46,16 @@ async function main() {
       stops.push(() => sandbox.close());
       sandboxBanner = banner;
     }
+    // The partner's token must be able to onboard and send at all; readiness keeps asking later.
+    const partnerToken = PartnerTokenCheck.fromConfig(config);
+    stops.push(() => partnerToken.close());
+    const token = await partnerToken.status();
+    if (token.kind === 'missing_permission') throw new Error(`${token.message}; grant it to the system user and restart`);
+    log(
+      token.kind === 'unknown'
+        ? `WARNING: could not check META_ACCESS_TOKEN's permissions (${token.message}); /readyz keeps trying`
+        : `META_ACCESS_TOKEN permissions: ok${token.insightsAvailable ? '' : ' (no ads_read: Insights API metrics unavailable)'}`,
+    );
     let uiUrl: string | undefined;
     if (!config.temporal.address) {
       const dataDir = path.resolve(__dirname, '..', '.data');
@@ -78,7 +89,7 @@ async function main() {
       await running;
     });
 
-    const app = createApp({ config, client });
+    const app = createApp({ config, client, partnerToken });
     const http: Server = await new Promise((resolve) => {
       const s = app.listen(config.port, '127.0.0.1', () => resolve(s));
     });

@@ -27,6 +27,7 @@ export const onboardingActivities = {
   readOnboardingStatus: (...args: Parameters<Activities['readOnboardingStatus']>) => graphActivities().readOnboardingStatus(...args),
   checkCloudApiNumbers: (...args: Parameters<Activities['checkCloudApiNumbers']>) => graphActivities().checkCloudApiNumbers(...args),
   exchangeSignupCode: (...args: Parameters<Activities['exchangeSignupCode']>) => graphActivities().exchangeSignupCode(...args),
+  checkTokenPermissions: (...args: Parameters<Activities['checkTokenPermissions']>) => graphActivities().checkTokenPermissions(...args),
   subscribeApp: (...args: Parameters<Activities['subscribeApp']>) => graphActivities().subscribeApp(...args),
   requestIntent: (...args: Parameters<Activities['requestIntent']>) => graphActivities().requestIntent(...args),
   joinBusinessIntent: bookkeeping.joinBusinessIntent,

@@ -7,6 +7,7 @@ export {
   type IntentRequestResult,
   type OnboardingStatusField,
   type PhoneNumber,
+  type TokenDebugInfo,
   type WabaOnboardingStatus,
 } from './client';
 export {
@@ -27,3 +28,4 @@ export {
   type GraphErrorFields,
   type GraphErrorKind,
 } from './errors';
+export { INSIGHTS_PERMISSION, namePermissions, permissionsOf, REQUIRED_PERMISSIONS, type TokenPermissions } from './permissions';

@@ -64,3 +64,14 @@ export const clientWaba = z.object({
   name: z.string().optional(),
   marketing_messages_onboarding_status: z.string().optional(),
 });
+
+/** `GET /debug_token?input_token=…`: what a token may do, and for which objects. */
+export const debugToken = z.object({
+  data: z.object({
+    is_valid: z.boolean().optional(),
+    app_id: z.string().optional(),
+    expires_at: z.number().optional(),
+    scopes: z.array(z.string()).optional(),
+    granular_scopes: z.array(z.object({ scope: z.string(), target_ids: z.array(z.string()).optional() })).optional(),
+  }),
+});
