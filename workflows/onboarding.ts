@@ -50,6 +50,9 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
 /** Embedded Signup checks the token's permissions (debug_token) before using it. */
 const PATCH_SIGNUP_PERMISSIONS = 'signup-token-permissions';
 
+/** A signup code that arrives with the start is not reported as awaited while it is exchanged. */
+const PATCH_SIGNUP_WITH_START = 'signup-with-start';
+
 class Expired extends Error {}
 
 export async function onboarding(input: OnboardingInput): Promise<OnboardingState> {
@@ -285,6 +288,10 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   }
 
   async function awaitSignup(): Promise<void> {
+    // A code handed over with the start (update-with-start) may still be in the exchange: it never waits.
+    if (!carried.signupDone && signupInProgress && patched(PATCH_SIGNUP_WITH_START)) {
+      await waitFor(() => !signupInProgress, undefined, { expires: true });
+    }
     if (carried.signupDone) return;
     record.moveTo('AWAITING_SIGNUP', 'waiting for the Embedded Signup code from the partner');
     do {
