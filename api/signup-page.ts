@@ -209,6 +209,7 @@ function layout(title: string, main: string): string {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="robots" content="noindex">
+  <link rel="icon" href="data:,">
   <title>${escapeHtml(title)}</title>
   <link rel="stylesheet" href="${SIGNUP_ASSETS_PATH}/signup.css">
 </head>

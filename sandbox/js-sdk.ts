@@ -20,7 +20,8 @@ export function jsSdkRoutes(world: SandboxWorld): express.Router {
   const router = express.Router();
 
   router.get('/sdk.js', (_req, res) => {
-    res.type('text/javascript').set('Cache-Control', 'no-store').send(sdkJs);
+    // Pages load Meta's SDK with crossorigin="anonymous"; Meta's CDN allows any origin, so does this.
+    res.type('text/javascript').set({ 'Cache-Control': 'no-store', 'Access-Control-Allow-Origin': '*' }).send(sdkJs);
   });
 
   router.get('/embedded-signup/dialog.js', (_req, res) => {
