@@ -5,7 +5,7 @@
  * A Graph that does not answer is not the token's fault: the check then says "unknown".
  */
 import type { Config } from '../config';
-import { GraphClient, namePermissions, permissionsOf } from '../activities/graph';
+import { createGraphClient, namePermissions, permissionsOf, type GraphClient } from '../activities/graph';
 
 export type PartnerTokenStatus =
   | { kind: 'ok'; insightsAvailable: boolean }
@@ -27,15 +27,7 @@ export class PartnerTokenCheck {
   ) {}
 
   static fromConfig(config: Config): PartnerTokenCheck {
-    const graph = new GraphClient({
-      baseUrl: config.graph.baseUrl,
-      version: config.graph.version,
-      accessToken: config.graph.accessToken,
-      appId: config.meta.appId,
-      appSecret: config.meta.appSecret,
-      timeoutMs: CHECK_TIMEOUT_MS,
-    });
-    return new PartnerTokenCheck(graph, config.graph.accessToken);
+    return new PartnerTokenCheck(createGraphClient(config, { timeoutMs: CHECK_TIMEOUT_MS }), config.graph.accessToken);
   }
 
   /** The token's standing, from a recent answer when there is one. */

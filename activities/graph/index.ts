@@ -29,3 +29,4 @@ export {
   type GraphErrorKind,
 } from './errors';
 export { INSIGHTS_PERMISSION, namePermissions, permissionsOf, REQUIRED_PERMISSIONS, type TokenPermissions } from './permissions';
+export { createGraphClient } from './from-config';
