@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'gone'
   | 'missing_permission'
   | 'payload_too_large'
+  | 'headers_too_large'
   | 'unsupported_media_type'
   | 'not_implemented'
   | 'temporal_unavailable'

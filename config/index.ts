@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The service's configuration, read once from the environment (CONTRACT.md "Configuration").
+ * The service's configuration, read once from the environment (README "Configuration").
  * Worker, API and scripts all take this object; nothing else reads process.env.
  */
 export interface Config {
@@ -40,6 +40,15 @@ export interface Config {
     /** Origins whose WA_EMBEDDED_SIGNUP messages the page believes: Meta's, or the sandbox's in sandbox mode. */
     messageOrigins: string[];
   };
+  /** No TEMPORAL_ADDRESS: the embedded dev server `npm start` runs. */
+  devServer?: DevServerConfig;
+}
+
+export interface DevServerConfig {
+  port: number;
+  uiPort: number;
+  /** SQLite file; relative paths are taken from the repository root. */
+  dbFile: string;
 }
 
 /** Meta's JavaScript SDK and the origins its Embedded Signup popup posts messages from. */
@@ -111,6 +120,9 @@ const envSchema = z.object({
   PARTNER_CALLBACK_URL: optionalText.pipe(httpUrl.optional()),
   PARTNER_CALLBACK_SECRET: optionalText,
   SANDBOX_PORT: port(SANDBOX_DEFAULTS.port),
+  TEMPORAL_DEV_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  TEMPORAL_DEV_DB_FILE: optionalText.pipe(z.string().default('.data/temporal.sqlite')),
   WORKFLOW_BUNDLE_PATH: optionalText,
   PUBLIC_BASE_URL: optionalText.pipe(httpUrl.optional()),
   META_ES_CONFIG_ID: optionalText,
@@ -171,6 +183,9 @@ export function loadConfig(env: Env = process.env): Config {
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
     embeddedSignup: embeddedSignupConfig(e, env, sandbox),
+    devServer: e.TEMPORAL_ADDRESS
+      ? undefined
+      : { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dbFile: e.TEMPORAL_DEV_DB_FILE },
   };
   if (config.apiKeys.length === 0) {
     if (sandbox) config.apiKeys = [SANDBOX_DEFAULTS.apiKey];
@@ -183,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
   } else if (e.PARTNER_CALLBACK_URL && e.PARTNER_CALLBACK_SECRET) {
     config.partnerCallback = { url: e.PARTNER_CALLBACK_URL, secret: e.PARTNER_CALLBACK_SECRET };
   }
+  problems.push(...portClashes(config));
   if (problems.length) throw new ConfigError(problems);
   return config;
 }
@@ -199,6 +215,28 @@ function embeddedSignupConfig(e: z.output<typeof envSchema>, env: Env, sandbox: 
   };
 }
 
+/** The ports this process listens on, each with the variable that sets it. */
+export function listeningPorts(config: Config): Array<{ port: number; variable: string }> {
+  return [
+    { port: config.port, variable: 'PORT' },
+    ...(config.sandbox ? [{ port: config.sandbox.port, variable: 'SANDBOX_PORT' }] : []),
+    ...(config.devServer
+      ? [
+          { port: config.devServer.port, variable: 'TEMPORAL_DEV_PORT' },
+          { port: config.devServer.uiPort, variable: 'TEMPORAL_UI_PORT' },
+        ]
+      : []),
+  ];
+}
+
+function portClashes(config: Config): string[] {
+  const byPort = new Map<number, string[]>();
+  for (const { port, variable } of listeningPorts(config)) byPort.set(port, [...(byPort.get(port) ?? []), variable]);
+  return [...byPort]
+    .filter(([, variables]) => variables.length > 1)
+    .map(([port, variables]) => `${variables.join(' and ')} are both ${port}; each needs a port of its own`);
+}
+
 /** Logs the config without secrets, for start-up banners. */
 export function describeConfig(config: Config): Record<string, unknown> {
   return {
@@ -211,6 +249,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     sandbox: config.sandbox ? `on (port ${config.sandbox.port})` : 'off',
     publicBaseUrl: config.publicBaseUrl,
     embeddedSignup: { configId: config.embeddedSignup.configId ?? 'unset (signup links off)', sdkUrl: config.embeddedSignup.sdkUrl },
+    devServer: config.devServer ?? 'off (TEMPORAL_ADDRESS is set)',
   };
 }
 
