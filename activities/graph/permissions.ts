@@ -1,7 +1,7 @@
 import type { TokenDebugInfo } from './client';
 
 /**
- * The permissions the service needs from a token (shared/seed: Facebook Login for Business config):
+ * The permissions the service needs from a token (the Facebook Login for Business configuration in docs/embedded-signup.md):
  * both WhatsApp permissions to onboard and send, `ads_read` only for the Insights API.
  */
 export const REQUIRED_PERMISSIONS = ['whatsapp_business_management', 'whatsapp_business_messaging'] as const;
