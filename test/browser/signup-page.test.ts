@@ -154,6 +154,18 @@ test("an error in Meta's popup shows Meta's reason and what to do", async () => 
   await page.close();
 });
 
+test("a WA_EMBEDDED_SIGNUP message from another origin is ignored; a popup simply closed says so", async () => {
+  const page = await openReady(await newLink());
+  const popup = await launchPopup(page);
+  // Forged from the page's own origin, which is not Meta's (nor, here, the sandbox's).
+  const forged = JSON.stringify({ type: 'WA_EMBEDDED_SIGNUP', event: 'ERROR', data: { error_message: 'forged', error_id: '1' } });
+  await page.evaluate(`window.postMessage(${JSON.stringify(forged)}, '*')`);
+  await popup.close();
+  await page.locator('#status[data-state="failed"]').waitFor({ timeout: 15_000 });
+  expect(await page.locator('#status-title').textContent()).toBe('The Facebook window closed before the signup finished');
+  await page.close();
+});
+
 test('an expired link gets a plain 410 page', async () => {
   const expired = new SignupLinkSigner(TEST_SECRETS.appSecret).issue({ exp: Math.floor(Date.now() / 1000) - 60, partnerName: 'Acme Messaging' });
   const page = await context.newPage();
