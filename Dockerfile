@@ -4,7 +4,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY . .
-RUN npx tsx scripts/build-workflow-bundle.ts && npx tsc -p . --outDir dist
+RUN npx tsx scripts/build-workflow-bundle.ts && npx tsc -p . --outDir dist \
+ && cp -r api/signup-assets dist/api/ && cp -r sandbox/js-sdk-assets dist/sandbox/
 
 FROM node:20-bookworm-slim
 WORKDIR /app

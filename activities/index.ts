@@ -1,20 +1,14 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { GraphClient } from '../graph';
+import { createGraphClient } from '../graph';
 import { createOnboardingGraphActivities } from './onboarding-graph';
 import { createBusinessIntentActivities } from './business-intent';
 import { createPartnerCallbackActivities } from './partner-callbacks';
-import { deriveSealingKey } from './secrets';
+import { deriveSealingKey } from '../secrets/sealing';
 
 /** Every activity the worker registers, built once from the config. */
 export function createActivities(config: Config, client: Client) {
-  const graph = new GraphClient({
-    baseUrl: config.graph.baseUrl,
-    version: config.graph.version,
-    accessToken: config.graph.accessToken,
-    appId: config.meta.appId,
-    appSecret: config.meta.appSecret,
-  });
+  const graph = createGraphClient(config);
   return {
     ...createOnboardingGraphActivities(graph, deriveSealingKey(config.meta.appSecret)),
     ...createBusinessIntentActivities(client),

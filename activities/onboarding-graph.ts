@@ -1,6 +1,6 @@
-import { GraphClient, isRegisteredOnCloudApi } from '../graph';
+import { GraphClient, isRegisteredOnCloudApi, permissionsOf } from '../graph';
 import { classified } from './graph-failures';
-import { seal, unseal } from './secrets';
+import { seal, unseal } from '../secrets/sealing';
 
 export interface WabaRef {
   wabaId: string;
@@ -42,6 +42,12 @@ export function createOnboardingGraphActivities(graph: GraphClient, sealingKey: 
     async exchangeSignupCode({ sealedCode }: { sealedCode: string }) {
       const { accessToken } = await classified(() => graph.exchangeCode(unseal(sealedCode, sealingKey)));
       return { sealedToken: seal(accessToken, sealingKey) };
+    },
+
+    /** Permission preflight of the Embedded Signup token for its WABA (`GET /debug_token`). */
+    async checkTokenPermissions({ wabaId, sealedToken }: Required<WabaRef>) {
+      const info = await classified(() => graph.debugToken(unseal(sealedToken, sealingKey)));
+      return permissionsOf(info, wabaId);
     },
 
     async subscribeApp({ wabaId, sealedToken }: Required<WabaRef>) {

@@ -7,18 +7,23 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { requireApiKey } from './auth';
 import { discoveriesRouter } from './discoveries';
+import { EmbeddedSignup, embeddedSignupRouter } from './embedded-signup';
 import { errorHandler, notFoundHandler } from './errors';
 import { healthRouter } from './health';
 import { consoleLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { DEFAULT_TIMEOUTS, OnboardingClient, type TemporalTimeouts } from './onboarding-client';
 import { onboardingsRouter } from './onboardings';
+import { PartnerTokenCheck } from './partner-token';
 import { openApiDocument } from './openapi';
-import { GraphClient } from '../graph';
+import { createGraphClient, type GraphClient } from '../graph';
 import { SendGate } from './send-gate';
 import { sendsRouter } from './sends';
 import { DEFAULT_TEMPLATE_CACHE_MS, TemplateReadiness } from './template-readiness';
 import { templatesRouter } from './templates';
+import { SignupLinkSigner } from './signup-link-token';
+import { signupPageRouter } from './signup-page';
+import { deriveSealingKey } from '../secrets/sealing';
 import { webhookRouter } from './webhooks/receiver';
 
 export type { Logger } from './logger';
@@ -33,27 +38,23 @@ export interface AppDeps {
   templateCacheMs?: number;
   /** The Graph client sends go through; one is made from the config (and closed by `closeApp`) otherwise. */
   graph?: GraphClient;
+  /** META_ACCESS_TOKEN's permissions for /readyz; built from the config when not given. */
+  partnerToken?: PartnerTokenCheck;
 }
 
 /** Partner request bodies are small; a bigger one is a mistake or an attack. */
 const API_BODY_LIMIT = '64kb';
 
-export function createApp({ config, client, log = consoleLogger, timeouts, templateCacheMs, graph }: AppDeps): express.Express {
+export function createApp({ config, client, log = consoleLogger, timeouts, templateCacheMs, graph, partnerToken }: AppDeps): express.Express {
   const metrics = createMetrics();
   const limits = { ...DEFAULT_TIMEOUTS, ...timeouts };
   const onboardings = new OnboardingClient(client, config, metrics, limits);
-  const graphClient =
-    graph ??
-    new GraphClient({
-      baseUrl: config.graph.baseUrl,
-      version: config.graph.version,
-      accessToken: config.graph.accessToken,
-      appId: config.meta.appId,
-      appSecret: config.meta.appSecret,
-    });
+  const graphClient = graph ?? createGraphClient(config);
   const readiness = new TemplateReadiness(onboardings, metrics, log, templateCacheMs ?? DEFAULT_TEMPLATE_CACHE_MS);
   const gate = new SendGate(readiness, graphClient, metrics);
   const openApi = JSON.stringify(openApiDocument());
+  const signup = new EmbeddedSignup(onboardings, deriveSealingKey(config.meta.appSecret), log);
+  const links = new SignupLinkSigner(config.meta.appSecret);
 
   const app = express();
   app.disable('x-powered-by');
@@ -62,7 +63,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
 
   // Before any body parser: the receiver reads its own raw bytes for the signature.
   app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs }));
-  app.use(healthRouter(client, metrics));
+  app.use(healthRouter(client, metrics, partnerToken ?? PartnerTokenCheck.fromConfig(config)));
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);
   });
@@ -74,8 +75,11 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   v1.use(onboardingsRouter(onboardings, config.meta.appSecret, log));
   v1.use(templatesRouter(readiness));
   v1.use(sendsRouter(gate, onboardings, readiness, log));
+  v1.use(embeddedSignupRouter(config, signup, links, log));
   v1.use(discoveriesRouter());
   app.use('/v1', v1);
+  // Public: the hosted signup page, authorised by its signed link alone.
+  app.use(signupPageRouter({ config, signup, onboardings, links, log }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

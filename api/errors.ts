@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'gone'
+  | 'missing_permission'
   | 'payload_too_large'
   | 'headers_too_large'
   | 'unsupported_media_type'

@@ -2,11 +2,15 @@ import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Metrics } from './metrics';
 import { ApiError, sendError } from './errors';
+import type { PartnerTokenCheck } from './partner-token';
 
 const READINESS_DEADLINE_MS = 2_000;
 
-/** Liveness (the process answers), readiness (Temporal answers too), and Prometheus metrics. */
-export function healthRouter(client: Client, metrics: Metrics): Router {
+/**
+ * Liveness (the process answers), readiness (Temporal answers, and META_ACCESS_TOKEN has the
+ * permissions the service needs), and Prometheus metrics.
+ */
+export function healthRouter(client: Client, metrics: Metrics, partnerToken: PartnerTokenCheck): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -14,12 +18,20 @@ export function healthRouter(client: Client, metrics: Metrics): Router {
   });
 
   router.get('/readyz', async (_req, res) => {
+    const token = partnerToken.status();
     try {
       await client.withDeadline(Date.now() + READINESS_DEADLINE_MS, () => client.workflowService.getSystemInfo({}));
-      res.json({ status: 'ready', temporal: 'ok' });
     } catch {
-      sendError(res, new ApiError(503, 'temporal_unavailable', 'Temporal does not answer'));
+      return sendError(res, new ApiError(503, 'temporal_unavailable', 'Temporal does not answer'));
     }
+    const permissions = await token;
+    if (permissions.kind === 'missing_permission') return sendError(res, new ApiError(503, 'missing_permission', permissions.message));
+    res.json({
+      status: 'ready',
+      temporal: 'ok',
+      metaToken: permissions.kind === 'ok' ? 'ok' : 'unknown',
+      ...(permissions.kind === 'ok' ? { insightsAvailable: permissions.insightsAvailable } : {}),
+    });
   });
 
   router.get('/metrics', async (_req, res) => {

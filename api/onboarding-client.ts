@@ -2,7 +2,14 @@
  * What the API asks of Temporal about onboardings, each call bounded by a gRPC deadline so a dead
  * or slow Temporal turns into a quick 503, never a hung request.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { Config } from '../config';
 import {
   cancelUpdate,
@@ -17,6 +24,7 @@ import {
   type TemplateSendRecorded,
   type TemplateSendRequest,
 } from '../workflows/messages';
+import { signupLinkWorkflowId, type SignupLinkUse } from '../workflows/signup-link';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../workflows/search-attributes';
 import {
   onboardingWorkflowId,
@@ -174,6 +182,57 @@ export class OnboardingClient {
 
   submitSignupCode(wabaId: string, code: SignupCodeUpdate): Promise<OnboardingState> {
     return this.update(wabaId, 'submitSignupCode', (h) => h.executeUpdate(submitSignupCodeUpdate, { args: [code] }));
+  }
+
+  /**
+   * Embedded Signup in one call: starts the WABA's onboarding, or joins the running one, and hands it
+   * the code in the same request (update-with-start), so the 30-second code never waits for a start.
+   * Resolves with the state after the exchange, and whether this call started the run.
+   */
+  async signUpWithStart(input: OnboardingInput, code: SignupCodeUpdate): Promise<{ started: boolean; state: OnboardingState }> {
+    // Tells "this call started the run" from "it joined one": only a run this call started carries its id.
+    const startedBy = randomUUID();
+    const startWorkflowOperation = new WithStartWorkflowOperation(ONBOARDING_WORKFLOW_TYPE, {
+      ...onboardingStartOptions(input, this.config),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      memo: { startedBy },
+    });
+    const state = await this.within('updateWithStart', this.timeouts.updateMs, () =>
+      this.client.workflow.executeUpdateWithStart(submitSignupCodeUpdate, { args: [code], startWorkflowOperation }),
+    );
+    const handle = await startWorkflowOperation.workflowHandle();
+    const description = await this.within('describe', this.timeouts.callMs, () => handle.describe()).catch(() => undefined);
+    return { started: description?.memo?.startedBy === startedBy, state };
+  }
+
+  /** Whether a signup link has been used (its mark exists in Temporal, running or closed). */
+  async signupLinkUsed(linkId: string): Promise<boolean> {
+    try {
+      await this.within('describe', this.timeouts.callMs, () => this.client.workflow.getHandle(signupLinkWorkflowId(linkId)).describe());
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Marks a signup link used, durably; a second mark of the same link changes nothing. */
+  async markSignupLinkUsed(use: SignupLinkUse): Promise<void> {
+    try {
+      await this.within('start', this.timeouts.callMs, () =>
+        this.client.workflow.start('signupLink', {
+          workflowId: signupLinkWorkflowId(use.linkId),
+          taskQueue: this.config.temporal.taskQueue,
+          args: [use],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          staticSummary: `Signup link ${use.linkId} used for WABA ${use.wabaId} (business ${use.businessId})`,
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
   }
 
   recheck(wabaId: string): Promise<OnboardingState> {

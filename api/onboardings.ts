@@ -3,7 +3,7 @@
  * handles on it. Every input is zod-validated before it reaches Temporal.
  */
 import { Router } from 'express';
-import { deriveSealingKey, seal } from '../activities/secrets';
+import { deriveSealingKey, seal } from '../secrets/sealing';
 import { FINAL_STATUSES, type OnboardingInput, type OnboardingState } from '../workflows/types';
 import type { Logger } from './logger';
 import type { OnboardingClient } from './onboarding-client';

@@ -83,6 +83,8 @@ export function openApiDocument(): Record<string, unknown> {
         Template: schemaOf(s.template, 'output'),
         TemplateList: schemaOf(s.templateList, 'output'),
         SendResult: schemaOf(s.sendResult, 'output'),
+        SignupLink: schemaOf(s.signupLink, 'output'),
+        SignupCompletion: schemaOf(s.signupCompletion, 'output'),
         Error: schemaOf(s.errorBody, 'output'),
       },
     },
@@ -171,6 +173,67 @@ export function openApiDocument(): Record<string, unknown> {
             '404': errorResponse('No onboarding for this WABA'),
             '409': errorResponse('The onboarding has ended'),
             '504': errorResponse('The onboarding did not answer in time; repeating the request is safe'),
+          },
+        },
+      },
+      '/v1/embedded-signup': {
+        post: {
+          summary:
+            "Embedded Signup from your own page: starts (or joins) the WABA's embedded_signup onboarding and exchanges the code in the same call",
+          description:
+            "Send what Meta's popup returned at once (the code lives 30 s): `waba_id`, `phone_number_id` and `business_id` from the " +
+            'WA_EMBEDDED_SIGNUP message event, the code from the FB.login callback. The answer is the state after the exchange: ' +
+            '`signupCompletedAt` set on success; a code Meta rejects is reported in `statusReason`; a token without ' +
+            'whatsapp_business_management or whatsapp_business_messaging for this WABA parks the onboarding in NEEDS_ATTENTION ' +
+            '(`missingPermissions`); without ads_read, `insightsAvailable: false`.',
+          requestBody: { required: true, content: json(schemaOf(s.embeddedSignupStartBody)) },
+          responses: {
+            '201': stateResponse('Started, and the code exchanged'),
+            '200': stateResponse('Joined the running onboarding, and the code exchanged'),
+            ...commonErrors,
+            '409': errorResponse('The onboarding refused the code (another path, already signed up, ended)'),
+            '504': errorResponse('The onboarding did not answer in time'),
+          },
+        },
+      },
+      '/v1/signup-links': {
+        post: {
+          summary: "A link to the service's hosted Embedded Signup page, for one customer",
+          description: 'The page carries no API key and no secret; the link works until `expiresAt` and until one signup through it succeeds.',
+          requestBody: { required: false, content: json(schemaOf(s.signupLinkBody)) },
+          responses: {
+            '201': { description: 'The link', content: json(ref('SignupLink')) },
+            ...commonErrors,
+            '501': errorResponse('META_ES_CONFIG_ID is not set'),
+          },
+        },
+      },
+      '/signup/{token}': {
+        get: {
+          summary: 'Public: the hosted Embedded Signup page',
+          security: [],
+          parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The page (text/html)', content: { 'text/html': { schema: { type: 'string' } } } },
+            '404': { description: 'Unknown link: a plain page that says so', content: { 'text/html': { schema: { type: 'string' } } } },
+            '410': { description: 'Expired or used-up link: a plain page that says so', content: { 'text/html': { schema: { type: 'string' } } } },
+          },
+        },
+      },
+      '/signup/{token}/complete': {
+        post: {
+          summary: "Public, authorised by the link alone: what the hosted page posts when Meta's popup finishes",
+          security: [],
+          parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: true, content: json(schemaOf(s.signupCompleteBody)) },
+          responses: {
+            '201': { description: 'Started the onboarding; the code exchanged (or refused: signupComplete false)', content: json(ref('SignupCompletion')) },
+            '200': { description: 'Joined the running onboarding', content: json(ref('SignupCompletion')) },
+            '400': errorResponse('Invalid request: `details` names each failing field'),
+            '404': errorResponse('Unknown link'),
+            '409': errorResponse('The onboarding refused the code'),
+            '410': errorResponse('The link expired or was used'),
+            '503': errorResponse('Temporal is unreachable; retry'),
           },
         },
       },

@@ -75,6 +75,45 @@ export const embeddedSignupBody = z.strictObject({
   phoneNumberId: metaId('phone number').optional(),
 });
 
+const signupCode = z
+  .string()
+  .min(1)
+  .max(4096)
+  .describe('The Embedded Signup OAuth code from the popup. It lives 30 seconds: send it at once.');
+
+export const embeddedSignupStartBody = z.strictObject({
+  code: signupCode,
+  wabaId: metaId('WhatsApp Business Account').describe('waba_id from the popup\'s WA_EMBEDDED_SIGNUP message event.'),
+  businessId: metaId('business portfolio').describe("The customer's business portfolio (business_id from the popup, or your own record)."),
+  phoneNumberId: metaId('phone number').optional(),
+  options: onboardingOptions.optional(),
+});
+
+export const MAX_SIGNUP_LINK_SECONDS = 30 * 24 * 3600;
+export const DEFAULT_SIGNUP_LINK_SECONDS = 7 * 24 * 3600;
+
+export const signupLinkBody = z.strictObject({
+  businessId: metaId('business portfolio').optional().describe("The customer's business portfolio, when known; else the popup's business_id is used."),
+  options: onboardingOptions.optional(),
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_SIGNUP_LINK_SECONDS)
+    .optional()
+    .describe('How long the link works: default 7 days, at most 30.'),
+  partnerName: z.string().trim().min(1).max(80).optional().describe('Your name as the customer knows it, shown on the page.'),
+});
+
+export const signupTokenParam = z.strictObject({ token: z.string().max(4096) });
+
+export const signupCompleteBody = z.strictObject({
+  code: signupCode,
+  wabaId: metaId('WhatsApp Business Account'),
+  phoneNumberId: metaId('phone number').optional(),
+  businessId: metaId('business portfolio').optional(),
+});
+
 export const cancelBody = z.strictObject({
   reason: z.string().max(500).optional(),
 });
@@ -152,6 +191,9 @@ export const onboardingState = z.looseObject({
     .looseObject({ eventId: z.string(), status: z.number().int(), at: z.string() })
     .optional()
     .describe('A partner callback the partner refused (4xx), so a person can look.'),
+  signupCompletedAt: z.string().optional().describe('Embedded Signup: when the code was exchanged and the app subscribed.'),
+  insightsAvailable: z.boolean().optional().describe('Embedded Signup: false when the customer did not grant ads_read.'),
+  missingPermissions: z.array(z.string()).optional().describe('Embedded Signup: required permissions the customer did not grant.'),
   history: z.array(statusChange),
 });
 
@@ -188,6 +230,20 @@ export const sendResult = z.looseObject({
   graph: z.record(z.string(), z.unknown()).describe("Meta's answer, as it came."),
   notReadyReason: z.string().optional().describe('cloud_api only: why the template was not sent through MM API.'),
   readyAt: z.string().optional().describe('cloud_api only: when the template will be ready, where known.'),
+});
+
+export const signupLink = z.looseObject({
+  id: z.string(),
+  url: z.string().describe('The hosted signup page for one customer; carries no key or secret.'),
+  expiresAt: z.string(),
+});
+
+export const signupCompletion = z.looseObject({
+  wabaId: z.string(),
+  status: z.enum(ONBOARDING_STATUSES),
+  signupComplete: z.boolean(),
+  missingPermissions: z.array(z.string()).optional(),
+  message: z.string().optional(),
 });
 
 export const errorBody = z.looseObject({

@@ -27,6 +27,19 @@ export interface Config {
   sandbox?: { port: number };
   /** A prebuilt workflow bundle (npm run build); unset, workers bundle from source. */
   workflowBundlePath?: string;
+  /** The service's public origin, e.g. https://onboarding.example.com: signup links point here. */
+  publicBaseUrl: string;
+  /** The hosted Embedded Signup page. */
+  embeddedSignup: {
+    /** META_ES_CONFIG_ID; unset outside sandbox mode: signup links answer 501. */
+    configId?: string;
+    /** `extras.featureType` of the popup launch; undefined leaves it out. */
+    featureType?: string;
+    /** Where the page loads Facebook's JavaScript SDK from. */
+    sdkUrl: string;
+    /** Origins whose WA_EMBEDDED_SIGNUP messages the page believes: Meta's, or the sandbox's in sandbox mode. */
+    messageOrigins: string[];
+  };
   /** No TEMPORAL_ADDRESS: the embedded dev server `npm start` runs. */
   devServer?: DevServerConfig;
 }
@@ -38,6 +51,12 @@ export interface DevServerConfig {
   dbFile: string;
 }
 
+/** Meta's JavaScript SDK and the origins its Embedded Signup popup posts messages from. */
+export const META_SDK_URL = 'https://connect.facebook.net/en_US/sdk.js';
+export const META_POPUP_ORIGINS = ['https://www.facebook.com', 'https://web.facebook.com'];
+/** The seed's popup payload: `extras.featureType`. */
+export const DEFAULT_ES_FEATURE_TYPE = 'whatsapp_business_app_onboarding';
+
 /** Credentials the sandbox accepts; never valid against Meta. */
 export const SANDBOX_DEFAULTS = {
   port: 3100,
@@ -46,6 +65,7 @@ export const SANDBOX_DEFAULTS = {
   appSecret: 'sandbox-app-secret',
   webhookVerifyToken: 'sandbox-verify-token',
   apiKey: 'sandbox-api-key',
+  esConfigId: 'sandbox-es-config',
 } as const;
 
 export class ConfigError extends Error {
@@ -104,6 +124,10 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: port(8233),
   TEMPORAL_DEV_DB_FILE: optionalText.pipe(z.string().default('.data/temporal.sqlite')),
   WORKFLOW_BUNDLE_PATH: optionalText,
+  PUBLIC_BASE_URL: optionalText.pipe(httpUrl.optional()),
+  META_ES_CONFIG_ID: optionalText,
+  META_ES_FEATURE_TYPE: optionalText,
+  META_SDK_URL: optionalText.pipe(httpUrl.optional()),
 });
 
 type Env = Record<string, string | undefined>;
@@ -157,6 +181,8 @@ export function loadConfig(env: Env = process.env): Config {
     apiKeys: e.API_KEYS?.length ? e.API_KEYS : [],
     sandbox: sandbox ? { port: e.SANDBOX_PORT } : undefined,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
+    embeddedSignup: embeddedSignupConfig(e, env, sandbox),
     devServer: e.TEMPORAL_ADDRESS
       ? undefined
       : { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dbFile: e.TEMPORAL_DEV_DB_FILE },
@@ -175,6 +201,18 @@ export function loadConfig(env: Env = process.env): Config {
   problems.push(...portClashes(config));
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+function embeddedSignupConfig(e: z.output<typeof envSchema>, env: Env, sandbox: boolean): Config['embeddedSignup'] {
+  // In sandbox mode the sandbox serves a stand-in for Meta's SDK that plays the popup offline.
+  const sdkUrl = e.META_SDK_URL ?? (sandbox ? `http://127.0.0.1:${e.SANDBOX_PORT}/sdk.js` : META_SDK_URL);
+  return {
+    configId: e.META_ES_CONFIG_ID ?? (sandbox ? SANDBOX_DEFAULTS.esConfigId : undefined),
+    // Set but empty: the payload leaves featureType out.
+    featureType: env.META_ES_FEATURE_TYPE === undefined ? DEFAULT_ES_FEATURE_TYPE : e.META_ES_FEATURE_TYPE,
+    sdkUrl,
+    messageOrigins: sandbox ? [new URL(sdkUrl).origin] : META_POPUP_ORIGINS,
+  };
 }
 
 /** The ports this process listens on, each with the variable that sets it. */
@@ -209,6 +247,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     apiKeys: `${config.apiKeys.length} key(s)`,
     partnerCallback: config.partnerCallback ? { url: redactUrl(config.partnerCallback.url) } : 'off',
     sandbox: config.sandbox ? `on (port ${config.sandbox.port})` : 'off',
+    publicBaseUrl: config.publicBaseUrl,
+    embeddedSignup: { configId: config.embeddedSignup.configId ?? 'unset (signup links off)', sdkUrl: config.embeddedSignup.sdkUrl },
     devServer: config.devServer ?? 'off (TEMPORAL_ADDRESS is set)',
   };
 }

@@ -72,6 +72,15 @@ export interface SentMessage {
   body: z.infer<typeof schemas.sentMessage>;
 }
 
+export interface TokenDebugInfo {
+  valid: boolean;
+  scopes: string[];
+  /** Per-permission objects; no `targetIds` means every object the permission covers. */
+  granularScopes: Array<{ scope: string; targetIds?: string[] }>;
+  /** Unix seconds; 0 or absent: never. */
+  expiresAt?: number;
+}
+
 export interface BusinessOnboardingStatus {
   status: 'NOT_STARTED' | 'REQUEST_SENT' | 'TERM_OF_SERVICE_SIGNED' | (string & {});
   time?: string;
@@ -188,6 +197,28 @@ export class GraphClient {
       secrets: [code],
     });
     return { accessToken: body.access_token };
+  }
+
+  /**
+   * What `token` may do (`GET /debug_token`), asked with the app's own token (`app_id|app_secret`),
+   * which may inspect any token issued to the app.
+   */
+  async debugToken(token: string): Promise<TokenDebugInfo> {
+    const body = await this.call({
+      method: 'GET',
+      path: '/debug_token',
+      query: { input_token: token },
+      token: `${this.options.appId}|${this.options.appSecret}`,
+      schema: schemas.debugToken,
+      secrets: [token],
+    });
+    const d = body.data;
+    return dropUndefined({
+      valid: d.is_valid ?? false,
+      scopes: d.scopes ?? [],
+      granularScopes: (d.granular_scopes ?? []).map((g) => dropUndefined({ scope: g.scope, targetIds: g.target_ids })),
+      expiresAt: d.expires_at,
+    });
   }
 
   /** Subscribes the partner app to the WABA's webhooks. */

@@ -10,6 +10,7 @@ export {
   type SentMessage,
   type OnboardingStatusField,
   type PhoneNumber,
+  type TokenDebugInfo,
   type WabaOnboardingStatus,
 } from './client';
 export {
@@ -30,3 +31,5 @@ export {
   type GraphErrorFields,
   type GraphErrorKind,
 } from './errors';
+export { INSIGHTS_PERMISSION, namePermissions, permissionsOf, REQUIRED_PERMISSIONS, type TokenPermissions } from './permissions';
+export { createGraphClient } from './from-config';

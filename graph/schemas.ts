@@ -80,3 +80,14 @@ export const sentMessage = z.looseObject({
   contacts: z.array(z.looseObject({ input: z.string().optional(), wa_id: z.string().optional() })).optional(),
   messages: z.array(z.looseObject({ id: z.string().min(1), message_status: z.string().optional() })).min(1),
 });
+
+/** `GET /debug_token?input_token=…`: what a token may do, and for which objects. */
+export const debugToken = z.object({
+  data: z.object({
+    is_valid: z.boolean().optional(),
+    app_id: z.string().optional(),
+    expires_at: z.number().optional(),
+    scopes: z.array(z.string()).optional(),
+    granular_scopes: z.array(z.object({ scope: z.string(), target_ids: z.array(z.string()).optional() })).optional(),
+  }),
+});

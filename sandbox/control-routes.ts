@@ -118,9 +118,26 @@ export function controlRoutes(world: SandboxWorld): express.Router {
     res.json(world.setStatus(req.params.id, body.status, { legacyStatus: body.legacyStatus }));
   });
 
+  const scopes = z.strictObject({ scopes: z.array(z.string().min(1)).max(50).optional() });
+
   router.post('/wabas/:id/signup-codes', (req, res) => {
-    const code = world.issueSignupCode(req.params.id);
+    const code = world.issueSignupCode(req.params.id, parse(scopes, req.body ?? {}));
     res.status(201).json({ code, expiresAt: new Date(world.codeExpiry(code) ?? Date.now()).toISOString() });
+  });
+
+  router.post('/wabas/:id/plan-signup', (req, res) => {
+    world.planSignup({ wabaId: req.params.id, ...parse(scopes, req.body ?? {}) });
+    res.status(204).end();
+  });
+
+  router.put('/token-scopes', (req, res) => {
+    const body = parse(z.strictObject({ scopes: z.array(z.string().min(1)).max(50) }), req.body);
+    world.systemTokenScopes = body.scopes;
+    res.json(body);
+  });
+
+  router.get('/signup-launches', (_req, res) => {
+    res.json({ launches: world.signupLaunches });
   });
 
   router.post('/wabas/:id/sign-terms', async (req, res) => {

@@ -13,6 +13,7 @@ export const GRAPH_ENDPOINTS = [
   'message_templates',
   'marketing_messages',
   'messages',
+  'debug_token',
 ] as const;
 export type GraphEndpoint = (typeof GRAPH_ENDPOINTS)[number];
 

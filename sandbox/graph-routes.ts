@@ -14,6 +14,7 @@ const MAX_PAGE_SIZE = 100;
 interface GraphRoutesOptions {
   appId: string;
   appSecret: string;
+  accessToken: string;
   log: (msg: string) => void;
 }
 
@@ -56,7 +57,7 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
         if (outcome.kinds.length) call.faults = outcome.kinds;
         if (outcome.latencyMs) await delay(outcome.latencyMs);
         if (outcome.error) throw outcome.error;
-        if (target.endpoint !== 'oauth') world.authorize(tokenOf(req), { method: req.method, wabaId: target.wabaId, id: target.id });
+        if (target.endpoint !== 'oauth' && target.endpoint !== 'debug_token') world.authorize(tokenOf(req), { method: req.method, wabaId: target.wabaId, id: target.id });
         const body = await handle(req, target);
         res.setHeader('x-fb-trace-id', fbtraceId());
         res.status(200).json(body);
@@ -92,6 +93,21 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
       if (typeof q.code !== 'string' || !q.code) throw metaErrors.invalidParameter('Missing authorization code');
       const { token } = world.redeemSignupCode(q.code);
       return { access_token: token, token_type: 'bearer' };
+    },
+  );
+
+  // Token inspection: asked with the app token (app_id|app_secret) or the system-user token.
+  route(
+    'get',
+    '/:version/debug_token',
+    () => ({ endpoint: 'debug_token', id: 'debug_token' }),
+    (req) => {
+      const asker = tokenOf(req);
+      if (!asker) throw metaErrors.missingToken();
+      if (asker !== `${options.appId}|${options.appSecret}` && asker !== options.accessToken) throw metaErrors.invalidToken();
+      const input = param(req, 'input_token');
+      if (!input) throw metaErrors.invalidParameter('The parameter input_token is required');
+      return { data: world.debugToken(input) };
     },
   );
 

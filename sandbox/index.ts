@@ -4,6 +4,7 @@ import express from 'express';
 import { controlRoutes } from './control-routes';
 import { FaultBook } from './faults';
 import { graphRoutes } from './graph-routes';
+import { jsSdkRoutes } from './js-sdk';
 import { SandboxWorld } from './state';
 import { WebhookSender, type WebhookRetryPolicy } from './webhooks';
 
@@ -55,11 +56,12 @@ export function createSandbox(opts: SandboxOptions): Sandbox {
     faults,
     webhooks,
   );
-  const graph = graphRoutes(world, faults, { appId: opts.appId, appSecret: opts.appSecret, log });
+  const graph = graphRoutes(world, faults, { appId: opts.appId, appSecret: opts.appSecret, accessToken: opts.accessToken, log });
 
   const app = express();
   app.disable('x-powered-by');
   app.use('/_sandbox', controlRoutes(world));
+  app.use(jsSdkRoutes(world));
   app.use(graph.router);
 
   let server: Server | undefined;
@@ -106,8 +108,10 @@ export type {
   SandboxBusiness,
   SandboxPhoneNumber,
   SandboxWaba,
+  PlannedSignup,
   SignTermsOptions,
 } from './state';
+export { ALL_SCOPES } from './state';
 export { FAULT_KINDS, GRAPH_ENDPOINTS, type Fault, type FaultKind, type FaultSpec, type GraphEndpoint } from './faults';
 export { ACCOUNT_EVENTS, metaJson, type AccountEvent, type WebhookBody } from './payloads';
 export { type NewTemplate, type SandboxTemplate, type SentMessageRecord } from './messaging';

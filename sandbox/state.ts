@@ -132,6 +132,15 @@ interface WorldOptions {
 const SIGNABLE_BY_INTENT = ['ELIGIBLE', 'INELIGIBLE_ON_BEHALF_OF_WABA'];
 const SIGNABLE_BY_SIGNUP = ['ELIGIBLE'];
 
+/** Everything the service's Facebook Login for Business configuration asks for. */
+export const ALL_SCOPES = ['whatsapp_business_management', 'whatsapp_business_messaging', 'ads_read'] as const;
+
+/** What the stand-in popup does for the next signup: which WABA, and which permissions the customer grants. */
+export interface PlannedSignup {
+  wabaId: string;
+  scopes?: string[];
+}
+
 /** Meta keeps the call log forever; the sandbox keeps the most recent ones. */
 const MAX_CALLS = 50_000;
 
@@ -143,9 +152,17 @@ export class SandboxWorld {
   readonly businesses = new Map<string, SandboxBusiness>();
   readonly wabas = new Map<string, SandboxWaba>();
   readonly calls: GraphCall[] = [];
-  private readonly codes = new Map<string, { wabaId: string; expiresAt: number; used: boolean }>();
+  private readonly codes = new Map<string, { wabaId: string; expiresAt: number; used: boolean; scopes: string[] }>();
   /** Tokens minted by code exchange, each good for its WABA. */
   private readonly tokens = new Map<string, string>();
+  /** The permissions each minted token was granted (what `debug_token` reports). */
+  private readonly tokenScopes = new Map<string, string[]>();
+  /** What `debug_token` reports for the partner's system-user token. */
+  systemTokenScopes: string[] = [...ALL_SCOPES];
+  /** Embedded Signups the stand-in popup will play next, in order (else it creates a fresh WABA). */
+  private readonly plannedSignups: PlannedSignup[] = [];
+  /** Every `FB.login` the stand-in SDK received: what the signup page launched the popup with. */
+  readonly signupLaunches: Array<Record<string, unknown>> = [];
   private readonly autoSignTimers = new Map<string, NodeJS.Timeout>();
   private callSeq = 0;
   /** Templates and the two send edges (sandbox/messaging.ts). */
@@ -249,12 +266,53 @@ export class SandboxWorld {
 
   // ---- Embedded Signup ----
 
-  /** A fresh OAuth code for the WABA, good once and for `codeTtlMs`. */
-  issueSignupCode(wabaId: string): string {
+  /** A fresh OAuth code for the WABA, good once and for `codeTtlMs`; its token gets `scopes` (default all). */
+  issueSignupCode(wabaId: string, opts: { scopes?: string[] } = {}): string {
     this.waba(wabaId);
     const code = signupCode();
-    this.codes.set(code, { wabaId, expiresAt: Date.now() + this.options.codeTtlMs, used: false });
+    this.codes.set(code, { wabaId, expiresAt: Date.now() + this.options.codeTtlMs, used: false, scopes: opts.scopes ?? [...ALL_SCOPES] });
     return code;
+  }
+
+  /** The stand-in popup plays this signup next (tests pick the WABA and the permissions granted). */
+  planSignup(plan: PlannedSignup): void {
+    this.waba(plan.wabaId);
+    this.plannedSignups.push(plan);
+  }
+
+  /**
+   * What the customer does in the stand-in popup when they finish: the next planned signup, or a fresh
+   * ELIGIBLE WABA with one Cloud API number. Answers what Meta's popup reports, plus the code.
+   */
+  playSignup(): { wabaId: string; phoneNumberId: string; businessId: string; code: string } {
+    const plan = this.plannedSignups.shift();
+    const waba = plan ? this.waba(plan.wabaId) : this.createWaba({ name: 'Signed-up WABA' });
+    const code = this.issueSignupCode(waba.id, { scopes: plan?.scopes });
+    return { wabaId: waba.id, phoneNumberId: waba.phoneNumbers[0]?.id ?? '', businessId: waba.ownerBusinessId, code };
+  }
+
+  /**
+   * `GET /debug_token`: the token's validity and permissions, as Meta reports them. A minted token's
+   * WhatsApp permissions target its own WABA only.
+   */
+  debugToken(token: string): Record<string, unknown> {
+    const base = { app_id: this.options.appId, application: 'Sandbox partner app' };
+    if (token === this.options.accessToken) {
+      return { ...base, type: 'SYSTEM_USER', is_valid: true, expires_at: 0, scopes: this.systemTokenScopes, granular_scopes: [] };
+    }
+    const wabaId = this.tokens.get(token);
+    if (wabaId === undefined) {
+      return { ...base, is_valid: false, scopes: [], error: { code: 190, message: 'The access token could not be decrypted', subcode: 463 } };
+    }
+    const scopes = this.tokenScopes.get(token) ?? [];
+    return {
+      ...base,
+      type: 'SYSTEM_USER',
+      is_valid: true,
+      expires_at: 0,
+      scopes,
+      granular_scopes: scopes.map((scope) => (scope.startsWith('whatsapp_') ? { scope, target_ids: [wabaId] } : { scope })),
+    };
   }
 
   codeExpiry(code: string): number | undefined {
@@ -280,6 +338,7 @@ export class SandboxWorld {
     entry.used = true;
     const token = userAccessToken();
     this.tokens.set(token, entry.wabaId);
+    this.tokenScopes.set(token, entry.scopes);
     this.scheduleAutoSign(entry.wabaId, SIGNABLE_BY_SIGNUP);
     return { token, wabaId: entry.wabaId };
   }
@@ -427,6 +486,10 @@ export class SandboxWorld {
     this.wabas.clear();
     this.codes.clear();
     this.tokens.clear();
+    this.tokenScopes.clear();
+    this.plannedSignups.length = 0;
+    this.signupLaunches.length = 0;
+    this.systemTokenScopes = [...ALL_SCOPES];
     this.faults.clear();
     this.calls.length = 0;
     this.webhooks.forget();
@@ -509,7 +572,12 @@ export class SandboxWorld {
   }
 
   private revokeTokens(wabaId: string): void {
-    for (const [token, id] of this.tokens) if (id === wabaId) this.tokens.delete(token);
+    for (const [token, id] of this.tokens) {
+      if (id === wabaId) {
+        this.tokens.delete(token);
+        this.tokenScopes.delete(token);
+      }
+    }
   }
 
   /** Auto mode: the business "signs" a while after the request, if the WABA can still be signed that way. */

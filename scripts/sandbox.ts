@@ -37,6 +37,11 @@ export async function startSandbox(config: Config): Promise<{ sandbox: Sandbox; 
       `"path":"intent","options":{"templateSyncGraceSeconds":10}}'`,
   );
   log(`  curl -s http://127.0.0.1:${config.port}/v1/onboardings/${demo.wabaIds.acmeEligible} -H 'Authorization: Bearer ${key}'`);
+  log('Try the hosted Embedded Signup page (its popup is the sandbox\'s stand-in for Meta\'s): open the "url" this answers:');
+  log(
+    `  curl -s -X POST http://127.0.0.1:${config.port}/v1/signup-links -H 'Authorization: Bearer ${key}' ` +
+      `-H 'Content-Type: application/json' -d '{"partnerName":"Sandbox Partner","options":{"templateSyncGraceSeconds":10}}'`,
+  );
   log(`Sandbox controls (create WABAs, sign terms, inject faults): ${url}/_sandbox — see sandbox/README.md`);
   log(bar);
   return { sandbox, banner };

@@ -14,6 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, listeningPorts, loadConfig, type Config } from '../config';
 import { closeApp, createApp } from '../api/app';
+import { PartnerTokenCheck } from '../api/partner-token';
 import { listen } from '../api/server';
 import { createWorkers } from '../worker/worker';
 import { ensureSearchAttributes } from '../worker/search-attributes';
@@ -80,6 +81,16 @@ async function main() {
       stack.add(() => sandbox.close());
       sandboxBanner = banner;
     }
+    // The partner's token must be able to onboard and send at all; readiness keeps asking later.
+    const partnerToken = PartnerTokenCheck.fromConfig(config);
+    stack.add(() => partnerToken.close());
+    const token = await partnerToken.status();
+    if (token.kind === 'missing_permission') throw new Error(`${token.message}; grant it to the system user and restart`);
+    log(
+      token.kind === 'unknown'
+        ? `WARNING: could not check META_ACCESS_TOKEN's permissions (${token.message}); /readyz keeps trying`
+        : `META_ACCESS_TOKEN permissions: ok${token.insightsAvailable ? '' : ' (no ads_read: Insights API metrics unavailable)'}`,
+    );
     let uiUrl: string | undefined;
     if (config.devServer) {
       const dbFile = path.resolve(__dirname, '..', config.devServer.dbFile);
@@ -124,7 +135,7 @@ async function main() {
       },
     );
 
-    const app = createApp({ config, client });
+    const app = createApp({ config, client, partnerToken });
     stack.add(() => closeApp(app));
     const http: Server = await listen(app, config.port, '127.0.0.1');
     stack.add(() => new Promise((resolve) => http.close(resolve)));

@@ -275,8 +275,11 @@ describe('operations', () => {
     const doc = (await h.http().get('/openapi.json')).body;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/signup/{token}',
+      '/signup/{token}/complete',
       '/v1/discoveries',
       '/v1/discoveries/{id}',
+      '/v1/embedded-signup',
       '/v1/onboardings',
       '/v1/onboardings/{wabaId}',
       '/v1/onboardings/{wabaId}/cancel',
@@ -286,6 +289,7 @@ describe('operations', () => {
       '/v1/onboardings/{wabaId}/settings',
       '/v1/onboardings/{wabaId}/templates',
       '/v1/onboardings/{wabaId}/templates/{name}',
+      '/v1/signup-links',
     ]);
     const startSchema = doc.paths['/v1/onboardings'].post.requestBody.content['application/json'].schema;
     expect(startSchema.required.sort()).toEqual(['businessId', 'path', 'wabaId']);

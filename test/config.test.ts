@@ -98,4 +98,26 @@ describe('configuration', () => {
   test('an explicit Graph base URL wins over the sandbox and loses its trailing slash', () => {
     expect(loadConfig({ GRAPH_API_BASE_URL: 'http://127.0.0.1:9999/' }).graph.baseUrl).toBe('http://127.0.0.1:9999');
   });
+
+  test('Embedded Signup: Meta\'s SDK and popup origins in production, the sandbox\'s stand-in in sandbox mode', () => {
+    const prod = loadConfig(production);
+    expect(prod.publicBaseUrl).toBe('http://127.0.0.1:3000');
+    expect(prod.embeddedSignup).toEqual({
+      configId: undefined,
+      featureType: 'whatsapp_business_app_onboarding',
+      sdkUrl: 'https://connect.facebook.net/en_US/sdk.js',
+      messageOrigins: ['https://www.facebook.com', 'https://web.facebook.com'],
+    });
+    const sandbox = loadConfig({ SANDBOX_PORT: '3999' });
+    expect(sandbox.embeddedSignup).toMatchObject({ configId: SANDBOX_DEFAULTS.esConfigId, sdkUrl: 'http://127.0.0.1:3999/sdk.js', messageOrigins: ['http://127.0.0.1:3999'] });
+
+    const set = loadConfig({ ...production, PUBLIC_BASE_URL: 'https://onboard.example.com/', META_ES_CONFIG_ID: '987', META_ES_FEATURE_TYPE: '' });
+    expect(set.publicBaseUrl).toBe('https://onboard.example.com');
+    expect(set.embeddedSignup.configId).toBe('987');
+    expect(set.embeddedSignup.featureType).toBeUndefined();
+    expect(problemsOf({ ...production, PUBLIC_BASE_URL: 'onboard.example.com', META_SDK_URL: 'ftp://x' })).toEqual([
+      expect.stringMatching(/^PUBLIC_BASE_URL must be an http\(s\) URL/),
+      expect.stringMatching(/^META_SDK_URL must be an http\(s\) URL/),
+    ]);
+  });
 });

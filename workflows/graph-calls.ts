@@ -48,6 +48,7 @@ export const onboardingActivities = {
   readOnboardingStatusNow: (...args: Parameters<Activities['readOnboardingStatus']>) => recheckReadActivities().readOnboardingStatus(...args),
   checkCloudApiNumbers: (...args: Parameters<Activities['checkCloudApiNumbers']>) => graphActivities().checkCloudApiNumbers(...args),
   exchangeSignupCode: (...args: Parameters<Activities['exchangeSignupCode']>) => graphActivities().exchangeSignupCode(...args),
+  checkTokenPermissions: (...args: Parameters<Activities['checkTokenPermissions']>) => graphActivities().checkTokenPermissions(...args),
   subscribeApp: (...args: Parameters<Activities['subscribeApp']>) => graphActivities().subscribeApp(...args),
   listMarketingTemplates: (...args: Parameters<Activities['listMarketingTemplates']>) => graphActivities().listMarketingTemplates(...args),
   requestIntent: (...args: Parameters<Activities['requestIntent']>) => graphActivities().requestIntent(...args),

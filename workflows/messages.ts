@@ -37,7 +37,7 @@ export interface IntentRequestedSignal {
 export const intentRequestedSignal = defineSignal<[IntentRequestedSignal]>('intentRequested');
 
 export interface SignupCodeUpdate {
-  /** The Embedded Signup OAuth code, sealed (activities/secrets) so history never holds it. */
+  /** The Embedded Signup OAuth code, sealed (secrets/sealing.ts) so history never holds it. */
   sealedCode: string;
   phoneNumberId?: string;
 }

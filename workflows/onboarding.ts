@@ -58,6 +58,12 @@ import { graph, NeedsAttention, onboardingActivities, signupCodeRejection } from
 /** Well under Temporal's ~50k events and 10k signals: continue as new at a quiet moment past this. */
 const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
 
+/** Embedded Signup checks the token's permissions (debug_token) before using it. */
+const PATCH_SIGNUP_PERMISSIONS = 'signup-token-permissions';
+
+/** A signup code that arrives with the start is not reported as awaited while it is exchanged. */
+const PATCH_SIGNUP_WITH_START = 'signup-with-start';
+
 class Expired extends Error {}
 /** Nothing more can be done for the WABA (partner removed, offboarded, deleted). */
 class Offboarded extends Error {}
@@ -379,6 +385,10 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   }
 
   async function awaitSignup(): Promise<void> {
+    // A code handed over with the start (update-with-start) may still be in the exchange: it never waits.
+    if (!carried.signupDone && signupInProgress && patched(PATCH_SIGNUP_WITH_START)) {
+      await waitFor(() => !signupInProgress, undefined, { expires: true });
+    }
     if (carried.signupDone) return;
     record.moveTo('AWAITING_SIGNUP', 'waiting for the Embedded Signup code from the partner');
     // Ceiling: one read per recheck, until the deadline.
@@ -395,14 +405,33 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     return verdict;
   }
 
-  /** Runs inside the update handler: the code lives 30 s, so it is exchanged the moment it arrives. */
+  /**
+   * Runs inside the update handler: the code lives 30 s, so it is exchanged the moment it arrives.
+   * The token's permissions are checked before it is used: without both WhatsApp permissions for
+   * this WABA the onboarding needs attention (the customer signs up again and grants them).
+   */
   async function exchangeSignupCode({ sealedCode }: SignupCodeUpdate): Promise<void> {
     try {
       const { sealedToken } = await graph(() => onboardingActivities.exchangeSignupCode({ sealedCode }));
+      if (patched(PATCH_SIGNUP_PERMISSIONS)) {
+        const permissions = await graph(() => onboardingActivities.checkTokenPermissions({ wabaId: state.wabaId, sealedToken }));
+        state.insightsAvailable = permissions.insightsAvailable;
+        state.missingPermissions = permissions.missing.length ? permissions.missing : undefined;
+        if (!permissions.valid || permissions.missing.length) {
+          throw new NeedsAttention(
+            permissions.valid
+              ? `the Embedded Signup token lacks ${permissions.missing.join(' and ')} for this WABA; the customer must complete Embedded Signup again and grant it`
+              : 'Meta says the Embedded Signup token is not valid; the customer must complete Embedded Signup again',
+          );
+        }
+      }
       carried.sealedToken = sealedToken;
       await graph(() => onboardingActivities.subscribeApp({ wabaId: state.wabaId, sealedToken }));
       carried.signupDone = true;
+      state.signupCompletedAt = new Date().toISOString();
       if (state.status === 'AWAITING_SIGNUP') record.explain('Embedded Signup complete; waiting for the terms');
+      // Parked (e.g. for a permission the first signup lacked): a good signup is the fix, so go on.
+      if (state.status === 'NEEDS_ATTENTION' && patched(PATCH_SIGNUP_PERMISSIONS)) recheckRequests++;
     } catch (err) {
       const rejection = signupCodeRejection(err);
       if (rejection === undefined) {
@@ -413,7 +442,7 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
         }
         // The process, waiting for the signup, parks in NEEDS_ATTENTION; answer once it has.
         attention ??= err.message;
-        await condition(() => attention === undefined || state.status === 'NEEDS_ATTENTION');
+        await condition(() => attention === undefined || state.status === 'NEEDS_ATTENTION' || isFinal());
         return;
       }
       record.explain(`Meta rejected the Embedded Signup code (${rejection}); waiting for a fresh code`);

@@ -82,6 +82,12 @@ export interface OnboardingState {
   /** Intent API request that covers this WABA's business. */
   intentRequestId?: string;
   messageActivitySharing?: boolean;
+  /** Embedded Signup: when the code was exchanged and the app subscribed with a token that has the permissions. */
+  signupCompletedAt?: string;
+  /** Embedded Signup: false when the customer did not grant `ads_read` (no Insights API metrics). */
+  insightsAvailable?: boolean;
+  /** Embedded Signup: required permissions the customer did not grant for this WABA (the onboarding needs attention). */
+  missingPermissions?: string[];
   /** A partner callback the partner refused (4xx), so a person can look. */
   callbackFailure?: { eventId: string; status: number; at: string };
   history: StatusChange[];

@@ -52,7 +52,8 @@ export interface Stack {
 
 export interface StackOptions {
   sandbox?: Partial<SandboxOptions>;
-  env?: Record<string, string>;
+  /** Extra environment; a function gets the sandbox's URL (e.g. for META_SDK_URL). */
+  env?: Record<string, string> | ((sandboxUrl: string) => Record<string, string>);
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -80,7 +81,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     WEBHOOK_VERIFY_TOKEN: TEST_SECRETS.verifyToken,
     API_KEYS: TEST_SECRETS.apiKey,
     GRAPH_MAX_RPS: '1000',
-    ...opts.env,
+    ...(typeof opts.env === 'function' ? opts.env(sandboxUrl) : opts.env),
   });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });

@@ -4,7 +4,7 @@ import { FAST, startStack, TEST_SECRETS, type Stack } from '../harness/stack';
 import { historyAsText, recordHistory } from '../harness/histories';
 import { cancelUpdate, getIntentStateQuery, recheckUpdate, resendIntentSignal, submitSignupCodeUpdate, termsSignedSignal } from '../../workflows/messages';
 import { businessIntentWorkflowId } from '../../workflows/types';
-import { deriveSealingKey, seal } from '../../activities/secrets';
+import { deriveSealingKey, seal } from '../../secrets/sealing';
 
 let stack: Stack;
 beforeAll(async () => {

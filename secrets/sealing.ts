@@ -5,6 +5,8 @@
  *
  * Rotating META_APP_SECRET makes values sealed under the old secret unreadable (SealedSecretError):
  * an in-flight Embedded Signup then needs a fresh code.
+ *
+ * A neutral module (Node crypto only): the API seals what it hands to workflows, activities open it.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
