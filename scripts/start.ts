@@ -7,9 +7,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, loadConfig, type Config } from '../config';
+import { connectClient, connectWorker } from '../config/temporal';
 import { createApp } from '../api/app';
 import { createWorkers } from '../worker/worker';
 import { ensureSearchAttributes } from '../worker/search-attributes';
@@ -63,12 +64,12 @@ async function main() {
     }
 
     const address = config.temporal.address!;
-    const connection = await Connection.connect({ address });
+    const connection = await connectClient(config);
     stops.push(() => connection.close());
     const added = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (added.length) log(`registered search attributes: ${added.join(', ')}`);
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const workerConnection = await NativeConnection.connect({ address });
+    const workerConnection = await connectWorker(config);
     stops.push(() => workerConnection.close());
 
     const workers = await createWorkers(config, workerConnection, client);
@@ -80,14 +81,14 @@ async function main() {
 
     const app = createApp({ config, client });
     const http: Server = await new Promise((resolve) => {
-      const s = app.listen(config.port, '127.0.0.1', () => resolve(s));
+      const s = app.listen(config.port, config.host, () => resolve(s));
     });
     stops.push(() => new Promise((resolve) => http.close(resolve)));
     log(`config: ${JSON.stringify(describeConfig(config))}`);
     sandboxBanner.forEach(log);
     log(`worker polling task queues "${config.temporal.taskQueue}" and "${config.temporal.taskQueue}-graph" on ${address}`);
     if (uiUrl) log(`Temporal Web UI: ${uiUrl}`);
-    log(`API and webhook receiver: http://127.0.0.1:${config.port} (health: /healthz, OpenAPI: /openapi.json)`);
+    log(`API and webhook receiver: http://${config.host}:${config.port} (health: /healthz, OpenAPI: /openapi.json)`);
     log('Ctrl-C stops everything.');
 
     let stopping = false;
