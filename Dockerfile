@@ -10,7 +10,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 # Compiled JavaScript plus a prebuilt workflow bundle, so workers start without webpack.
-RUN npx tsc -p . --outDir dist && npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js
+RUN npx tsc -p tsconfig.build.json --outDir dist && npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js
 
 FROM node:24-bookworm-slim
 WORKDIR /app

@@ -6,6 +6,8 @@ import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { requireApiKey } from './auth';
+import { codecRouter } from './codec';
+import { deriveSealingKey } from '../activities/secrets';
 import { discoveriesRouter } from './discoveries';
 import { errorHandler, notFoundHandler } from './errors';
 import { healthRouter } from './health';
@@ -43,6 +45,10 @@ export function createApp({ config, client, log = consoleLogger, timeouts }: App
   // Before any body parser: the receiver reads its own raw bytes for the signature.
   app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs }));
   app.use(healthRouter(client, metrics));
+  // Operators' codec endpoint for the Web UI: only when CODEC_KEYS names who may read sealed secrets.
+  if (config.codec.keys.length) {
+    app.use(codecRouter({ keys: config.codec.keys, corsOrigins: config.codec.corsOrigins, sealingKey: deriveSealingKey(config.meta.appSecret), log }));
+  }
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);
   });

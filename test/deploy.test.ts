@@ -124,6 +124,11 @@ describe('the image, run natively', () => {
   }, 240_000);
   afterAll(() => build?.remove());
 
+  test('the build steps run here are the Dockerfile\'s', () => {
+    expect(dockerfileText).toContain('RUN npx tsc -p tsconfig.build.json --outDir dist && npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js');
+    expect(read('test/harness/image-build.ts')).toContain("['tsc', '-p', 'tsconfig.build.json', '--outDir', dir]");
+  });
+
   test('its entry points start: the API (on 0.0.0.0, healthy) and a worker that polls', async () => {
     const cmd = dockerfile.getCMDs()[0];
     expect(JSON.parse(cmd.getArgumentsContent() ?? '')).toEqual(['node', 'dist/api/main.js']);

@@ -16,7 +16,7 @@ export interface ImageBuild {
   remove(): void;
 }
 
-/** `npx tsc -p . --outDir <dir>` and `npx tsx scripts/build-workflow-bundle.ts <dir>/workflow-bundle.js`, as the Dockerfile runs them. */
+/** `npx tsc -p tsconfig.build.json --outDir <dir>` and `npx tsx scripts/build-workflow-bundle.ts <dir>/workflow-bundle.js`, as the Dockerfile runs them. */
 export async function buildAsTheImageDoes(name: string): Promise<ImageBuild> {
   const dir = path.join(repoRoot, '.build-test', `${name}-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
@@ -24,7 +24,7 @@ export async function buildAsTheImageDoes(name: string): Promise<ImageBuild> {
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   const opts = { cwd: repoRoot, maxBuffer: 1 << 24 };
   await Promise.all([
-    run('npx', ['tsc', '-p', '.', '--outDir', dir], opts),
+    run('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', dir], opts),
     run('npx', ['tsx', 'scripts/build-workflow-bundle.ts', bundlePath], opts),
   ]);
   return { dir, bundlePath, remove: () => rmSync(dir, { recursive: true, force: true }) };
