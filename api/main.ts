@@ -6,12 +6,12 @@
  * answered 200 once its signal is in Temporal, so none answered 200 is lost), then close the
  * Temporal connection and exit.
  */
-import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
 import { ConfigError, describeConfig, loadConfig } from '../config';
 import { connectClient } from '../config/temporal';
 import { createApp } from './app';
 import { consoleLogger } from './logger';
+import { listen } from './server';
 
 /** How long a container start waits for a Temporal cluster starting beside it. */
 const CONNECT_WAIT_MS = 120_000;
@@ -24,9 +24,7 @@ async function main() {
   const connection = await connectClient(config, { waitMs: CONNECT_WAIT_MS, log: (line) => log.warn(line) });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const app = createApp({ config, client, log });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
+  const server = await listen(app, config.port, config.host);
   log.info('API listening', { url: `http://${config.host}:${config.port}`, config: describeConfig(config) });
 
   let stopping = false;

@@ -3,7 +3,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 
 /**
- * The service's configuration, read once from the environment (CONTRACT.md "Configuration").
+ * The service's configuration, read once from the environment (README "Configuration").
  * Worker, API and scripts all take this object; nothing else reads process.env.
  */
 export interface Config {
@@ -37,6 +37,8 @@ export interface Config {
   codec: { keys: string[]; corsOrigins: string[] };
   /** Port of a worker process's Prometheus endpoint (the SDK's metrics and the service's own). */
   workerMetricsPort?: number;
+  /** No TEMPORAL_ADDRESS: the embedded dev server `npm start` runs. */
+  devServer?: DevServerConfig;
 }
 
 /** API key, TLS and gRPC metadata for the Temporal connection, as `@temporalio/envconfig` reads them. */
@@ -44,6 +46,13 @@ export interface TemporalConnectionSettings {
   apiKey?: string;
   tls?: TLSConfig | boolean;
   metadata?: Record<string, string>;
+}
+
+export interface DevServerConfig {
+  port: number;
+  uiPort: number;
+  /** SQLite file; relative paths are taken from the repository root. */
+  dbFile: string;
 }
 
 /** Credentials the sandbox accepts; never valid against Meta. */
@@ -116,6 +125,9 @@ const envSchema = z.object({
   PARTNER_CALLBACK_URL: optionalText.pipe(httpUrl.optional()),
   PARTNER_CALLBACK_SECRET: optionalText,
   SANDBOX_PORT: port(SANDBOX_DEFAULTS.port),
+  TEMPORAL_DEV_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  TEMPORAL_DEV_DB_FILE: optionalText.pipe(z.string().default('.data/temporal.sqlite')),
   WORKFLOW_BUNDLE_PATH: optionalText,
 });
 
@@ -197,6 +209,9 @@ export function loadConfig(env: Env = process.env): Config {
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     codec: { keys: e.CODEC_KEYS, corsOrigins: e.CODEC_CORS_ORIGINS.map((o) => o.replace(/\/+$/, '')) },
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    devServer: address
+      ? undefined
+      : { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dbFile: e.TEMPORAL_DEV_DB_FILE },
   };
   if (config.apiKeys.length === 0) {
     if (sandbox) config.apiKeys = [SANDBOX_DEFAULTS.apiKey];
@@ -212,6 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.codec.keys.some((k) => config.apiKeys.includes(k))) {
     problems.push('CODEC_KEYS must differ from API_KEYS: partners must never read sealed secrets');
   }
+  problems.push(...portClashes(config));
   if (problems.length) throw new ConfigError(problems);
   return config;
 }
@@ -239,6 +255,28 @@ export function describeTemporalAuth(settings: TemporalConnectionSettings): stri
   return parts.filter(Boolean).join(' + ');
 }
 
+/** The ports this process listens on, each with the variable that sets it. */
+export function listeningPorts(config: Config): Array<{ port: number; variable: string }> {
+  return [
+    { port: config.port, variable: 'PORT' },
+    ...(config.sandbox ? [{ port: config.sandbox.port, variable: 'SANDBOX_PORT' }] : []),
+    ...(config.devServer
+      ? [
+          { port: config.devServer.port, variable: 'TEMPORAL_DEV_PORT' },
+          { port: config.devServer.uiPort, variable: 'TEMPORAL_UI_PORT' },
+        ]
+      : []),
+  ];
+}
+
+function portClashes(config: Config): string[] {
+  const byPort = new Map<number, string[]>();
+  for (const { port, variable } of listeningPorts(config)) byPort.set(port, [...(byPort.get(port) ?? []), variable]);
+  return [...byPort]
+    .filter(([, variables]) => variables.length > 1)
+    .map(([port, variables]) => `${variables.join(' and ')} are both ${port}; each needs a port of its own`);
+}
+
 /** Logs the config without secrets, for start-up banners. */
 export function describeConfig(config: Config): Record<string, unknown> {
   return {
@@ -255,6 +293,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     partnerCallback: config.partnerCallback ? { url: redactUrl(config.partnerCallback.url) } : 'off',
     sandbox: config.sandbox ? `on (port ${config.sandbox.port})` : 'off',
     codec: config.codec.keys.length ? `${config.codec.keys.length} key(s)` : 'off',
+    devServer: config.devServer ?? 'off (TEMPORAL_ADDRESS is set)',
   };
 }
 
