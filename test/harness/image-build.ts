@@ -41,9 +41,18 @@ export interface ServiceProcess {
 
 /** `node <dir>/<entry>` with the given environment only (plus PATH/HOME), like a container's. */
 export function startEntryPoint(build: ImageBuild, entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, [path.join(build.dir, entry)], {
+  return startNode([path.join(build.dir, entry)], { NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: build.bundlePath, ...env });
+}
+
+/** An entry point from source (`node --require tsx/cjs api/main.ts`): one process, signals go straight to it. */
+export function startFromSource(entry: string, env: Record<string, string>): ServiceProcess {
+  return startNode(['--require', 'tsx/cjs', path.join(repoRoot, entry)], env);
+}
+
+function startNode(args: string[], env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', WORKFLOW_BUNDLE_PATH: build.bundlePath, ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
