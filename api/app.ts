@@ -13,6 +13,7 @@ import { errorHandler, notFoundHandler } from './errors';
 import { healthRouter } from './health';
 import { consoleLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { registerOnboardingGauges } from './onboarding-gauges';
 import { DEFAULT_TIMEOUTS, OnboardingClient, type TemporalTimeouts } from './onboarding-client';
 import { onboardingsRouter } from './onboardings';
 import { openApiDocument } from './openapi';
@@ -33,6 +34,7 @@ const API_BODY_LIMIT = '64kb';
 
 export function createApp({ config, client, log = consoleLogger, timeouts }: AppDeps): express.Express {
   const metrics = createMetrics();
+  registerOnboardingGauges(metrics.registry, client, config.temporal.namespace);
   const limits = { ...DEFAULT_TIMEOUTS, ...timeouts };
   const onboardings = new OnboardingClient(client, config, metrics, limits);
   const openApi = JSON.stringify(openApiDocument());

@@ -125,7 +125,9 @@ test('SIGTERM: a worker lets its running activity finish, then exits', async () 
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
   const bundlePath = path.join(tmp, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
-  const worker = startFromSource('worker/main.ts', serviceEnv(taskQueue, { WORKFLOW_BUNDLE_PATH: bundlePath }));
+  const metricsPort = await freePort();
+  let lastMetrics = '';
+  const worker = startFromSource('worker/main.ts', serviceEnv(taskQueue, { WORKFLOW_BUNDLE_PATH: bundlePath, WORKER_METRICS_PORT: String(metricsPort) }));
   running.push(worker);
 
   const waba = sandbox.world.createWaba({ autoSign: false });
@@ -141,6 +143,15 @@ test('SIGTERM: a worker lets its running activity finish, then exits', async () 
     const { raw } = await handle.describe();
     return raw.pendingActivities?.some((a) => a.lastWorkerIdentity?.startsWith(identity)) ? true : undefined;
   }, 60_000, `the worker to run the read; ${worker.output()}`);
+
+  // Meta's usage header of that read, on the worker's metrics endpoint (the Graph-ceiling alert).
+  await eventually(async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    lastMetrics = text;
+    return /^mm_graph_usage_percent\{[^}]*activityType="readOnboardingStatus"[^}]*\} 1$/m.test(text) ? true : undefined;
+  }, 30_000, 'the mm_graph_usage_percent gauge').catch((err) => {
+    throw new Error(`${err.message}\n${lastMetrics.split('\n').filter((l) => /graph|mm_/.test(l)).join('\n')}`);
+  });
 
   worker.child.kill('SIGTERM');
   expect(await worker.exited).toEqual({ code: 0, signal: null });
