@@ -19,7 +19,7 @@ import { signatureOf } from '../api/webhooks/signature';
 import { onboardingWorkflowId } from '../workflows/types';
 import { startFromSource, type ServiceProcess } from './harness/image-build';
 import { webhookBody } from './harness/app-harness';
-import { TEST_SECRETS, WEBHOOK_ONLY } from './harness/stack';
+import { TEST_SECRETS, testServiceEnv, WEBHOOK_ONLY } from './harness/stack';
 import { eventually } from './harness/wait';
 
 const address = () => process.env.TEMPORAL_TEST_ADDRESS!;
@@ -30,17 +30,8 @@ let sandboxUrl: string;
 let tmp: string;
 const running: ServiceProcess[] = [];
 
-const serviceEnv = (taskQueue: string, extra: Record<string, string> = {}) => ({
-  TEMPORAL_ADDRESS: address(),
-  TEMPORAL_TASK_QUEUE: taskQueue,
-  GRAPH_API_BASE_URL: sandboxUrl,
-  META_ACCESS_TOKEN: TEST_SECRETS.accessToken,
-  META_APP_ID: TEST_SECRETS.appId,
-  META_APP_SECRET: TEST_SECRETS.appSecret,
-  WEBHOOK_VERIFY_TOKEN: TEST_SECRETS.verifyToken,
-  API_KEYS: TEST_SECRETS.apiKey,
-  ...extra,
-});
+const serviceEnv = (taskQueue: string, extra: Record<string, string> = {}) =>
+  testServiceEnv({ temporalAddress: address(), taskQueue, graphUrl: sandboxUrl }, extra);
 
 beforeAll(async () => {
   connection = await Connection.connect({ address: address() });

@@ -13,7 +13,7 @@ import { freePort } from '../../scripts/dev-server';
 import { createSandbox, type Sandbox } from '../../sandbox';
 import { onboardingWorkflowId } from '../../workflows/types';
 import { buildAsTheImageDoes, repoRoot, startEntryPoint, type ImageBuild, type ServiceProcess } from '../harness/image-build';
-import { TEST_SECRETS, WEBHOOK_ONLY } from '../harness/stack';
+import { TEST_SECRETS, testServiceEnv, WEBHOOK_ONLY } from '../harness/stack';
 import { eventually, waitUntil } from '../harness/wait';
 
 const run = promisify(execFile);
@@ -50,21 +50,11 @@ async function apiCall(method: string, route: string, body?: unknown): Promise<{
 
 const statusOf = async (wabaId: string) => (await apiCall('GET', `/v1/onboardings/${wabaId}`)).body?.status as string | undefined;
 
-function serviceEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    TEMPORAL_ADDRESS: cluster.address,
-    TEMPORAL_NAMESPACE: cluster.namespace,
-    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
-    GRAPH_API_BASE_URL: sandboxUrl,
-    META_ACCESS_TOKEN: TEST_SECRETS.accessToken,
-    META_APP_ID: TEST_SECRETS.appId,
-    META_APP_SECRET: TEST_SECRETS.appSecret,
-    WEBHOOK_VERIFY_TOKEN: TEST_SECRETS.verifyToken,
-    API_KEYS: TEST_SECRETS.apiKey,
-    GRAPH_MAX_RPS: '100',
-    ...extra,
-  };
-}
+const serviceEnv = (extra: Record<string, string> = {}) =>
+  testServiceEnv(
+    { temporalAddress: cluster.address, taskQueue: TASK_QUEUE, graphUrl: sandboxUrl },
+    { TEMPORAL_NAMESPACE: cluster.namespace, GRAPH_MAX_RPS: '100', ...extra },
+  );
 let sandboxUrl: string;
 
 beforeAll(async () => {
