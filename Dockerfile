@@ -1,16 +1,33 @@
-# The service image: the API + workers with a prebuilt workflow bundle (no webpack at start-up).
-FROM node:20-bookworm-slim AS build
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci
-COPY . .
-RUN npx tsx scripts/build-workflow-bundle.ts && npx tsc -p . --outDir dist \
- && cp -r api/signup-assets dist/api/ && cp -r sandbox/js-sdk-assets dist/sandbox/
+# The service image: one image, two entry points (the API and the workers), run as separate services.
+#   API:     node dist/api/main.js     (the default command)
+#   workers: node dist/worker/main.js
+# test/deploy.test.ts lints this file and runs the same build steps and entry points natively.
 
-FROM node:20-bookworm-slim
+# Node 24: the active LTS line (Node 20 is past its end of life).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-ENV NODE_ENV=production WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev
+RUN npm ci --no-audit --no-fund
+COPY . .
+# Compiled JavaScript plus a prebuilt workflow bundle, so workers start without webpack.
+RUN npx tsc -p tsconfig.build.json --outDir dist && npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js \
+ && cp -r api/signup-assets dist/api/
+
+FROM node:24-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-CMD ["node", "dist/scripts/start.js"]
+# The image's own unprivileged user (uid 1000).
+USER node
+EXPOSE 3000
+# Liveness of the API; the worker service overrides it (docker-compose.yml).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "dist/scripts/healthcheck.js", "http://127.0.0.1:3000/healthz"]
+# SIGTERM reaches node directly (exec form): the API drains, the workers finish their activities.
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/api/main.js"]

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { createGraphClient } from '../graph';
@@ -8,7 +9,7 @@ import { deriveSealingKey } from '../secrets/sealing';
 
 /** Every activity the worker registers, built once from the config. */
 export function createActivities(config: Config, client: Client) {
-  const graph = createGraphClient(config);
+  const graph = createGraphClient(config, { onUsage: recordGraphUsage });
   return {
     ...createOnboardingGraphActivities(graph, deriveSealingKey(config.meta.appSecret)),
     ...createBusinessIntentActivities(client),
@@ -17,3 +18,17 @@ export function createActivities(config: Config, client: Client) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** The gauge operators alert on before Meta throttles (README "Operations"); exported by the worker's runtime. */
+export const GRAPH_USAGE_METRIC = 'mm_graph_usage_percent';
+
+/** Meta's usage figure of the business just called, through the activity's Temporal metric meter. */
+function recordGraphUsage(percent: number): void {
+  let meter;
+  try {
+    meter = Context.current().metricMeter;
+  } catch {
+    return; // not inside an activity (the client used on its own)
+  }
+  meter.createGauge(GRAPH_USAGE_METRIC, 'float', '%', "Highest share of a business's Graph allowance Meta reported on the last call").set(percent);
+}

@@ -6,12 +6,14 @@ import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { requireApiKey } from './auth';
+import { codecRouter } from './codec';
 import { discoveriesRouter } from './discoveries';
 import { EmbeddedSignup, embeddedSignupRouter } from './embedded-signup';
 import { errorHandler, notFoundHandler } from './errors';
 import { healthRouter } from './health';
 import { consoleLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
+import { registerOnboardingGauges } from './onboarding-gauges';
 import { DEFAULT_TIMEOUTS, OnboardingClient, type TemporalTimeouts } from './onboarding-client';
 import { onboardingsRouter } from './onboardings';
 import { PartnerTokenCheck } from './partner-token';
@@ -47,6 +49,7 @@ const API_BODY_LIMIT = '64kb';
 
 export function createApp({ config, client, log = consoleLogger, timeouts, templateCacheMs, graph, partnerToken }: AppDeps): express.Express {
   const metrics = createMetrics();
+  registerOnboardingGauges(metrics.registry, client, config.temporal.namespace);
   const limits = { ...DEFAULT_TIMEOUTS, ...timeouts };
   const onboardings = new OnboardingClient(client, config, metrics, limits);
   const graphClient = graph ?? createGraphClient(config);
@@ -64,6 +67,10 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   // Before any body parser: the receiver reads its own raw bytes for the signature.
   app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs }));
   app.use(healthRouter(client, metrics, partnerToken ?? PartnerTokenCheck.fromConfig(config)));
+  // Operators' codec endpoint for the Web UI: only when CODEC_KEYS names who may read sealed secrets.
+  if (config.codec.keys.length) {
+    app.use(codecRouter({ keys: config.codec.keys, corsOrigins: config.codec.corsOrigins, sealingKey: deriveSealingKey(config.meta.appSecret), log }));
+  }
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);
   });

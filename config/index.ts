@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 
 /**
  * The service's configuration, read once from the environment (README "Configuration").
@@ -6,11 +8,15 @@ import { z } from 'zod';
  */
 export interface Config {
   port: number;
+  /** Address the HTTP API (and a worker's metrics) listen on: loopback unless told otherwise (containers: 0.0.0.0). */
+  host: string;
   temporal: {
     /** Unset: the start script runs an embedded dev server and fills this in. */
     address?: string;
     namespace: string;
     taskQueue: string;
+    /** How to reach the cluster besides its address (Temporal's own environment configuration). */
+    connection: TemporalConnectionSettings;
   };
   graph: {
     baseUrl: string;
@@ -40,8 +46,19 @@ export interface Config {
     /** Origins whose WA_EMBEDDED_SIGNUP messages the page believes: Meta's, or the sandbox's in sandbox mode. */
     messageOrigins: string[];
   };
+  /** Bearer keys that may read sealed secrets through the codec endpoint; empty: the endpoint is off. */
+  codec: { keys: string[]; corsOrigins: string[] };
+  /** Port of a worker process's Prometheus endpoint (the SDK's metrics and the service's own). */
+  workerMetricsPort?: number;
   /** No TEMPORAL_ADDRESS: the embedded dev server `npm start` runs. */
   devServer?: DevServerConfig;
+}
+
+/** API key, TLS and gRPC metadata for the Temporal connection, as `@temporalio/envconfig` reads them. */
+export interface TemporalConnectionSettings {
+  apiKey?: string;
+  tls?: TLSConfig | boolean;
+  metadata?: Record<string, string>;
 }
 
 export interface DevServerConfig {
@@ -93,8 +110,16 @@ const port = (fallback: number) =>
 
 const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 
+const commaList = optionalText.transform((s) =>
+  s
+    ?.split(',')
+    .map((k) => k.trim())
+    .filter(Boolean) ?? [],
+);
+
 const envSchema = z.object({
   PORT: port(3000),
+  HOST: optionalText.pipe(z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { message: 'must be an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0' }).default('127.0.0.1')),
   TEMPORAL_ADDRESS: optionalText.pipe(
     z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port, e.g. 127.0.0.1:7233').optional(),
   ),
@@ -108,11 +133,11 @@ const envSchema = z.object({
   META_APP_SECRET: optionalText,
   META_ACCESS_TOKEN: optionalText,
   WEBHOOK_VERIFY_TOKEN: optionalText,
-  API_KEYS: optionalText.transform((s) =>
-    s
-      ?.split(',')
-      .map((k) => k.trim())
-      .filter(Boolean),
+  API_KEYS: commaList,
+  CODEC_KEYS: commaList,
+  CODEC_CORS_ORIGINS: commaList.pipe(z.array(httpUrl)),
+  WORKER_METRICS_PORT: optionalText.pipe(
+    z.coerce.number<string | undefined>({ message: 'must be a port number' }).int().min(1).max(65535).optional(),
   ),
   GRAPH_MAX_RPS: optionalText.pipe(
     z.coerce.number<string | undefined>({ message: 'must be a number' }).positive('must be greater than 0').default(10),
@@ -132,6 +157,23 @@ const envSchema = z.object({
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * The Temporal connection as Temporal's environment configuration defines it, so the API, the workers
+ * and the scripts read TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_* and
+ * TEMPORAL_PROFILE (a profile of TEMPORAL_CONFIG_FILE, default ~/.config/temporalio/temporal.toml)
+ * exactly as the `temporal` CLI does.
+ */
+function temporalEnvConfig(env: Env, problems: string[]) {
+  try {
+    const defined = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+    const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: defined });
+    return { connectionOptions, namespace };
+  } catch (err) {
+    problems.push(`Temporal connection settings (TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE / TEMPORAL_TLS_*): ${(err as Error).message}`);
+    return { connectionOptions: {}, namespace: undefined };
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -146,6 +188,12 @@ export function loadConfig(env: Env = process.env): Config {
   const e = parsed.data;
   const sandbox = e.META_ACCESS_TOKEN === undefined;
   const problems: string[] = [];
+  const temporalEnv = temporalEnvConfig(env, problems);
+  const address = e.TEMPORAL_ADDRESS ?? temporalEnv.connectionOptions.address;
+  if (address !== undefined && !/^[\w.-]+:\d+$/.test(address)) {
+    problems.push(`TEMPORAL_ADDRESS (or the profile's address) must be host:port (got ${JSON.stringify(address)})`);
+  }
+  const { apiKey, tls, metadata } = temporalEnv.connectionOptions;
   const required = (name: keyof typeof e, value: string | undefined, sandboxValue: string) => {
     if (value !== undefined) return value;
     if (sandbox) return sandboxValue;
@@ -155,10 +203,12 @@ export function loadConfig(env: Env = process.env): Config {
 
   const config: Config = {
     port: e.PORT,
+    host: e.HOST,
     temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
+      address,
+      namespace: temporalEnv.namespace?.trim() || e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      connection: withoutUndefined({ apiKey, tls: asBuffers(tls ?? undefined), metadata: metadata as Record<string, string> | undefined }),
     },
     graph: {
       baseUrl: (
@@ -178,12 +228,14 @@ export function loadConfig(env: Env = process.env): Config {
       e.WEBHOOK_VERIFY_TOKEN,
       SANDBOX_DEFAULTS.webhookVerifyToken,
     ),
-    apiKeys: e.API_KEYS?.length ? e.API_KEYS : [],
+    apiKeys: e.API_KEYS,
     sandbox: sandbox ? { port: e.SANDBOX_PORT } : undefined,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
     embeddedSignup: embeddedSignupConfig(e, env, sandbox),
-    devServer: e.TEMPORAL_ADDRESS
+    codec: { keys: e.CODEC_KEYS, corsOrigins: e.CODEC_CORS_ORIGINS.map((o) => o.replace(/\/+$/, '')) },
+    workerMetricsPort: e.WORKER_METRICS_PORT,
+    devServer: address
       ? undefined
       : { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dbFile: e.TEMPORAL_DEV_DB_FILE },
   };
@@ -197,6 +249,9 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('PARTNER_CALLBACK_URL is required when PARTNER_CALLBACK_SECRET is set');
   } else if (e.PARTNER_CALLBACK_URL && e.PARTNER_CALLBACK_SECRET) {
     config.partnerCallback = { url: e.PARTNER_CALLBACK_URL, secret: e.PARTNER_CALLBACK_SECRET };
+  }
+  if (config.codec.keys.some((k) => config.apiKeys.includes(k))) {
+    problems.push('CODEC_KEYS must differ from API_KEYS: partners must never read sealed secrets');
   }
   problems.push(...portClashes(config));
   if (problems.length) throw new ConfigError(problems);
@@ -213,6 +268,29 @@ function embeddedSignupConfig(e: z.output<typeof envSchema>, env: Env, sandbox: 
     sdkUrl,
     messageOrigins: sandbox ? [new URL(sdkUrl).origin] : META_POPUP_ORIGINS,
   };
+}
+
+/** envconfig reads certificates as Uint8Array; the gRPC client of @temporalio/client accepts only Buffers. */
+function asBuffers(tls: TLSConfig | boolean | undefined): TLSConfig | boolean | undefined {
+  if (typeof tls !== 'object') return tls;
+  const buf = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b));
+  return withoutUndefined({
+    ...tls,
+    serverRootCACertificate: buf(tls.serverRootCACertificate),
+    clientCertPair: tls.clientCertPair && { crt: buf(tls.clientCertPair.crt)!, key: buf(tls.clientCertPair.key)! },
+  });
+}
+
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** How the service authenticates to Temporal, in words (never the key or the certificates). */
+export function describeTemporalAuth(settings: TemporalConnectionSettings): string {
+  const tls = settings.tls;
+  const mtls = typeof tls === 'object' && tls.clientCertPair !== undefined;
+  const parts = [settings.apiKey ? 'API key' : undefined, mtls ? 'mTLS' : tls ? 'TLS' : 'plaintext'];
+  return parts.filter(Boolean).join(' + ');
 }
 
 /** The ports this process listens on, each with the variable that sets it. */
@@ -240,8 +318,13 @@ function portClashes(config: Config): string[] {
 /** Logs the config without secrets, for start-up banners. */
 export function describeConfig(config: Config): Record<string, unknown> {
   return {
-    port: config.port,
-    temporal: config.temporal,
+    listen: `${config.host}:${config.port}`,
+    temporal: {
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      auth: describeTemporalAuth(config.temporal.connection),
+    },
     graph: { baseUrl: config.graph.baseUrl, version: config.graph.version, maxRps: config.graph.maxRps },
     metaAppId: config.meta.appId,
     apiKeys: `${config.apiKeys.length} key(s)`,
@@ -249,6 +332,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     sandbox: config.sandbox ? `on (port ${config.sandbox.port})` : 'off',
     publicBaseUrl: config.publicBaseUrl,
     embeddedSignup: { configId: config.embeddedSignup.configId ?? 'unset (signup links off)', sdkUrl: config.embeddedSignup.sdkUrl },
+    codec: config.codec.keys.length ? `${config.codec.keys.length} key(s)` : 'off',
     devServer: config.devServer ?? 'off (TEMPORAL_ADDRESS is set)',
   };
 }

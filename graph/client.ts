@@ -8,6 +8,7 @@ import {
   INTENT_ALREADY_SENT_SUBCODE,
   networkError,
   redactSecrets,
+  businessUsagePercentOf,
 } from './errors';
 import * as schemas from './schemas';
 
@@ -24,6 +25,8 @@ export interface GraphClientOptions {
   timeoutMs?: number;
   /** Bring your own undici dispatcher (proxy, mock); the client then never closes it. */
   dispatcher?: Dispatcher;
+  /** Told Meta's usage figure (percent of the business's allowance) after every answer that carries one. */
+  onUsage?: (percent: number) => void;
 }
 
 export type OnboardingStatusField = 'marketing_messages_onboarding_status' | 'marketing_messages_lite_api_status';
@@ -335,6 +338,8 @@ export class GraphClient {
       });
       status = res.statusCode;
       responseHeaders = res.headers;
+      const usage = businessUsagePercentOf(responseHeaders);
+      if (usage !== undefined) this.options.onUsage?.(usage);
       text = await readText(res.body, what);
     } catch (err) {
       if (err instanceof GraphApiError) throw err;

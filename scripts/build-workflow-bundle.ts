@@ -1,6 +1,6 @@
 /**
- * Prebuilds the workflow bundle (dist/workflow-bundle.js) so production workers start without
- * webpack; worker/worker.ts uses it when present, else bundles from source.
+ * Prebuilds the workflow bundle (dist/workflow-bundle.js, or the path given as the first argument)
+ * so production workers start without webpack (WORKFLOW_BUNDLE_PATH).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 
 async function main() {
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') });
-  const out = path.resolve(__dirname, '..', 'dist', 'workflow-bundle.js');
+  const out = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'dist', 'workflow-bundle.js'));
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, code);
   console.log(`workflow bundle: ${out} (${(code.length / 1024).toFixed(0)} KiB)`);

@@ -85,7 +85,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   };
 }
 
-async function waitUntilServing(address: string, exited: Promise<number | null>, timeoutMs: number) {
+export async function waitUntilServing(address: string, exited: Promise<number | null>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));

@@ -10,9 +10,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, listeningPorts, loadConfig, type Config } from '../config';
+import { connectClient, connectWorker } from '../config/temporal';
 import { closeApp, createApp } from '../api/app';
 import { PartnerTokenCheck } from '../api/partner-token';
 import { listen } from '../api/server';
@@ -112,12 +113,12 @@ async function main() {
     }
 
     const address = config.temporal.address!;
-    const connection = await Connection.connect({ address });
+    const connection = await connectClient(config);
     stack.add(() => connection.close());
     const added = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (added.length) log(`registered search attributes: ${added.join(', ')}`);
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const workerConnection = await NativeConnection.connect({ address });
+    const workerConnection = await connectWorker(config);
     stack.add(() => workerConnection.close());
 
     const workers = await createWorkers(config, workerConnection, client);
@@ -137,13 +138,13 @@ async function main() {
 
     const app = createApp({ config, client, partnerToken });
     stack.add(() => closeApp(app));
-    const http: Server = await listen(app, config.port, '127.0.0.1');
+    const http: Server = await listen(app, config.port, config.host);
     stack.add(() => new Promise((resolve) => http.close(resolve)));
     log(`config: ${JSON.stringify(describeConfig(config))}`);
     sandboxBanner.forEach(log);
     log(`worker polling task queues "${config.temporal.taskQueue}" and "${config.temporal.taskQueue}-graph" on ${address}`);
     if (uiUrl) log(`Temporal Web UI: ${uiUrl}`);
-    log(`API and webhook receiver: http://127.0.0.1:${config.port} (health: /healthz, OpenAPI: /openapi.json)`);
+    log(`API and webhook receiver: http://${config.host}:${config.port} (health: /healthz, OpenAPI: /openapi.json)`);
     log('Ctrl-C stops everything.');
   } catch (err) {
     await stack.exit(1, `start-up failed: ${err instanceof Error ? err.message : err}`);

@@ -1,4 +1,7 @@
-import { ConfigError, loadConfig, SANDBOX_DEFAULTS } from '../config';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, describeConfig, loadConfig, SANDBOX_DEFAULTS } from '../config';
 
 const production = {
   META_ACCESS_TOKEN: 'system-user-token',
@@ -22,7 +25,9 @@ describe('configuration', () => {
   test('with no environment it runs against the built-in sandbox with the contract defaults', () => {
     const config = loadConfig({});
     expect(config.port).toBe(3000);
-    expect(config.temporal).toEqual({ address: undefined, namespace: 'default', taskQueue: 'mm-onboarding' });
+    expect(config.temporal).toEqual({ address: undefined, namespace: 'default', taskQueue: 'mm-onboarding', connection: {} });
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.codec).toEqual({ keys: [], corsOrigins: [] });
     expect(config.graph).toEqual({
       baseUrl: `http://127.0.0.1:${SANDBOX_DEFAULTS.port}`,
       version: 'v24.0',
@@ -57,6 +62,8 @@ describe('configuration', () => {
     ['GRAPH_API_BASE_URL', 'not a url', /^GRAPH_API_BASE_URL must be an http\(s\) URL/],
     ['GRAPH_API_VERSION', '24', /^GRAPH_API_VERSION must look like v24.0/],
     ['TEMPORAL_ADDRESS', 'http://x', /^TEMPORAL_ADDRESS must be host:port/],
+    ['HOST', 'everywhere', /^HOST must be an IP address to listen on/],
+    ['CODEC_CORS_ORIGINS', 'not-a-url', /^CODEC_CORS_ORIGINS must be an http\(s\) URL/],
     ['TEMPORAL_DEV_PORT', '7233x', /^TEMPORAL_DEV_PORT must be a port number \(got "7233x"\)$/],
     ['TEMPORAL_UI_PORT', '0', /^TEMPORAL_UI_PORT must be between 1 and 65535/],
   ])('a bad %s (%s) stops start-up with a message naming it', (name, value, message) => {
@@ -118,6 +125,70 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, PUBLIC_BASE_URL: 'onboard.example.com', META_SDK_URL: 'ftp://x' })).toEqual([
       expect.stringMatching(/^PUBLIC_BASE_URL must be an http\(s\) URL/),
       expect.stringMatching(/^META_SDK_URL must be an http\(s\) URL/),
+    ]);
+  });
+
+  test('HOST chooses the listening address (0.0.0.0 in containers), loopback by default', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '::' }).host).toBe('::');
+  });
+
+  test('CODEC_KEYS are separate from the partner API keys', () => {
+    expect(loadConfig({ CODEC_KEYS: 'ops-1, ops-2' }).codec.keys).toEqual(['ops-1', 'ops-2']);
+    expect(problemsOf({ ...production, CODEC_KEYS: 'key-a' })).toEqual([
+      'CODEC_KEYS must differ from API_KEYS: partners must never read sealed secrets',
+    ]);
+  });
+});
+
+describe('Temporal connection settings (Temporal environment configuration)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mm-envconfig-'));
+  const file = (name: string, text: string) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+
+  test('TEMPORAL_API_KEY turns TLS on and is never described', () => {
+    const config = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'secret-key' });
+    expect(config.temporal).toMatchObject({ address: 'ns.acct.tmprl.cloud:7233', namespace: 'ns.acct' });
+    expect(config.temporal.connection).toEqual({ apiKey: 'secret-key', tls: true });
+    const described = JSON.stringify(describeConfig(config));
+    expect(described).toContain('"auth":"API key + TLS"');
+    expect(described).not.toContain('secret-key');
+  });
+
+  test('TEMPORAL_TLS_* files give mutual TLS: client certificate, key and the server CA', () => {
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: file('client.pem', 'CLIENT CERT'),
+      TEMPORAL_TLS_CLIENT_KEY_PATH: file('client.key', 'CLIENT KEY'),
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('ca.pem', 'CA CERT'),
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+    });
+    const tls = config.temporal.connection.tls as { clientCertPair: { crt: Buffer; key: Buffer }; serverRootCACertificate: Buffer; serverNameOverride: string };
+    expect(tls.clientCertPair.crt.toString()).toBe('CLIENT CERT');
+    expect(tls.clientCertPair.key.toString()).toBe('CLIENT KEY');
+    expect(tls.serverRootCACertificate.toString()).toBe('CA CERT');
+    expect(tls.serverNameOverride).toBe('temporal.internal');
+    expect(describeConfig(config).temporal).toMatchObject({ auth: 'mTLS' });
+  });
+
+  test('a profile of the config file supplies address, namespace and key; the environment overrides it', () => {
+    const toml = file(
+      'temporal.toml',
+      '[profile.cloud]\naddress = "ns.acct.tmprl.cloud:7233"\nnamespace = "ns.acct"\napi_key = "from-file"\n',
+    );
+    const fromProfile = loadConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'cloud' });
+    expect(fromProfile.temporal).toMatchObject({ address: 'ns.acct.tmprl.cloud:7233', namespace: 'ns.acct', connection: { apiKey: 'from-file', tls: true } });
+    const overridden = loadConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'cloud', TEMPORAL_NAMESPACE: 'other' });
+    expect(overridden.temporal.namespace).toBe('other');
+  });
+
+  test('an unknown profile stops start-up naming it', () => {
+    const toml = file('empty.toml', '[profile.default]\naddress = "127.0.0.1:7233"\n');
+    expect(problemsOf({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'nope' })).toEqual([
+      expect.stringMatching(/Profile 'nope' not found/),
     ]);
   });
 });

@@ -1,25 +1,51 @@
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from '../config';
+/**
+ * A worker process on its own, for deployments that scale workers apart from the API:
+ * `node dist/worker/main.js` in the image, `npm run worker` from source.
+ *
+ * SIGTERM/SIGINT: the workers stop polling, activities in flight get `shutdownGraceTime` to finish
+ * (past it they are cancelled and Temporal retries them on another worker), then the process exits.
+ */
+import { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ConfigError, describeConfig, loadConfig } from '../config';
+import { connectClient, connectWorker } from '../config/temporal';
 import { ensureSearchAttributes } from './search-attributes';
 import { createWorkers } from './worker';
 
-/** A worker process on its own, for deployments that scale workers apart from the API. */
+const CONNECT_WAIT_MS = 120_000;
+const log = (message: string, meta?: Record<string, unknown>) =>
+  console.log(JSON.stringify({ time: new Date().toISOString(), component: 'worker', message, ...meta }));
+
 async function main() {
   const config = loadConfig();
-  const address = config.temporal.address ?? '127.0.0.1:7233';
-  const connection = await NativeConnection.connect({ address });
-  const clientConnection = await Connection.connect({ address });
-  await ensureSearchAttributes(clientConnection, config.temporal.namespace);
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    // The SDK's metrics (task latencies, failures, slots) and the service's own (mm_graph_usage_percent).
+    telemetryOptions: config.workerMetricsPort
+      ? { metrics: { prometheus: { bindAddress: `${config.host}:${config.workerMetricsPort}` } } }
+      : undefined,
+  });
+  const connectLog = { waitMs: CONNECT_WAIT_MS, log: (line: string) => log(line) };
+  const clientConnection = await connectClient(config, connectLog);
+  const connection = await connectWorker(config, connectLog);
+  const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
+  if (added.length) log('registered search attributes', { added });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const workers = await createWorkers(config, connection, client);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => workers.shutdown());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log('stopping: draining activities in flight', { signal });
+      workers.shutdown();
+    });
+  }
+  log('worker polling', { config: describeConfig(config) });
   await workers.run();
   await clientConnection.close();
   await connection.close();
+  log('stopped');
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(err instanceof ConfigError ? err.message : `worker failed: ${err instanceof Error ? err.message : err}`);
   process.exit(1);
 });

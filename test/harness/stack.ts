@@ -20,6 +20,24 @@ export const TEST_SECRETS = {
   apiKey: 'test-api-key',
 };
 
+/** The service's environment for tests: a Temporal server, a task queue, the sandbox, the test secrets. */
+export function testServiceEnv(
+  where: { temporalAddress: string; taskQueue: string; graphUrl: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: where.temporalAddress,
+    TEMPORAL_TASK_QUEUE: where.taskQueue,
+    GRAPH_API_BASE_URL: where.graphUrl,
+    META_ACCESS_TOKEN: TEST_SECRETS.accessToken,
+    META_APP_ID: TEST_SECRETS.appId,
+    META_APP_SECRET: TEST_SECRETS.appSecret,
+    WEBHOOK_VERIFY_TOKEN: TEST_SECRETS.verifyToken,
+    API_KEYS: TEST_SECRETS.apiKey,
+    ...extra,
+  };
+}
+
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundled once per test file (each jest file has its own module registry). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
@@ -71,18 +89,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     ...opts.sandbox,
   });
   const { url: sandboxUrl } = await sandbox.listen(0);
-  const config = loadConfig({
-    TEMPORAL_ADDRESS: address,
-    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
-    GRAPH_API_BASE_URL: sandboxUrl,
-    META_ACCESS_TOKEN: TEST_SECRETS.accessToken,
-    META_APP_ID: TEST_SECRETS.appId,
-    META_APP_SECRET: TEST_SECRETS.appSecret,
-    WEBHOOK_VERIFY_TOKEN: TEST_SECRETS.verifyToken,
-    API_KEYS: TEST_SECRETS.apiKey,
-    GRAPH_MAX_RPS: '1000',
-    ...(typeof opts.env === 'function' ? opts.env(sandboxUrl) : opts.env),
-  });
+  const config = loadConfig(
+    testServiceEnv(
+      { temporalAddress: address, taskQueue: `test-${randomUUID()}`, graphUrl: sandboxUrl },
+      { GRAPH_MAX_RPS: '1000', ...(typeof opts.env === 'function' ? opts.env(sandboxUrl) : opts.env) },
+    ),
+  );
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const workerConnection = await NativeConnection.connect({ address });

@@ -1,0 +1,164 @@
+/**
+ * The deployment files, checked without a Docker engine: the compose file against the Compose
+ * Specification (dclint), the Dockerfile with dockerfile-utils' linter and dockerfile-ast, and the
+ * image's own build steps and entry points run natively against the suite's dev server.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { DockerfileParser } from 'dockerfile-ast';
+import { validate as lintDockerfile } from 'dockerfile-utils';
+import { parse as parseYaml } from 'yaml';
+import { freePort } from '../scripts/dev-server';
+import { TEST_SECRETS } from './harness/stack';
+import { buildAsTheImageDoes, repoRoot, startEntryPoint, type ImageBuild } from './harness/image-build';
+import { eventually } from './harness/wait';
+
+const run = promisify(execFile);
+const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  entrypoint?: string[] | string;
+  depends_on?: Record<string, { condition: string }> | string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  restart?: string;
+  volumes?: string[];
+  ports?: string[];
+}
+const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
+const services = compose.services;
+const dockerfileText = read('Dockerfile');
+const dockerfile = DockerfileParser.parse(dockerfileText);
+
+describe('docker-compose.yml', () => {
+  test('is a valid Compose file with no lint findings', async () => {
+    const styleOnly = ['service-keys-order', 'services-alphabetical-order', 'top-level-properties-order', 'service-dependencies-alphabetical-order'];
+    const result = await run(
+      path.join(repoRoot, 'node_modules', '.bin', 'dclint'),
+      ['docker-compose.yml', '--color', 'false', '--max-warnings', '0', '--disable-rule', ...styleOnly],
+      { cwd: repoRoot },
+    ).catch((err: { stdout: string; code: number }) => err);
+    expect('code' in result ? result.stdout : '').toBe('');
+  });
+
+  test('runs Temporal from current images: server + admin-tools for the schema, PostgreSQL, the UI; never auto-setup', () => {
+    const images = Object.values(services).map((s) => s.image).filter(Boolean) as string[];
+    expect(images.some((i) => i.includes('auto-setup'))).toBe(false);
+    expect(services.temporal.image).toMatch(/^temporalio\/server:1\.29\.1$/);
+    expect(services['temporal-schema'].image).toMatch(/^temporalio\/admin-tools:1\.29\.1/);
+    expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
+    expect(services.postgresql.image).toMatch(/^postgres:\d+$/);
+  });
+
+  test('every dependency waits on a condition, and long-running services restart and have health checks', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (service.depends_on) {
+        expect([name, Array.isArray(service.depends_on)]).toEqual([name, false]);
+        for (const dep of Object.values(service.depends_on as Record<string, { condition: string }>)) {
+          expect(['service_healthy', 'service_completed_successfully', 'service_started']).toContain(dep.condition);
+        }
+      }
+      expect([name, service.restart]).toEqual([name, expect.stringMatching(/^(unless-stopped|always|on-failure(:\d+)?)$/)]);
+    }
+    for (const name of ['postgresql', 'temporal', 'api', 'worker']) expect([name, services[name].healthcheck?.test]).toEqual([name, expect.any(Array)]);
+    expect(services.api.depends_on).toEqual({ 'temporal-namespace': { condition: 'service_completed_successfully' } });
+    expect(services.temporal.depends_on).toEqual({ 'temporal-schema': { condition: 'service_completed_successfully' } });
+  });
+
+  test('the API and the workers are separate services of one image, listening on 0.0.0.0 in the container', () => {
+    expect(services.api.build).toBe('.');
+    expect(services.worker.build).toBe('.');
+    expect(services.api.command).toEqual(['node', 'dist/api/main.js']);
+    expect(services.worker.command).toEqual(['node', 'dist/worker/main.js']);
+    expect(services.api.environment?.HOST).toBe('0.0.0.0');
+    expect(services.worker.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    // Published only on the host's loopback.
+    for (const s of Object.values(services)) for (const p of s.ports ?? []) expect(p).toMatch(/^127\.0\.0\.1:/);
+  });
+
+  test('the Temporal server mounts the config that `npm run test:production` runs, and the setup scripts it runs too', () => {
+    const mount = services.temporal.volumes?.find((v) => v.endsWith(':/etc/temporal/config:ro'));
+    expect(mount).toBe('./deploy/temporal/config:/etc/temporal/config:ro');
+    expect(existsSync(path.join(repoRoot, 'deploy/temporal/config/production.yaml'))).toBe(true);
+    expect(String(services.temporal.entrypoint)).toContain('--config config --env production');
+    expect(read('scripts/production-cluster.ts')).toContain("'--config', 'config', '--env', 'production'");
+    for (const [service, script] of [['temporal-schema', 'setup-schema.sh'], ['temporal-namespace', 'create-namespace.sh']]) {
+      expect(services[service].volumes).toContain(`./deploy/temporal/${script}:/${script}:ro`);
+      expect(read('scripts/production-cluster.ts')).toContain(`'${script}'`);
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  test('has no findings from the Dockerfile linter', () => {
+    expect(lintDockerfile(dockerfileText).map((d) => `${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
+  });
+
+  test('builds on a supported Node LTS line and runs as a non-root user', () => {
+    for (const from of dockerfile.getFROMs()) {
+      expect(from.getImageName()).toBe('node');
+      const major = Number(from.getImageTag()?.split('-')[0]);
+      // Even majors are LTS; 22 and 24 are supported through 2027 and 2028.
+      expect(major % 2 === 0 && major >= 22).toBe(true);
+    }
+    const finalStage = dockerfileText.slice(dockerfileText.lastIndexOf('\nFROM '));
+    expect(finalStage).toMatch(/\nUSER (node|\d{3,})\n/);
+    expect(finalStage).toMatch(/\nHEALTHCHECK /);
+  });
+
+  test('.dockerignore keeps the host\'s node_modules, build output and local state out of the image', () => {
+    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    for (const entry of ['node_modules', 'dist', '.data', '.git', '.env']) expect(ignored).toContain(entry);
+  });
+});
+
+describe('the image, run natively', () => {
+  let build: ImageBuild;
+  beforeAll(async () => {
+    build = await buildAsTheImageDoes('image');
+  }, 240_000);
+  afterAll(() => build?.remove());
+
+  test('the build steps run here are the Dockerfile\'s', () => {
+    expect(dockerfileText).toContain('RUN npx tsc -p tsconfig.build.json --outDir dist && npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js');
+    expect(read('test/harness/image-build.ts')).toContain("['tsc', '-p', 'tsconfig.build.json', '--outDir', dir]");
+  });
+
+  test('its entry points start: the API (on 0.0.0.0, healthy) and a worker that polls', async () => {
+    const cmd = dockerfile.getCMDs()[0];
+    expect(JSON.parse(cmd.getArgumentsContent() ?? '')).toEqual(['node', 'dist/api/main.js']);
+    const env = {
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS!,
+      TEMPORAL_TASK_QUEUE: `image-${process.pid}`,
+      API_KEYS: TEST_SECRETS.apiKey,
+    };
+    const port = await freePort();
+    const metricsPort = await freePort();
+    // As the image sets them: HOST=0.0.0.0 (ENV in the Dockerfile).
+    const api = startEntryPoint(build, 'api/main.js', { ...env, HOST: '0.0.0.0', PORT: String(port) });
+    const worker = startEntryPoint(build, 'worker/main.js', { ...env, HOST: '127.0.0.1', WORKER_METRICS_PORT: String(metricsPort) });
+    try {
+      await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 60_000, `the API; output: ${api.output()}`);
+      expect(api.output()).toContain(`"url":"http://0.0.0.0:${port}"`);
+      // The image's health check command, as Docker runs it.
+      await run(process.execPath, [path.join(build.dir, 'scripts/healthcheck.js'), `http://127.0.0.1:${port}/healthz`]);
+      await eventually(
+        async () => ((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok ? true : undefined),
+        90_000,
+        `the worker's metrics endpoint; output: ${worker.output()}`,
+      );
+      expect(worker.output()).toContain('worker polling');
+      const unhealthy = await run(process.execPath, [path.join(build.dir, 'scripts/healthcheck.js'), `http://127.0.0.1:${await freePort()}/healthz`]).catch((e) => e);
+      expect(unhealthy.code).toBe(1);
+    } finally {
+      const [apiExit, workerExit] = await Promise.all([api.stop(), worker.stop()]);
+      expect(apiExit).toEqual({ code: 0, signal: null });
+      expect(workerExit).toEqual({ code: 0, signal: null });
+    }
+  }, 180_000);
+});

@@ -1,0 +1,235 @@
+/**
+ * The service on a real Temporal cluster (PostgreSQL, SQL visibility, the server built from source,
+ * deploy/temporal/config/production.yaml), through faults: two worker processes and the API started
+ * as the image starts them; one worker SIGKILLed mid-onboarding; the Temporal server restarted while
+ * the onboardings wait for the terms, with Meta's webhooks arriving while it is down.
+ * Run by `npm run test:production` (jest.production.config.js), not by `npm test`.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { startProductionCluster, type ProductionCluster } from '../../scripts/production-cluster';
+import { freePort } from '../../scripts/dev-server';
+import { createSandbox, type Sandbox } from '../../sandbox';
+import { onboardingWorkflowId } from '../../workflows/types';
+import { buildAsTheImageDoes, repoRoot, startEntryPoint, type ImageBuild, type ServiceProcess } from '../harness/image-build';
+import { TEST_SECRETS, testServiceEnv, WEBHOOK_ONLY } from '../harness/stack';
+import { eventually, waitUntil } from '../harness/wait';
+
+const run = promisify(execFile);
+jest.setTimeout(15 * 60_000);
+
+const log = (line: string) => process.stdout.write(`[production] ${line}\n`);
+
+let cluster: ProductionCluster;
+let build: ImageBuild;
+let sandbox: Sandbox;
+let api: ServiceProcess;
+let workers: ServiceProcess[] = [];
+let apiUrl: string;
+let connection: Connection;
+let client: Client;
+const TASK_QUEUE = 'mm-onboarding-production-test';
+
+/** Three businesses with 3, 2 and 1 WABAs, all taken down the Intent API path. */
+const portfolio = [
+  { businessId: '7100000000000001', wabaIds: ['7200000000000011', '7200000000000012', '7200000000000013'] },
+  { businessId: '7100000000000002', wabaIds: ['7200000000000021', '7200000000000022'] },
+  { businessId: '7100000000000003', wabaIds: ['7200000000000031'] },
+];
+const allWabas = portfolio.flatMap((b) => b.wabaIds.map((wabaId) => ({ wabaId, businessId: b.businessId })));
+
+async function apiCall(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${apiUrl}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${TEST_SECRETS.apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json().catch(() => undefined) };
+}
+
+const statusOf = async (wabaId: string) => (await apiCall('GET', `/v1/onboardings/${wabaId}`)).body?.status as string | undefined;
+
+const serviceEnv = (extra: Record<string, string> = {}) =>
+  testServiceEnv(
+    { temporalAddress: cluster.address, taskQueue: TASK_QUEUE, graphUrl: sandboxUrl },
+    { TEMPORAL_NAMESPACE: cluster.namespace, GRAPH_MAX_RPS: '100', ...extra },
+  );
+let sandboxUrl: string;
+
+beforeAll(async () => {
+  const started = Date.now();
+  [cluster, build] = await Promise.all([
+    startProductionCluster({ log }),
+    buildAsTheImageDoes('production'),
+  ]);
+  log(`cluster and build ready in ${Math.round((Date.now() - started) / 1000)} s`);
+  const apiPort = await freePort();
+  apiUrl = `http://127.0.0.1:${apiPort}`;
+  // Meta keeps retrying a webhook for days; here: 8 tries over about two minutes (1 s, doubling).
+  sandbox = createSandbox({
+    appId: TEST_SECRETS.appId,
+    appSecret: TEST_SECRETS.appSecret,
+    accessToken: TEST_SECRETS.accessToken,
+    webhookUrl: `${apiUrl}/webhooks/whatsapp`,
+    webhookRetry: { attempts: 8, backoffMs: 1_000, timeoutMs: 10_000 },
+  });
+  sandboxUrl = (await sandbox.listen(0)).url;
+  for (const b of portfolio) {
+    sandbox.world.createBusiness({ id: b.businessId });
+    for (const wabaId of b.wabaIds) sandbox.world.createWaba({ id: wabaId, ownerBusinessId: b.businessId, autoSign: false });
+  }
+
+  workers = [0, 1].map(() => startEntryPoint(build, 'worker/main.js', serviceEnv()));
+  api = startEntryPoint(build, 'api/main.js', serviceEnv({ PORT: String(apiPort) }));
+  await eventually(
+    async () => ((await fetch(`${apiUrl}/readyz`)).status === 200 ? true : undefined),
+    120_000,
+    `the API to be ready; its output: ${api.output()}`,
+  );
+  connection = await Connection.connect({ address: cluster.address });
+  client = new Client({ connection, namespace: cluster.namespace });
+});
+
+afterAll(async () => {
+  await Promise.all([api, ...workers].filter(Boolean).map((p) => p.stop(5_000)));
+  await connection?.close();
+  await sandbox?.close();
+  await cluster?.stop();
+  build?.remove();
+});
+
+test('the namespace and the search attributes are registered on the cluster', async () => {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: cluster.namespace });
+  expect(Object.keys(customAttributes ?? {})).toEqual(
+    expect.arrayContaining(['OnboardingStatus', 'WabaId', 'BusinessId', 'OnboardingPath']),
+  );
+});
+
+test('onboardings survive a SIGKILLed worker and a Temporal server restart, and all reach READY', async () => {
+  // Every eligibility read is held 6 s, so reads are in flight on both workers when one is killed.
+  sandbox.world.injectFault({ endpoint: 'waba_status', kind: 'latency', latencyMs: 6_000, times: allWabas.length });
+  for (const { wabaId, businessId } of allWabas) {
+    const res = await apiCall('POST', '/v1/onboardings', { wabaId, businessId, path: 'intent', options: WEBHOOK_ONLY });
+    expect(res.status).toBe(201);
+  }
+
+  // Kill the first worker while it holds an activity of some onboarding.
+  const [victim] = workers;
+  const victimIdentity = `${victim.child.pid}@`;
+  const held = await eventually(async () => {
+    for (const { wabaId } of allWabas) {
+      const { raw } = await client.workflow.getHandle(onboardingWorkflowId(wabaId)).describe();
+      if (raw.pendingActivities?.some((a) => a.lastWorkerIdentity?.startsWith(victimIdentity))) return wabaId;
+    }
+    return undefined;
+  }, 60_000, 'an activity running on the first worker');
+  victim.child.kill('SIGKILL');
+  expect((await victim.exited).signal).toBe('SIGKILL');
+  log(`SIGKILLed worker ${victim.child.pid} while it ran an activity of WABA ${held}`);
+
+  // The killed worker's activities time out and run again on the survivor; everyone reaches the terms wait.
+  for (const { wabaId } of allWabas) {
+    await eventually(async () => ((await statusOf(wabaId)) === 'AWAITING_TERMS' ? true : undefined), 120_000, `${wabaId} AWAITING_TERMS`);
+  }
+  const attempts = (await client.workflow.getHandle(onboardingWorkflowId(held)).fetchHistory()).events
+    ?.filter((e) => e.activityTaskStartedEventAttributes)
+    .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
+  expect(Math.max(...(attempts ?? []))).toBeGreaterThan(1);
+
+  // The API's gauges count them from visibility (what the README's alerts read).
+  const gauge = async (line: string) => (await (await fetch(`${apiUrl}/metrics`)).text()).split('\n').includes(line);
+  await eventually(async () => ((await gauge(`mm_onboardings{status="AWAITING_TERMS"} ${allWabas.length}`)) ? true : undefined), 30_000, 'the AWAITING_TERMS gauge');
+  expect(await gauge('mm_onboardings{status="NEEDS_ATTENTION"} 0')).toBe(true);
+  expect(await gauge('mm_onboardings_awaiting_terms_stale 0')).toBe(true);
+
+  // The Temporal server goes down while they wait; Meta's webhooks for the first WABAs arrive then.
+  await cluster.stopServer();
+  log('Temporal server stopped');
+  const [first, second, ...rest] = allWabas;
+  // signTerms resolves once its delivery has ended; meanwhile the delivery is in world.deliveries.
+  const signing = Promise.all([first, second].map(({ wabaId }) => sandbox.world.signTerms(wabaId)));
+  const deliveries = await eventually(async () => {
+    const found = sandbox.world.deliveries.filter((d) => d.wabaIds.includes(first.wabaId) || d.wabaIds.includes(second.wabaId));
+    return found.length === 2 ? found : undefined;
+  }, 10_000, 'the two deliveries to start');
+  await waitUntil(() => deliveries.every((d) => d.attempts.some((a) => a.status === 503)), 30_000, 'a 503 for each webhook sent while Temporal is down');
+  expect(deliveries.every((d) => d.state === 'pending')).toBe(true);
+  await cluster.startServer();
+  log('Temporal server started again');
+  await signing;
+  expect(deliveries.map((d) => [d.state, d.status])).toEqual([['delivered', 200], ['delivered', 200]]);
+
+  for (const { wabaId } of rest) await sandbox.world.signTerms(wabaId);
+  for (const { wabaId } of allWabas) {
+    await eventually(async () => ((await statusOf(wabaId)) === 'READY' ? true : undefined), 120_000, `${wabaId} READY`);
+  }
+  // One Intent API request per business, whatever was killed or restarted.
+  for (const b of portfolio) expect(sandbox.world.intentRequestCount(b.businessId)).toBe(1);
+});
+
+test('GET /v1/onboardings?status=… answers from SQL visibility as it does on the dev server', async () => {
+  const expected = await Promise.all(
+    allWabas.map(async ({ wabaId }) => {
+      const s = (await apiCall('GET', `/v1/onboardings/${wabaId}`)).body;
+      return { wabaId, businessId: s.businessId, path: s.path, status: s.status };
+    }),
+  );
+  const rows = (body: any) =>
+    (body.onboardings as any[]).map(({ wabaId, businessId, path, status }) => ({ wabaId, businessId, path, status }));
+  const byWaba = (a: { wabaId: string }, b: { wabaId: string }) => a.wabaId.localeCompare(b.wabaId);
+
+  // Visibility is eventually consistent: the READY rows show up within moments.
+  const ready = await eventually(async () => {
+    const res = await apiCall('GET', '/v1/onboardings?status=READY&pageSize=500');
+    return res.status === 200 && res.body.onboardings.length === allWabas.length ? res.body : undefined;
+  }, 30_000, 'every onboarding listed as READY');
+  expect(rows(ready).sort(byWaba)).toEqual([...expected].sort(byWaba));
+  expect(ready.onboardings.every((o: any) => o.workflowStatus === 'RUNNING' && typeof o.startTime === 'string')).toBe(true);
+
+  const awaiting = await apiCall('GET', '/v1/onboardings?status=AWAITING_TERMS');
+  expect(awaiting).toEqual({ status: 200, body: { onboardings: [] } });
+
+  const oneBusiness = await apiCall('GET', `/v1/onboardings?status=READY&businessId=${portfolio[0].businessId}`);
+  expect(rows(oneBusiness.body).map((r) => r.wabaId).sort()).toEqual([...portfolio[0].wabaIds].sort());
+
+  // Paging with Temporal's own token, two rows a page.
+  const seen: string[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < 10; page++) {
+    const res = await apiCall('GET', `/v1/onboardings?status=READY&pageSize=2${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`);
+    expect(res.status).toBe(200);
+    expect(res.body.onboardings.length).toBeLessThanOrEqual(2);
+    seen.push(...res.body.onboardings.map((o: any) => o.wabaId));
+    token = res.body.nextPageToken;
+    if (!token) break;
+  }
+  expect(seen.sort()).toEqual(allWabas.map((w) => w.wabaId).sort());
+
+  const bad = await apiCall('GET', '/v1/onboardings?status=SOMETHING');
+  expect(bad.status).toBe(400);
+});
+
+test('SIGTERM stops the API and the surviving worker cleanly', async () => {
+  const [apiExit, workerExit] = await Promise.all([api.stop(), workers[1].stop()]);
+  expect(apiExit).toEqual({ code: 0, signal: null });
+  expect(workerExit).toEqual({ code: 0, signal: null });
+});
+
+test('the webhook benchmark runs on this cluster; its ratio is printed beside the dev server\'s', async () => {
+  const bench = async (env: Record<string, string>) => {
+    const { stdout } = await run('npx', ['tsx', 'bench/webhooks.ts', '--duration', '5'], {
+      cwd: repoRoot,
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'TEMPORAL_ADDRESS')), ...env },
+      maxBuffer: 1 << 24,
+    });
+    const line = stdout.split('\n').find((l) => l.startsWith('receiver / bare throughput'));
+    if (!line) throw new Error(`no ratio in the benchmark's output:\n${stdout}`);
+    return { line, table: stdout };
+  };
+  const onCluster = await bench({ TEMPORAL_ADDRESS: cluster.address });
+  const onDev = await bench({}); // no TEMPORAL_ADDRESS: the benchmark starts a fresh dev server
+  log(`webhook benchmark on the PostgreSQL cluster: ${onCluster.line}`);
+  log(`webhook benchmark on the dev server:         ${onDev.line}`);
+  log(`(cluster run)\n${onCluster.table}`);
+});
