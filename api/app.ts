@@ -5,8 +5,10 @@
 import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import type { GraphUsage } from '../activities/graph';
 import { requireApiKey } from './auth';
 import { discoveriesRouter } from './discoveries';
+import { DiscoveryClient } from './discovery-client';
 import { errorHandler, notFoundHandler } from './errors';
 import { healthRouter } from './health';
 import { consoleLogger, type Logger } from './logger';
@@ -24,15 +26,18 @@ export interface AppDeps {
   log?: Logger;
   /** gRPC deadlines of the calls to Temporal; tests shorten them. */
   timeouts?: Partial<TemporalTimeouts>;
+  /** The workers' Graph usage tracker, when they run in this process: shown in /metrics. */
+  graphUsage?: GraphUsage;
 }
 
 /** Partner request bodies are small; a bigger one is a mistake or an attack. */
 const API_BODY_LIMIT = '64kb';
 
-export function createApp({ config, client, log = consoleLogger, timeouts }: AppDeps): express.Express {
-  const metrics = createMetrics();
+export function createApp({ config, client, log = consoleLogger, timeouts, graphUsage }: AppDeps): express.Express {
+  const metrics = createMetrics(graphUsage);
   const limits = { ...DEFAULT_TIMEOUTS, ...timeouts };
   const onboardings = new OnboardingClient(client, config, metrics, limits);
+  const discoveries = new DiscoveryClient(client, config, onboardings, limits);
   const openApi = JSON.stringify(openApiDocument());
 
   const app = express();
@@ -52,7 +57,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts }: App
   v1.use(requireApiKey(config.apiKeys, log));
   v1.use(express.json({ limit: API_BODY_LIMIT }));
   v1.use(onboardingsRouter(onboardings, config.meta.appSecret, log));
-  v1.use(discoveriesRouter());
+  v1.use(discoveriesRouter(discoveries, log));
   app.use('/v1', v1);
 
   app.use(notFoundHandler);

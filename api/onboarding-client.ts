@@ -11,7 +11,8 @@ import {
   submitSignupCodeUpdate,
   type SignupCodeUpdate,
 } from '../workflows/messages';
-import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../workflows/search-attributes';
+import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../workflows/search-attributes';
+import { onboardingStartOptions } from '../workflows/start-options';
 import {
   onboardingWorkflowId,
   type OnboardingInput,
@@ -34,24 +35,8 @@ export interface TemporalTimeouts {
 
 export const DEFAULT_TIMEOUTS: TemporalTimeouts = { callMs: 5_000, queryMs: 5_000, updateMs: 30_000 };
 
-/**
- * What every start of an onboarding workflow shares, from the API or a webhook: its id, queue, input,
- * the search attributes that make it filterable before its first task, and a summary for the Web UI.
- */
-export function onboardingStartOptions(input: OnboardingInput, config: Config) {
-  return {
-    workflowId: onboardingWorkflowId(input.wabaId),
-    taskQueue: config.temporal.taskQueue,
-    args: [input] as [OnboardingInput],
-    typedSearchAttributes: [
-      { key: OnboardingStatusKey, value: 'CHECKING_ELIGIBILITY' satisfies OnboardingStatus },
-      { key: WabaIdKey, value: input.wabaId },
-      { key: BusinessIdKey, value: input.businessId },
-      { key: OnboardingPathKey, value: input.path },
-    ],
-    staticSummary: `MM API onboarding of WABA ${input.wabaId} (business ${input.businessId}) via ${input.path}, from ${input.origin ?? 'api'}`,
-  };
-}
+// Shared with the webhook receiver and the discovery's activities.
+export { onboardingStartOptions } from '../workflows/start-options';
 
 export class OnboardingClient {
   constructor(

@@ -12,6 +12,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, loadConfig, type Config } from '../config';
 import { createApp } from '../api/app';
 import { createWorkers } from '../worker/worker';
+import { GraphUsage } from '../activities/graph';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { startDevServer } from './dev-server';
 import { startSandbox } from './sandbox';
@@ -71,14 +72,15 @@ async function main() {
     const workerConnection = await NativeConnection.connect({ address });
     stops.push(() => workerConnection.close());
 
-    const workers = await createWorkers(config, workerConnection, client);
+    const graphUsage = new GraphUsage(config.graph.maxRps); // shared: the workers' Graph calls report, /metrics shows
+    const workers = await createWorkers(config, workerConnection, client, {}, graphUsage);
     const running = workers.run();
     stops.push(async () => {
       workers.shutdown();
       await running;
     });
 
-    const app = createApp({ config, client });
+    const app = createApp({ config, client, graphUsage });
     const http: Server = await new Promise((resolve) => {
       const s = app.listen(config.port, '127.0.0.1', () => resolve(s));
     });

@@ -139,6 +139,8 @@ export interface BusinessIntentState {
   solutionId?: string;
   /** Intent API calls made (one per send, however many WABAs joined). */
   requestCount: number;
+  /** The business's `marketing_messages_onboarding_status.status` on Meta, as last read before a send. */
+  statusOnMeta?: string;
   lastError?: string;
   /** WABAs waiting to hear about the request. */
   waiting: string[];

@@ -3,6 +3,7 @@ export {
   isRegisteredOnCloudApi,
   type BusinessOnboardingStatus,
   type ClientWaba,
+  type ClientWabaPage,
   type GraphClientOptions,
   type IntentRequestResult,
   type OnboardingStatusField,
@@ -27,3 +28,4 @@ export {
   type GraphErrorFields,
   type GraphErrorKind,
 } from './errors';
+export { GraphUsage, SLOW_DOWN_FROM_PERCENT, type UsageHeader, type UsageSnapshot } from './usage';

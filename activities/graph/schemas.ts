@@ -63,4 +63,6 @@ export const clientWaba = z.object({
   id: graphId,
   name: z.string().optional(),
   marketing_messages_onboarding_status: z.string().optional(),
+  /** The end business that owns the WABA (the partner only shares it). */
+  owner_business_info: z.object({ id: graphId, name: z.string().optional() }).optional(),
 });

@@ -53,7 +53,7 @@ export interface AppHarness {
 export async function startAppHarness(opts: StackOptions & { timeouts?: Partial<TemporalTimeouts> } = {}): Promise<AppHarness> {
   const stack = await startStack(opts);
   const logs = capturingLogger();
-  const app = createApp({ config: stack.config, client: stack.client, log: logs, timeouts: opts.timeouts });
+  const app = createApp({ config: stack.config, client: stack.client, log: logs, timeouts: opts.timeouts, graphUsage: stack.graphUsage });
   let server: Server | undefined;
   try {
     server = await new Promise<Server>((resolve, reject) => {
