@@ -8,7 +8,7 @@ import type { GraphClient } from './graph';
 import { classified } from './graph-failures';
 
 /** Starts in flight at once: quick for a page of 100, gentle on the Temporal frontend. */
-const START_CONCURRENCY = 16;
+const START_CONCURRENCY = 48;
 
 export interface StartDiscoveredInput {
   /** Names this page of this discovery; written into each started onboarding's memo. */
