@@ -22,7 +22,7 @@ import {
 } from '../workflows/types';
 import { ApiError, isTemporalUnavailable } from './errors';
 import type { Metrics } from './metrics';
-import { listOnboardings, ONBOARDING_WORKFLOW_TYPE, type ListFilter, type OnboardingPage } from './onboarding-list';
+import { listOnboardings, ONBOARDING_WORKFLOW_TYPE, pageTokenKey, type ListFilter, type OnboardingPage } from './onboarding-list';
 
 export interface TemporalTimeouts {
   /** Starts, signals, describes, lists. */
@@ -38,13 +38,20 @@ export const DEFAULT_TIMEOUTS: TemporalTimeouts = { callMs: 5_000, queryMs: 5_00
 // Shared with the webhook receiver and the discovery's activities.
 export { onboardingStartOptions } from '../workflows/start-options';
 
+/** Of the query's deadline, what is kept for the describe that stands in when no worker answers (a healthy describe takes milliseconds). */
+const FALLBACK_DESCRIBE_MS = 1_000;
+
 export class OnboardingClient {
+  private readonly pageTokenKey: Buffer;
+
   constructor(
     private readonly client: Client,
     private readonly config: Config,
     private readonly metrics: Metrics,
     private readonly timeouts: TemporalTimeouts,
-  ) {}
+  ) {
+    this.pageTokenKey = pageTokenKey(config.meta.appSecret);
+  }
 
   /** Runs `call` with a deadline on every gRPC request it makes, and times it. */
   within<T>(operation: string, ms: number, call: () => Promise<T>): Promise<T> {
@@ -92,22 +99,24 @@ export class OnboardingClient {
   /**
    * The onboarding's state from its own query (running or closed runs alike). When no worker answers
    * in time, `fallback` (or the search attributes, which Temporal itself holds) stands in, so a busy
-   * worker degrades the answer instead of failing it.
+   * worker degrades the answer instead of failing it. Query and fallback share one deadline: with
+   * Temporal down, the answer is a 503 after `queryMs`, not after two deadlines in a row.
    */
   async state(wabaId: string, fallback?: OnboardingState): Promise<OnboardingState> {
     const handle = this.handle(wabaId);
+    const describeMs = fallback ? 0 : Math.min(FALLBACK_DESCRIBE_MS, Math.floor(this.timeouts.queryMs / 5));
     try {
-      return await this.within('query', this.timeouts.queryMs, () => handle.query(getStateQuery));
+      return await this.within('query', this.timeouts.queryMs - describeMs, () => handle.query(getStateQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(wabaId);
       if (!isTemporalUnavailable(err) && !isQueryNotAnswerable(err)) throw err;
       if (fallback) return fallback;
-      return this.stateFromSearchAttributes(wabaId);
+      return this.stateFromSearchAttributes(wabaId, describeMs);
     }
   }
 
-  private async stateFromSearchAttributes(wabaId: string): Promise<OnboardingState> {
-    const description = await this.within('describe', this.timeouts.callMs, () => this.handle(wabaId).describe()).catch(
+  private async stateFromSearchAttributes(wabaId: string, deadlineMs: number): Promise<OnboardingState> {
+    const description = await this.within('describe', deadlineMs, () => this.handle(wabaId).describe()).catch(
       (err: unknown) => {
         throw err instanceof WorkflowNotFoundError ? notFound(wabaId) : err;
       },
@@ -157,7 +166,7 @@ export class OnboardingClient {
 
   /** One page of onboardings from Temporal visibility. */
   list(filter: ListFilter): Promise<OnboardingPage> {
-    return listOnboardings(this.client, this.config.temporal.namespace, filter, (call) =>
+    return listOnboardings(this.client, this.config.temporal.namespace, filter, this.pageTokenKey, (call) =>
       this.within('list', this.timeouts.callMs, call),
     );
   }

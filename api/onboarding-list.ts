@@ -2,6 +2,7 @@
  * Listing onboardings through Temporal visibility, from the search attributes the workflow keeps
  * up to date: no per-row query, so a page costs one call whatever its size.
  */
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { defaultPayloadConverter, type Client, type Payload } from '@temporalio/client';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../workflows/search-attributes';
 import { ONBOARDING_PATHS, ONBOARDING_STATUSES, type OnboardingPath, type OnboardingStatus } from '../workflows/types';
@@ -33,27 +34,22 @@ export interface OnboardingPage {
 
 /**
  * One page. The raw list call is used (not `client.workflow.list`) because partners page with an
- * opaque token across requests; the token is Temporal's own, base64url-encoded.
+ * opaque token across requests: Temporal's own token, signed (see `issuePageToken`).
  */
 export async function listOnboardings(
   client: Client,
   namespace: string,
   filter: ListFilter,
+  tokenKey: Buffer,
   within: <T>(call: () => Promise<T>) => Promise<T>,
 ): Promise<OnboardingPage> {
+  const query = visibilityQuery(filter);
+  const temporalToken = filter.pageToken === undefined ? undefined : openPageToken(tokenKey, query, filter.pageToken);
   const response = await within(() =>
-    client.workflowService.listWorkflowExecutions({
-      namespace,
-      query: visibilityQuery(filter),
-      pageSize: filter.pageSize,
-      nextPageToken: filter.pageToken ? Buffer.from(filter.pageToken, 'base64url') : undefined,
-    }),
+    client.workflowService.listWorkflowExecutions({ namespace, query, pageSize: filter.pageSize, nextPageToken: temporalToken }),
   ).catch((err: unknown) => {
-    if ((err as { code?: unknown }).code === GRPC_INVALID_ARGUMENT && filter.pageToken) {
-      throw new ApiError(400, 'invalid_request', 'pageToken is not valid (or has expired)', [
-        { in: 'query', path: 'pageToken', message: 'not a token this service issued' },
-      ]);
-    }
+    // A token we issued that Temporal no longer takes (e.g. its visibility store changed).
+    if ((err as { code?: unknown }).code === GRPC_INVALID_ARGUMENT && temporalToken) throw badPageToken('has expired');
     throw err;
   });
   const onboardings = response.executions.map((execution): OnboardingSummary => {
@@ -68,11 +64,50 @@ export async function listOnboardings(
       startTime: timestampToIso(execution.startTime),
     };
   });
-  const token = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64url') : undefined;
+  const token = response.nextPageToken?.length ? issuePageToken(tokenKey, query, response.nextPageToken) : undefined;
   return token ? { onboardings, nextPageToken: token } : { onboardings };
 }
 
 const GRPC_INVALID_ARGUMENT = 3;
+
+/*
+ * Page tokens. Temporal reads whatever bytes it is given as a token (a forged one kept a list call
+ * busy until its deadline: a 503 for a caller's mistake), so the token handed out carries a MAC over
+ * Temporal's token and the filter it pages through. A forged, damaged or borrowed token is refused
+ * with 400 before Temporal is asked.
+ */
+const MAC_BYTES = 16;
+
+/** The key page tokens are signed with, derived from the app secret and used for nothing else. */
+export function pageTokenKey(appSecret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', appSecret, 'mm-onboarding/page-token/salt/v1', 'mm-onboarding/page-token/v1', 32));
+}
+
+function pageTokenMac(key: Buffer, query: string, temporalToken: Uint8Array): Buffer {
+  return createHmac('sha256', key).update(query).update('\0').update(temporalToken).digest().subarray(0, MAC_BYTES);
+}
+
+/** base64url(MAC ‖ Temporal's token). */
+export function issuePageToken(key: Buffer, query: string, temporalToken: Uint8Array): string {
+  return Buffer.concat([pageTokenMac(key, query, temporalToken), temporalToken]).toString('base64url');
+}
+
+/** Temporal's token inside a page token this service issued for the same filter, or a 400. */
+export function openPageToken(key: Buffer, query: string, pageToken: string): Buffer {
+  const bytes = Buffer.from(pageToken, 'base64url');
+  if (bytes.length <= MAC_BYTES) throw badPageToken('is not a token this service issued');
+  const temporalToken = bytes.subarray(MAC_BYTES);
+  if (!timingSafeEqual(bytes.subarray(0, MAC_BYTES), pageTokenMac(key, query, temporalToken))) {
+    throw badPageToken('is not a token this service issued for these filters');
+  }
+  return temporalToken;
+}
+
+function badPageToken(problem: string): ApiError {
+  return new ApiError(400, 'invalid_request', `pageToken ${problem}: pass the nextPageToken of the previous page, with the same filters`, [
+    { in: 'query', path: 'pageToken', message: problem },
+  ]);
+}
 
 /**
  * The visibility query. Every value in it has been validated by zod (statuses and paths from their

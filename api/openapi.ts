@@ -31,10 +31,19 @@ const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
 
+/** What any /v1 route may answer, whatever it does. */
 const commonErrors = {
   '400': errorResponse('Invalid request: `details` names each failing field'),
   '401': errorResponse('Missing or unknown API key'),
+  '408': errorResponse('The request (headers and body) was not received within a few seconds'),
+  '431': errorResponse('The request headers are larger than 16 kB (code `headers_too_large`)'),
+  '500': errorResponse('Unexpected error'),
   '503': errorResponse('Temporal is unreachable; retry'),
+};
+/** What a POST may answer about its body. */
+const bodyErrors = {
+  '413': errorResponse('The request body is larger than 64 kB'),
+  '415': errorResponse('Unsupported body encoding or charset'),
 };
 const stateResponse = (description: string) => ({ description, content: json(ref('OnboardingState')) });
 
@@ -47,6 +56,7 @@ export function openApiDocument(): Record<string, unknown> {
     responses: {
       '200': stateResponse('The onboarding after the request took effect'),
       ...commonErrors,
+      ...bodyErrors,
       '404': errorResponse('No onboarding for this WABA'),
       '409': errorResponse('The onboarding refused the request in its current state (message says why)'),
       '504': errorResponse('The onboarding did not answer in time; repeating the request is safe'),
@@ -83,6 +93,7 @@ export function openApiDocument(): Record<string, unknown> {
             '201': stateResponse('Started'),
             '200': stateResponse('Already running: the running onboarding'),
             ...commonErrors,
+            ...bodyErrors,
           },
         },
         get: {
@@ -123,6 +134,7 @@ export function openApiDocument(): Record<string, unknown> {
             '202': { description: 'Started', content: json(ref('DiscoveryState')) },
             '200': { description: "A discovery of this portfolio is already running: that one", content: json(ref('DiscoveryState')) },
             ...commonErrors,
+            ...bodyErrors,
           },
         },
       },

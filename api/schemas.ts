@@ -96,8 +96,12 @@ export const discoveryIdParam = z.strictObject({
 });
 
 // ---- responses (documentation only) -------------------------------------------------------------
+// Loose objects: the service may add fields to what it answers, and a client must ignore the ones it
+// does not know. The test harness checks every /v1 answer against these (via /openapi.json).
 
-export const onboardingState = z.object({
+const statusChange = z.looseObject({ status: z.enum(ONBOARDING_STATUSES), at: z.string(), reason: z.string().optional() });
+
+export const onboardingState = z.looseObject({
   wabaId: z.string(),
   businessId: z.string(),
   path: z.enum(ONBOARDING_PATHS),
@@ -107,12 +111,16 @@ export const onboardingState = z.object({
   termsSignedAt: z.string().optional(),
   termsSource: z.enum(TERMS_SOURCES).optional(),
   readyAt: z.string().optional(),
-  history: z.array(
-    z.object({ status: z.enum(ONBOARDING_STATUSES), at: z.string(), reason: z.string().optional() }),
-  ),
+  intentRequestId: z.string().optional().describe("The Intent API request that covers this WABA's business."),
+  messageActivitySharing: z.boolean().optional().describe("The WABA's recorded default for message_activity_sharing."),
+  callbackFailure: z
+    .looseObject({ eventId: z.string(), status: z.number().int(), at: z.string() })
+    .optional()
+    .describe('A partner callback the partner refused (4xx), so a person can look.'),
+  history: z.array(statusChange),
 });
 
-export const onboardingSummary = z.object({
+export const onboardingSummary = z.looseObject({
   wabaId: z.string(),
   businessId: z.string().optional(),
   path: z.enum(ONBOARDING_PATHS).optional(),
@@ -121,12 +129,12 @@ export const onboardingSummary = z.object({
   startTime: z.string().optional(),
 });
 
-export const onboardingList = z.object({
+export const onboardingList = z.looseObject({
   onboardings: z.array(onboardingSummary),
   nextPageToken: z.string().optional(),
 });
 
-export const discoveryState = z.object({
+export const discoveryState = z.looseObject({
   id: z.string().describe('mm-discovery:<businessId>: one per portfolio; each run (yours or the schedule\'s) shows here'),
   businessId: z.string(),
   path: z.enum(ONBOARDING_PATHS),
@@ -140,15 +148,15 @@ export const discoveryState = z.object({
   completedAt: z.string().optional(),
   error: z.string().optional(),
   schedule: z
-    .object({ id: z.string(), everySeconds: z.number().int() })
+    .looseObject({ id: z.string(), everySeconds: z.number().int() })
     .optional()
     .describe('The Temporal Schedule that repeats this discovery'),
 });
 
-export const errorBody = z.object({
-  error: z.object({
+export const errorBody = z.looseObject({
+  error: z.looseObject({
     code: z.string(),
     message: z.string(),
-    details: z.array(z.object({ in: z.enum(['body', 'params', 'query']), path: z.string(), message: z.string() })).optional(),
+    details: z.array(z.looseObject({ in: z.enum(['body', 'params', 'query']), path: z.string(), message: z.string() })).optional(),
   }),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The service's configuration, read once from the environment (CONTRACT.md "Configuration").
+ * The service's configuration, read once from the environment (README "Configuration").
  * Worker, API and scripts all take this object; nothing else reads process.env.
  */
 export interface Config {
@@ -27,6 +27,15 @@ export interface Config {
   sandbox?: { port: number };
   /** A prebuilt workflow bundle (npm run build); unset, workers bundle from source. */
   workflowBundlePath?: string;
+  /** No TEMPORAL_ADDRESS: the embedded dev server `npm start` runs. */
+  devServer?: DevServerConfig;
+}
+
+export interface DevServerConfig {
+  port: number;
+  uiPort: number;
+  /** SQLite file; relative paths are taken from the repository root. */
+  dbFile: string;
 }
 
 /** Credentials the sandbox accepts; never valid against Meta. */
@@ -91,6 +100,9 @@ const envSchema = z.object({
   PARTNER_CALLBACK_URL: optionalText.pipe(httpUrl.optional()),
   PARTNER_CALLBACK_SECRET: optionalText,
   SANDBOX_PORT: port(SANDBOX_DEFAULTS.port),
+  TEMPORAL_DEV_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  TEMPORAL_DEV_DB_FILE: optionalText.pipe(z.string().default('.data/temporal.sqlite')),
   WORKFLOW_BUNDLE_PATH: optionalText,
 });
 
@@ -145,6 +157,9 @@ export function loadConfig(env: Env = process.env): Config {
     apiKeys: e.API_KEYS?.length ? e.API_KEYS : [],
     sandbox: sandbox ? { port: e.SANDBOX_PORT } : undefined,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    devServer: e.TEMPORAL_ADDRESS
+      ? undefined
+      : { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dbFile: e.TEMPORAL_DEV_DB_FILE },
   };
   if (config.apiKeys.length === 0) {
     if (sandbox) config.apiKeys = [SANDBOX_DEFAULTS.apiKey];
@@ -157,8 +172,31 @@ export function loadConfig(env: Env = process.env): Config {
   } else if (e.PARTNER_CALLBACK_URL && e.PARTNER_CALLBACK_SECRET) {
     config.partnerCallback = { url: e.PARTNER_CALLBACK_URL, secret: e.PARTNER_CALLBACK_SECRET };
   }
+  problems.push(...portClashes(config));
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/** The ports this process listens on, each with the variable that sets it. */
+export function listeningPorts(config: Config): Array<{ port: number; variable: string }> {
+  return [
+    { port: config.port, variable: 'PORT' },
+    ...(config.sandbox ? [{ port: config.sandbox.port, variable: 'SANDBOX_PORT' }] : []),
+    ...(config.devServer
+      ? [
+          { port: config.devServer.port, variable: 'TEMPORAL_DEV_PORT' },
+          { port: config.devServer.uiPort, variable: 'TEMPORAL_UI_PORT' },
+        ]
+      : []),
+  ];
+}
+
+function portClashes(config: Config): string[] {
+  const byPort = new Map<number, string[]>();
+  for (const { port, variable } of listeningPorts(config)) byPort.set(port, [...(byPort.get(port) ?? []), variable]);
+  return [...byPort]
+    .filter(([, variables]) => variables.length > 1)
+    .map(([port, variables]) => `${variables.join(' and ')} are both ${port}; each needs a port of its own`);
 }
 
 /** Logs the config without secrets, for start-up banners. */
@@ -171,6 +209,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     apiKeys: `${config.apiKeys.length} key(s)`,
     partnerCallback: config.partnerCallback ? { url: redactUrl(config.partnerCallback.url) } : 'off',
     sandbox: config.sandbox ? `on (port ${config.sandbox.port})` : 'off',
+    devServer: config.devServer ?? 'off (TEMPORAL_ADDRESS is set)',
   };
 }
 

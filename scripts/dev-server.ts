@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { temporalBinary } from './temporal-binary';
@@ -22,6 +23,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl?: string;
+  /** Settles with the exit code when the server exits, whether stopped or died. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -45,11 +48,16 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   // The default metrics port is fixed and would collide between several servers on one machine.
   args.push('--metrics-port', String(await freePort()));
 
+  // Through a lifeline (dev-server-lifeline.cjs) that stops the server when our end of its stdin pipe
+  // closes: the kernel closes it however we die, SIGKILL included, so no server outlives us.
   // Its own process group: a terminal's Ctrl-C reaches only us, so the server outlives the workers'
-  // drain and is stopped last; an exit of ours for any other reason still takes it down.
-  const child = spawn(temporalBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
+  // drain and is stopped last.
+  const lifeline = path.join(__dirname, 'dev-server-lifeline.cjs');
+  const child = spawn(process.execPath, [lifeline, temporalBinary(), ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdin?.on('error', () => undefined); // never written; it only has to stay open while we live
   // Once we stop it, the server's complaints about its own peers going away are noise.
   let stopping = false;
   const log = (line: string) => {
@@ -69,9 +77,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   return {
     address,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    exited,
     stop: async () => {
       stopping = true;
-      process.removeListener('exit', killOnExit);
       await stopChild(child, exited);
     },
   };
@@ -81,12 +89,15 @@ async function waitUntilServing(address: string, exited: Promise<number | null>,
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
+  const died = () => new Error(`temporal dev server exited with code ${exitCode} before serving`);
   for (;;) {
-    if (exitCode !== undefined) throw new Error(`temporal dev server exited with code ${exitCode} before serving`);
+    if (exitCode !== undefined) throw died();
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
         await connection.workflowService.getSystemInfo({});
+        // An answer while ours has died came from someone else's server on that port.
+        if (exitCode !== undefined) throw died();
         return;
       } finally {
         await connection.close();
@@ -100,8 +111,15 @@ async function waitUntilServing(address: string, exited: Promise<number | null>,
 
 async function stopChild(child: ChildProcess, exited: Promise<number | null>) {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  child.kill('SIGTERM'); // the lifeline passes it on, and SIGKILLs the server itself after 10 s
+  // Last resort, the lifeline's whole process group (it and the server).
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 15_000);
   await exited;
   clearTimeout(timer);
 }

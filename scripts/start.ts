@@ -1,25 +1,58 @@
 /**
- * `npm start`: the whole service in one process tree.
+ * `npm start`: the whole service in one process tree that lives and dies as one.
  * - TEMPORAL_ADDRESS unset → an embedded Temporal dev server (SQLite under .data/, Web UI on 8233);
  * - META_ACCESS_TOKEN unset → the built-in Graph sandbox, which signs the terms by itself;
- * - then the workers and the HTTP API. Ctrl-C drains the workers and stops everything it started.
+ * - then the workers and the HTTP API.
+ * A port already taken stops start-up before anything runs. SIGINT/SIGTERM/SIGHUP drain the workers
+ * and stop everything; so does the death of whoever started us. If the dev server or the workers die,
+ * everything stops and the exit code is 1, so a supervisor notices.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { ConfigError, describeConfig, loadConfig, type Config } from '../config';
+import { ConfigError, describeConfig, listeningPorts, loadConfig, type Config } from '../config';
 import { createApp } from '../api/app';
+import { listen } from '../api/server';
 import { createWorkers } from '../worker/worker';
 import { GraphUsage } from '../activities/graph';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { startDevServer } from './dev-server';
+import { watchForOrphaning } from './orphan-watch';
+import { assertPortsFree } from './ports';
 import { startSandbox } from './sandbox';
 
 const log = (msg: string) => console.log(`[mm-onboarding] ${msg}`);
-const DEV_SERVER_PORT = 7233;
-const DEV_UI_PORT = 8233;
+/** Above the workers' 20 s shutdownGraceTime: a stop that hangs still ends. */
+const STOP_CEILING_MS = 30_000;
+
+/** What has been started, stopped in reverse order exactly once, then the process exits. */
+class Stack {
+  private readonly stops: Array<() => Promise<unknown>> = [];
+  private stopping = false;
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  add(stop: () => Promise<unknown>): void {
+    this.stops.push(stop);
+  }
+
+  async exit(code: number, why: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    (code === 0 ? log : (msg: string) => console.error(`[mm-onboarding] ${msg}`))(why);
+    setTimeout(() => {
+      console.error(`[mm-onboarding] still stopping after ${STOP_CEILING_MS / 1000} s; exiting anyway`);
+      process.exit(1);
+    }, STOP_CEILING_MS).unref();
+    for (const stop of this.stops.reverse()) await stop().catch((err) => log(`while stopping: ${err}`));
+    log('stopped');
+    process.exit(code);
+  }
+}
 
 async function main() {
   let config: Config;
@@ -34,86 +67,76 @@ async function main() {
   }
   // The SDK's INFO lines (webpack's bundle report, worker states) drown the lines a newcomer needs.
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const stops: Array<() => Promise<unknown>> = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err) => log(`while stopping: ${err}`));
-  };
+  const stack = new Stack();
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => void stack.exit(0, `${signal}: draining the workers and stopping...`));
+  }
+  watchForOrphaning(() => void stack.exit(1, 'the process that started us is gone (npm or a launcher was killed): stopping...'));
 
   try {
+    await assertPortsFree(listeningPorts(config));
     let sandboxBanner: string[] = [];
     if (config.sandbox) {
       const { sandbox, banner } = await startSandbox(config);
-      stops.push(() => sandbox.close());
+      stack.add(() => sandbox.close());
       sandboxBanner = banner;
     }
     let uiUrl: string | undefined;
-    if (!config.temporal.address) {
-      const dataDir = path.resolve(__dirname, '..', '.data');
-      mkdirSync(dataDir, { recursive: true });
+    if (config.devServer) {
+      const dbFile = path.resolve(__dirname, '..', config.devServer.dbFile);
+      mkdirSync(path.dirname(dbFile), { recursive: true });
       log('starting the embedded Temporal dev server (TEMPORAL_ADDRESS is unset)...');
       const server = await startDevServer({
-        port: DEV_SERVER_PORT,
-        uiPort: DEV_UI_PORT,
-        dbFile: path.join(dataDir, 'temporal.sqlite'),
+        port: config.devServer.port,
+        uiPort: config.devServer.uiPort,
+        dbFile,
         namespace: config.temporal.namespace,
         log: (line) => console.log(`[temporal] ${line}`),
       });
-      stops.push(() => server.stop());
+      stack.add(() => server.stop());
+      void server.exited.then((code) => {
+        if (!stack.isStopping) void stack.exit(1, `the Temporal dev server exited (code ${code}): stopping everything`);
+      });
       config.temporal.address = server.address;
       uiUrl = `${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`;
     }
 
     const address = config.temporal.address!;
     const connection = await Connection.connect({ address });
-    stops.push(() => connection.close());
+    stack.add(() => connection.close());
     const added = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (added.length) log(`registered search attributes: ${added.join(', ')}`);
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const workerConnection = await NativeConnection.connect({ address });
-    stops.push(() => workerConnection.close());
+    stack.add(() => workerConnection.close());
 
     const graphUsage = new GraphUsage(config.graph.maxRps); // shared: the workers' Graph calls report, /metrics shows
     const workers = await createWorkers(config, workerConnection, client, {}, graphUsage);
     const running = workers.run();
-    stops.push(async () => {
+    stack.add(async () => {
       workers.shutdown();
       await running;
     });
+    void running.then(
+      () => {
+        if (!stack.isStopping) void stack.exit(1, 'the workers stopped on their own: stopping everything');
+      },
+      (err) => {
+        if (!stack.isStopping) void stack.exit(1, `worker failed: ${err}`);
+      },
+    );
 
     const app = createApp({ config, client, graphUsage });
-    const http: Server = await new Promise((resolve) => {
-      const s = app.listen(config.port, '127.0.0.1', () => resolve(s));
-    });
-    stops.push(() => new Promise((resolve) => http.close(resolve)));
+    const http: Server = await listen(app, config.port, '127.0.0.1');
+    stack.add(() => new Promise((resolve) => http.close(resolve)));
     log(`config: ${JSON.stringify(describeConfig(config))}`);
     sandboxBanner.forEach(log);
     log(`worker polling task queues "${config.temporal.taskQueue}" and "${config.temporal.taskQueue}-graph" on ${address}`);
     if (uiUrl) log(`Temporal Web UI: ${uiUrl}`);
     log(`API and webhook receiver: http://127.0.0.1:${config.port} (health: /healthz, OpenAPI: /openapi.json)`);
     log('Ctrl-C stops everything.');
-
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log(`${signal}: draining the workers and stopping...`);
-      await stopAll();
-      log('stopped');
-      process.exit(0);
-    };
-    process.on('SIGINT', () => void shutdown('SIGINT'));
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
-    await running.catch(async (err) => {
-      if (!stopping) {
-        log(`worker failed: ${err}`);
-        await stopAll();
-        process.exit(1);
-      }
-    });
   } catch (err) {
-    console.error(`[mm-onboarding] start-up failed: ${err instanceof Error ? err.message : err}`);
-    await stopAll();
-    process.exit(1);
+    await stack.exit(1, `start-up failed: ${err instanceof Error ? err.message : err}`);
   }
 }
 

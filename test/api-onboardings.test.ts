@@ -1,5 +1,6 @@
 import { onboardingWorkflowId, type OnboardingState } from '../workflows/types';
 import { eventually, FAST, startAppHarness, type AppHarness } from './harness/app-harness';
+import { OpenApiChecker } from './harness/openapi-check';
 import { WEBHOOK_ONLY } from './harness/stack';
 
 let h: AppHarness;
@@ -149,6 +150,28 @@ describe('onboardings', () => {
     expect(seen.sort()).toEqual(wabas.map((w) => w.id).sort());
   });
 
+  test('a forged page token, or one issued for other filters, is a 400 naming pageToken, at once', async () => {
+    const business = world().createBusiness();
+    for (const w of [1, 2].map(() => world().createWaba({ autoSign: false, ownerBusinessId: business.id }))) {
+      await start({ wabaId: w.id, businessId: business.id, path: 'manual', options: FAST });
+    }
+    const firstPage = await eventually(async () => {
+      const res = await h.http().get('/v1/onboardings').query({ businessId: business.id, pageSize: 1 }).set(h.auth);
+      return res.body.nextPageToken ? res.body : undefined;
+    });
+
+    for (const query of [{ pageToken: 'AAAA' }, { pageToken: 'A'.repeat(200) }, { businessId: '1', pageToken: firstPage.nextPageToken }]) {
+      const startedAt = Date.now();
+      const res = await h.http().get('/v1/onboardings').query(query).set(h.auth);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(res.body.error.details).toEqual([{ in: 'query', path: 'pageToken', message: expect.any(String) }]);
+      expect(Date.now() - startedAt).toBeLessThan(1_000);
+    }
+    const secondPage = await h.http().get('/v1/onboardings').query({ businessId: business.id, pageSize: 1, pageToken: firstPage.nextPageToken }).set(h.auth);
+    expect(secondPage.status).toBe(200);
+  });
+
   test('recheck reads Meta now: a WABA found ONBOARDED completes as "poll"', async () => {
     const waba = world().createWaba({ autoSign: false });
     await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
@@ -187,6 +210,46 @@ describe('onboardings', () => {
     expect(restart.status).toBe(201);
   });
 
+  const postJson = (path: string, body?: object) => h.http().post(path).set(h.auth).send(body ?? {});
+
+  test('a recheck while the token stays expired answers at once, stays in NEEDS_ATTENTION and reads Graph once', async () => {
+    const waba = world().createWaba({ onboardingStatus: 'ELIGIBLE' });
+    world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind: 'token_expired', times: Infinity });
+    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
+    await h.stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
+    const before = world().countCalls({ endpoint: 'waba_status', wabaId: waba.id });
+
+    const startedAt = Date.now();
+    const res = await postJson(`/v1/onboardings/${waba.id}/recheck`);
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('NEEDS_ATTENTION');
+    expect(res.body.statusReason).toMatch(/access token/i);
+
+    // Left alone, nothing reads Graph for this WABA again.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(world().countCalls({ endpoint: 'waba_status', wabaId: waba.id })).toBe(before + 1);
+    expect((await h.stack.state(waba.id)).status).toBe('NEEDS_ATTENTION');
+  }, 60_000);
+
+  // permission: the recheck's read fails at once; transient: the cancel lands while it still retries.
+  test.each(['permission', 'transient'] as const)('cancel answers 200 while a recheck of a persisting %s fault is under way', async (kind) => {
+    const waba = world().createWaba({ onboardingStatus: 'ELIGIBLE' });
+    world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind: 'permission', times: 1 });
+    world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind, times: Infinity });
+    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
+    await h.stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
+
+    const recheck = postJson(`/v1/onboardings/${waba.id}/recheck`).then((r) => r);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const cancel = await postJson(`/v1/onboardings/${waba.id}/cancel`, { reason: 'operator gave up' });
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.status).toBe('CANCELLED');
+    expect((await recheck).status).toBeLessThan(500);
+    const result = await h.stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)).result();
+    expect(result.status).toBe('CANCELLED');
+  }, 60_000);
+
   test('updates to a WABA nobody is onboarding are 404', async () => {
     for (const action of ['recheck', 'cancel']) {
       const res = await h.http().post(`/v1/onboardings/888888888888888/${action}`).set(h.auth);
@@ -214,6 +277,50 @@ describe('operations', () => {
     const listParams = doc.paths['/v1/onboardings'].get.parameters.map((p: { name: string }) => p.name);
     expect(listParams).toEqual(['status', 'businessId', 'path', 'pageSize', 'pageToken']);
     expect(doc.components.schemas.OnboardingState.properties.status.enum).toContain('NEEDS_ATTENTION');
+    expect(Object.keys(doc.paths['/v1/onboardings'].post.responses)).toEqual(expect.arrayContaining(['201', '200', '400', '401', '413', '503']));
+  });
+
+  test('a READY state, with everything the service adds to it, matches /openapi.json', async () => {
+    const waba = world().createWaba({ autoSign: false });
+    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'intent', options: { ...FAST, messageActivitySharing: true } });
+    await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    await world().signTerms(waba.id);
+    await h.stack.waitForStatus(waba.id, 'READY');
+    // h.http() checks the answer against the served document.
+    const res = await h.http().get(`/v1/onboardings/${waba.id}`).set(h.auth);
+    expect(res.body).toMatchObject({ status: 'READY', intentRequestId: expect.any(String), messageActivitySharing: true });
+  });
+
+  test('the harness check catches a document that drifts from the answers', async () => {
+    const waba = world().createWaba({ autoSign: false });
+    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'intent', options: FAST });
+    await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    await world().signTerms(waba.id);
+    const ready = await h.stack.waitForStatus(waba.id, 'READY');
+    const answer = (status: number, body: unknown) => ({
+      method: 'GET',
+      path: `/v1/onboardings/${waba.id}`,
+      status,
+      contentType: 'application/json; charset=utf-8',
+      body,
+    });
+    const served = (await h.http().get('/openapi.json')).body;
+    expect(h.openApi.problems(answer(200, ready))).toEqual([]);
+
+    // The schema the document had before: closed, and without intentRequestId.
+    const closed = structuredClone(served);
+    delete closed.components.schemas.OnboardingState.properties.intentRequestId;
+    closed.components.schemas.OnboardingState.additionalProperties = false;
+    expect(new OpenApiChecker(closed).problems(answer(200, ready)).join()).toMatch(/additionalProperty.*intentRequestId/);
+
+    // A status the route answers but the document leaves out.
+    const missing404 = structuredClone(served);
+    delete missing404.paths['/v1/onboardings/{wabaId}'].get.responses['404'];
+    const notFound = await h.http().get('/v1/onboardings/999999999999998').set(h.auth);
+    expect(new OpenApiChecker(missing404).problems(answer(notFound.status, notFound.body)).join()).toMatch(/status 404 is not documented/);
+
+    // An answer of the wrong shape.
+    expect(h.openApi.problems(answer(404, { message: 'no' })).join()).toMatch(/must have required property 'error'/);
   });
 
   test('/metrics counts API requests by route pattern and status', async () => {

@@ -57,6 +57,8 @@ describe('configuration', () => {
     ['GRAPH_API_BASE_URL', 'not a url', /^GRAPH_API_BASE_URL must be an http\(s\) URL/],
     ['GRAPH_API_VERSION', '24', /^GRAPH_API_VERSION must look like v24.0/],
     ['TEMPORAL_ADDRESS', 'http://x', /^TEMPORAL_ADDRESS must be host:port/],
+    ['TEMPORAL_DEV_PORT', '7233x', /^TEMPORAL_DEV_PORT must be a port number \(got "7233x"\)$/],
+    ['TEMPORAL_UI_PORT', '0', /^TEMPORAL_UI_PORT must be between 1 and 65535/],
   ])('a bad %s (%s) stops start-up with a message naming it', (name, value, message) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
@@ -75,6 +77,22 @@ describe('configuration', () => {
     ]);
     const config = loadConfig({ PARTNER_CALLBACK_URL: 'https://partner.example/hooks', PARTNER_CALLBACK_SECRET: 's' });
     expect(config.partnerCallback).toEqual({ url: 'https://partner.example/hooks', secret: 's' });
+  });
+
+  test('without TEMPORAL_ADDRESS the embedded dev server listens on 7233 with its Web UI on 8233', () => {
+    expect(loadConfig({}).devServer).toEqual({ port: 7233, uiPort: 8233, dbFile: '.data/temporal.sqlite' });
+    expect(loadConfig({ TEMPORAL_DEV_PORT: '17233', TEMPORAL_UI_PORT: '18233' }).devServer).toMatchObject({
+      port: 17233,
+      uiPort: 18233,
+    });
+  });
+
+  test('with TEMPORAL_ADDRESS no dev server runs, whatever its ports say', () => {
+    expect(loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_DEV_PORT: '3000' }).devServer).toBeUndefined();
+  });
+
+  test('two of its own listeners on one port are refused, naming both variables', () => {
+    expect(problemsOf({ TEMPORAL_UI_PORT: '3000' })).toEqual(['PORT and TEMPORAL_UI_PORT are both 3000; each needs a port of its own']);
   });
 
   test('an explicit Graph base URL wins over the sandbox and loses its trailing slash', () => {

@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { metaJson } from '../sandbox';
 import { onboardingWorkflowId, type OnboardingState } from '../workflows/types';
 import { OnboardingPathKey } from '../workflows/search-attributes';
+import { signatureOf } from '../api/webhooks/signature';
 import { eventually, startAppHarness, TEST_SECRETS, webhookBody, type AppHarness } from './harness/app-harness';
 import { WEBHOOK_ONLY } from './harness/stack';
 
@@ -70,7 +72,36 @@ describe("Meta's verification handshake", () => {
       .query({ 'hub.mode': 'unsubscribe', 'hub.verify_token': TEST_SECRETS.verifyToken, 'hub.challenge': '1' });
     expect(wrongMode.status).toBe(403);
   });
+
+  test('a hub.challenge over 1024 characters is refused as too long, naming it', async () => {
+    const verify = (challenge: string) =>
+      h.http().get('/webhooks/whatsapp').query({ 'hub.mode': 'subscribe', 'hub.verify_token': TEST_SECRETS.verifyToken, 'hub.challenge': challenge });
+    const tooLong = await verify('7'.repeat(1025));
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error).toEqual({
+      code: 'invalid_request',
+      message: expect.stringMatching(/hub\.challenge is too long/),
+      details: [{ in: 'query', path: 'hub.challenge', message: 'too long' }],
+    });
+    expect((await verify('7'.repeat(1024))).text).toBe('7'.repeat(1024));
+    const missing = await h.http().get('/webhooks/whatsapp').query({ 'hub.mode': 'subscribe', 'hub.verify_token': TEST_SECRETS.verifyToken });
+    expect(missing.body.error.message).toBe('hub.challenge is missing');
+  });
 });
+
+/** POSTs `wire` (exactly these bytes) with `encoding`, signed over `signed`. */
+async function postEncoded(wire: Buffer, encoding: string, signed: Buffer): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${h.url}/webhooks/whatsapp`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      'Content-Encoding': encoding,
+      'X-Hub-Signature-256': signatureOf(signed, TEST_SECRETS.appSecret),
+    },
+    body: wire,
+  });
+  return { status: res.status, body: await res.json() };
+}
 
 describe('webhook signature', () => {
   test('a delivery signed over its exact bytes is accepted', async () => {
@@ -118,6 +149,44 @@ describe('webhook signature', () => {
     const res = await h.postWebhook(huge);
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
+  });
+
+  test('a gzip delivery is checked over its compressed bytes, as received, then applied', async () => {
+    const waba = world().createWaba({ autoSign: false });
+    const json = Buffer.from(webhookBody([{ id: waba.ownerBusinessId, changes: [termsChange(waba.id, waba.ownerBusinessId)] }]));
+    const gzipped = gzipSync(json);
+
+    const signedOverInflated = await postEncoded(gzipped, 'gzip', json);
+    expect(signedOverInflated.status).toBe(401);
+    expect(await workflowExists(waba.id)).toBe(false);
+
+    const signedOverWire = await postEncoded(gzipped, 'gzip', gzipped);
+    expect(signedOverWire.status).toBe(200);
+    expect(signedOverWire.body).toEqual({ received: 1, unusable: 0 });
+    expect(await workflowExists(waba.id)).toBe(true);
+  });
+
+  test('a compressed body that inflates past 1 MB is refused with 413, and only after its signature is checked', async () => {
+    const bomb = gzipSync(Buffer.from(webhookBody([{ id: '1', changes: [{ field: 'messages', value: { pad: ' '.repeat(8 * 1024 * 1024) } }] }])));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const unsigned = await postEncoded(bomb, 'gzip', Buffer.from('something else'));
+    expect(unsigned.status).toBe(401);
+    const signed = await postEncoded(bomb, 'gzip', bomb);
+    expect(signed.status).toBe(413);
+    expect(signed.body.error.code).toBe('payload_too_large');
+    const unknownEncoding = await postEncoded(bomb, 'br', bomb);
+    expect(unknownEncoding.status).toBe(415);
+  });
+
+  test('the 1000-change cap is on the whole delivery, summed over its entries', async () => {
+    const entries = (perEntry: number) =>
+      [1, 2].map((i) => ({ id: String(i), changes: Array.from({ length: perEntry }, () => ({ field: 'messages', value: {} })) }));
+    const tooMany = await h.postWebhook(webhookBody(entries(501)));
+    expect(tooMany.status).toBe(413);
+    expect(tooMany.body.error.message).toContain('1002');
+    const atTheCap = await h.postWebhook(webhookBody(entries(500)));
+    expect(atTheCap.status).toBe(200);
+    expect(atTheCap.body).toEqual({ received: 1000, unusable: 0 });
   });
 
   test('signed but malformed bodies are refused with 400', async () => {
@@ -245,6 +314,60 @@ describe('webhook changes', () => {
     expect(delivery.attempts).toHaveLength(1);
     expect(await workflowExists(waba.id)).toBe(false);
     expect(await metricValue('mm_webhook_changes_total', { event: 'ACCOUNT_RESTRICTION', outcome: 'no_onboarding' })).toBe(before + 1);
+  });
+
+  test('unusable entries and changes are counted; the usable ones beside them are applied, and the answer is 200', async () => {
+    const violated = world().createWaba({ autoSign: false });
+    const linked = world().createWaba({ autoSign: false });
+    for (const w of [violated, linked]) await startOnboarding(w.id, w.ownerBusinessId);
+    const invalidBefore = await metricValue('mm_webhook_changes_total', { outcome: 'invalid', event: 'ACCOUNT_RESTRICTION' });
+
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        // Unusable: no WABA id anywhere (entry.id is not one, and there is no waba_info).
+        { id: 'abc', time: { seconds: 1 }, changes: [{ field: 'account_update', value: { event: 'ACCOUNT_RESTRICTION' } }] },
+        {
+          id: 'abc',
+          time: { seconds: 1 },
+          changes: [
+            // Usable: keyed on waba_info; the entry's id and time, and keys nobody knows, do not matter.
+            { field: 'account_update', value: { event: 'ACCOUNT_VIOLATION', waba_info: { waba_id: violated.id }, violation_info: { violation_type: 'SCAM' }, new_meta_key: [1] } },
+            'not a change',
+            // Unusable: the WABA id it keys on is not an id.
+            { field: 'account_update', value: { event: 'MM_LITE_TERMS_SIGNED', waba_info: { waba_id: 'WABA-1' } } },
+            { field: 'account_update', value: { no_event: true } },
+          ],
+        },
+        { id: 42, changes: 'none' },
+        {
+          id: linked.ownerBusinessId,
+          time: '2026-11-25T10:00:00Z',
+          changes: [
+            {
+              field: 'account_update',
+              value: {
+                event: 'AD_ACCOUNT_LINKED',
+                waba_info: { waba_id: Number(linked.id), owner_business_id: 'business-x', ad_account_id: 'act_1234567890' },
+                ban_info: 'none',
+                restriction_info: { not: 'a list' },
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const res = await h.postWebhook(body);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: 7, unusable: 5 });
+
+    const v = await h.stack.waitForStatus(violated.id, 'NEEDS_ATTENTION');
+    expect(v.statusReason).toContain('SCAM');
+    const l = await h.stack.waitForStatus(linked.id, 'READY');
+    expect(l.termsSource).toBe('legacy_webhook');
+    expect(await metricValue('mm_webhook_changes_total', { outcome: 'invalid', event: 'ACCOUNT_RESTRICTION' })).toBe(invalidBefore + 1);
+    const warned = h.logs.lines.filter((line) => line.message === 'webhook change not usable');
+    expect(warned.map((line) => line.meta?.reason)).toEqual(expect.arrayContaining([expect.stringContaining('waba_info.waba_id')]));
   });
 
   test('a terms change without waba_info is not guessed from entry.id', async () => {

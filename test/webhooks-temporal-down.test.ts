@@ -12,6 +12,7 @@ import { startDevServer, freePort, type DevServer } from '../scripts/dev-server'
 import { onboardingWorkflowId } from '../workflows/types';
 import { termsSignedSignal } from '../workflows/messages';
 import { capturingLogger, eventually, webhookBody } from './harness/app-harness';
+import { checkedAgent, servedDocumentChecker } from './harness/openapi-check';
 
 const APP_SECRET = 'down-test-app-secret';
 const CALL_TIMEOUT_MS = 2_000;
@@ -44,6 +45,7 @@ test('Temporal down: 503 within the deadline, then the same delivery succeeds on
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const logs = capturingLogger();
   const app = createApp({ config, client, log: logs, timeouts: { callMs: CALL_TIMEOUT_MS, queryMs: CALL_TIMEOUT_MS } });
+  const openApi = await servedDocumentChecker(request(app));
 
   const wabaId = '104000000000001';
   const body = webhookBody([
@@ -65,10 +67,13 @@ test('Temporal down: 503 within the deadline, then the same delivery succeeds on
   expect(down.body.error.code).toBe('temporal_unavailable');
   expect(Date.now() - startedAt).toBeLessThan(CALL_TIMEOUT_MS + 3_000);
   expect((await request(app).get('/readyz')).status).toBe(503);
-  // The partner API says the same, in its usual error body.
-  const api = await request(app).get(`/v1/onboardings/${wabaId}`).set('Authorization', 'Bearer key');
+  // The partner API says the same, in its usual (documented) error body, within one deadline: the
+  // state lookup's fallback shares the query's deadline instead of adding its own.
+  const apiStartedAt = Date.now();
+  const api = await checkedAgent(request(app), openApi).get(`/v1/onboardings/${wabaId}`).set('Authorization', 'Bearer key');
   expect(api.status).toBe(503);
   expect(api.body.error.code).toBe('temporal_unavailable');
+  expect(Date.now() - apiStartedAt).toBeLessThan(CALL_TIMEOUT_MS + 1_000);
   expect(logs.lines.some((l) => l.message === 'webhook delivery' && l.meta?.outcome === 'unavailable')).toBe(true);
 
   server = await startDevServer({ port, readyTimeoutMs: 120_000 });
@@ -78,7 +83,7 @@ test('Temporal down: 503 within the deadline, then the same delivery succeeds on
     const res = await deliver();
     return res.status === 200 ? res : undefined;
   }, 45_000, 'the delivery to be accepted');
-  expect(up.body).toEqual({ received: 1 });
+  expect(up.body).toEqual({ received: 1, unusable: 0 });
   expect((await request(app).get('/readyz')).status).toBe(200);
 
   // Durably handed over: the onboarding exists, started by the webhook, with the signal in its history.

@@ -39,6 +39,8 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
   });
   setHandler(getIntentStateQuery, () => state);
 
+  // Ceiling: one request per resend or per join after a failure (a WABA's recheck), each with the
+  // Graph activity's bounded retry; continue-as-new keeps the history short.
   for (;;) {
     await condition(() => sendWanted || (state.waiting.length > 0 && (state.requested || state.lastError !== undefined)));
     if (sendWanted) {

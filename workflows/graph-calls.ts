@@ -8,13 +8,32 @@ export class NeedsAttention extends Error {}
 // Graph calls go through their own task queue, whose server-side rate limit is GRAPH_MAX_RPS.
 const graphQueue = () => `${workflowInfo().taskQueue}-graph`;
 
+/**
+ * Graph calls the process makes on its own. Ceiling: 10 attempts, at most 2 minutes apart (about
+ * 10 minutes in all, longer only when Meta's throttling asks for it); then the failure reaches the
+ * workflow, which parks in NEEDS_ATTENTION.
+ */
 const graphActivities = () =>
   proxyActivities<Activities>({
     taskQueue: graphQueue(),
     startToCloseTimeout: '30s',
     // Transient and throttled errors retry here (throttling with Meta's own delay, set by the
     // activity); token, permission and request errors are non-retryable and surface as failures.
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 50 },
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
+  });
+
+/**
+ * The status read a recheck asked for: the operator is waiting on the answer. Ceiling: 4 attempts
+ * within 20 s, queue time included (a throttle that asks for longer ends it at once), so the recheck
+ * answers well inside the API's 30 s update deadline.
+ */
+export const RECHECK_READ_SCHEDULE_TO_CLOSE = '20s';
+const recheckReadActivities = () =>
+  proxyActivities<Activities>({
+    taskQueue: graphQueue(),
+    startToCloseTimeout: '8s',
+    scheduleToCloseTimeout: RECHECK_READ_SCHEDULE_TO_CLOSE,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 4 },
   });
 
 const bookkeeping = proxyActivities<Activities>({
@@ -25,6 +44,8 @@ const bookkeeping = proxyActivities<Activities>({
 /** The activities the onboarding calls, each on the queue it belongs to. */
 export const onboardingActivities = {
   readOnboardingStatus: (...args: Parameters<Activities['readOnboardingStatus']>) => graphActivities().readOnboardingStatus(...args),
+  /** The same read, bounded for an operator waiting on a recheck. */
+  readOnboardingStatusNow: (...args: Parameters<Activities['readOnboardingStatus']>) => recheckReadActivities().readOnboardingStatus(...args),
   checkCloudApiNumbers: (...args: Parameters<Activities['checkCloudApiNumbers']>) => graphActivities().checkCloudApiNumbers(...args),
   exchangeSignupCode: (...args: Parameters<Activities['exchangeSignupCode']>) => graphActivities().exchangeSignupCode(...args),
   subscribeApp: (...args: Parameters<Activities['subscribeApp']>) => graphActivities().subscribeApp(...args),

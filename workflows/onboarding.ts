@@ -14,6 +14,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -47,6 +48,19 @@ import { graph, NeedsAttention, onboardingActivities, signupCodeRejection } from
 const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
 
 class Expired extends Error {}
+
+/** A status read failed in a way a person must fix; it still answers the rechecks that asked for it. */
+class StatusReadFailed extends NeedsAttention {
+  constructor(
+    message: string,
+    readonly answersRechecksUpTo: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Marks the fix for rechecks during a persisting fault (released runs replay without it). */
+const RECHECK_ANSWERED_BY_FAILING_READ = 'recheck-answered-by-failing-read';
 
 export async function onboarding(input: OnboardingInput): Promise<OnboardingState> {
   const options = { ...DEFAULT_OPTIONS, ...input.options };
@@ -176,6 +190,8 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
 
   /** Runs the onboarding; after NEEDS_ATTENTION and a recheck, again from a fresh reading. */
   async function onboardFrom(resumeAt: OnboardingState['status'] | undefined): Promise<void> {
+    // Ceiling: a pass starts only on the first run or after a recheck (awaitOperator), and every
+    // recheck is answered by the first read of its pass, failing or not: one pass per recheck.
     for (;;) {
       try {
         if (resumeAt === 'NEEDS_ATTENTION') {
@@ -189,6 +205,11 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
       } catch (err) {
         if (!(err instanceof NeedsAttention)) throw err;
         record.moveTo('NEEDS_ATTENTION', err.message);
+        // The failed read answers the rechecks that asked for it, with the state it left: parked with
+        // the new reason. Unanswered, they would start the next pass at once, and so on for ever.
+        if (err instanceof StatusReadFailed && patched(RECHECK_ANSWERED_BY_FAILING_READ)) {
+          recheckServed = Math.max(recheckServed, err.answersRechecksUpTo);
+        }
         await awaitOperator();
       }
     }
@@ -225,6 +246,7 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   /** Reads Meta's status until it says something final; waits out PENDING_* with backoff. */
   async function checkEligibility(): Promise<Exclude<EligibilityVerdict, { kind: 'wait' }>> {
     let delay: number | undefined;
+    // Ceiling: backed-off reads (doubling up to a day) within the daily read budget, until the deadline.
     for (;;) {
       const verdict = await readStatus();
       if (verdict.kind === 'intent_only' && state.path !== 'intent') {
@@ -235,9 +257,13 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
         return verdict;
       }
       record.explain(verdict.reason);
-      delay = nextPollDelaySeconds(delay, options.statusPollIntervalSeconds);
-      await waitFor(() => terms !== undefined || rechecksPending(), delay, { expires: true });
-      if (terms) return { kind: 'onboarded' };
+      let recheck: boolean;
+      do {
+        delay = nextPollDelaySeconds(delay, options.statusPollIntervalSeconds);
+        recheck = await waitFor(() => terms !== undefined || rechecksPending(), delay, { expires: true });
+        if (terms) return { kind: 'onboarded' };
+        // Backed-off polls stay within the WABA's daily budget too; an operator's recheck always reads.
+      } while (!recheck && !statusReads.hasRoom(Date.now()) && patched(RECHECK_ANSWERED_BY_FAILING_READ));
     }
   }
 
@@ -271,6 +297,7 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
       wabaId: state.wabaId,
       solutionId: options.solutionId,
     });
+    // Ceiling: one read per recheck, until the deadline.
     do {
       await waitFor(() => intent !== undefined || terms !== undefined || rechecksPending(), undefined, { expires: true });
       if (rechecksPending()) await readStatusForTerms();
@@ -283,6 +310,7 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   async function awaitSignup(): Promise<void> {
     if (carried.signupDone) return;
     record.moveTo('AWAITING_SIGNUP', 'waiting for the Embedded Signup code from the partner');
+    // Ceiling: one read per recheck, until the deadline.
     do {
       await waitFor(() => carried.signupDone === true || terms !== undefined || rechecksPending(), undefined, { expires: true });
       if (rechecksPending()) await readStatusForTerms();
@@ -324,6 +352,7 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   /** Ends on the first of: the terms webhook, its legacy twin, a poll that reads ONBOARDED, or the deadline. */
   async function awaitTermsSigned(): Promise<void> {
     let delay: number | undefined;
+    // Ceiling: backed-off polls (doubling up to a day) within the daily read budget, until the deadline.
     while (!terms) {
       delay = nextPollDelaySeconds(delay, options.statusPollIntervalSeconds);
       const recheck = await waitFor(() => terms !== undefined || rechecksPending(), delay, { expires: true, mayContinueAsNew: true });
@@ -343,6 +372,7 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
 
   /** After READY the run stays open for the account's lifecycle events. */
   async function watchAccount(): Promise<never> {
+    // Ceiling: one read per recheck (each within the daily budget); idle otherwise.
     for (;;) {
       await waitFor(() => rechecksPending(), undefined, { mayContinueAsNew: true });
       const verdict = await readStatus();
@@ -351,23 +381,34 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   }
 
   async function awaitOperator(): Promise<void> {
-    // The recheck itself is answered by the fresh status read the next pass starts with.
+    // Only a recheck asked for after the last read ends this wait (the read answered the ones before
+    // it, failing or not); its answer is the fresh status read the next pass starts with.
     await waitFor(() => rechecksPending(), undefined, { mayContinueAsNew: true, ignoreAttention: true });
     attention = undefined;
   }
 
   // ---- mechanics ----------------------------------------------------------------------------------
 
-  /** Reads Meta's status field; every read also answers the rechecks asked before it began. */
+  /**
+   * Reads Meta's status field; every read, failing or not, answers the rechecks asked before it
+   * began, and counts against the WABA's daily read budget. A read a recheck waits on is the short,
+   * bounded one; a read the process makes on its own retries longer (both ceilings in graph-calls).
+   */
   async function readStatus(): Promise<EligibilityVerdict> {
     const answers = recheckRequests;
+    const ref = { wabaId: state.wabaId, sealedToken: carried.sealedToken };
     statusReads.record(Date.now());
-    const { status, field } = await graph(() =>
-      onboardingActivities.readOnboardingStatus({ wabaId: state.wabaId, sealedToken: carried.sealedToken }),
-    );
-    state.eligibility = status;
+    const fixed = rechecksPending() && patched(RECHECK_ANSWERED_BY_FAILING_READ);
+    let read;
+    try {
+      read = await graph(() => (fixed ? onboardingActivities.readOnboardingStatusNow(ref) : onboardingActivities.readOnboardingStatus(ref)));
+    } catch (err) {
+      if (err instanceof NeedsAttention && !(err instanceof StatusReadFailed)) throw new StatusReadFailed(err.message, answers);
+      throw err;
+    }
+    state.eligibility = read.status;
     recheckServed = Math.max(recheckServed, answers);
-    return readOnboardingStatus(status, field);
+    return readOnboardingStatus(read.status, read.field);
   }
 
   function rechecksPending(): boolean {

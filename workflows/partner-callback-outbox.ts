@@ -52,11 +52,14 @@ export class PartnerCallbackOutbox {
     await condition(() => this.pending.length > 0);
     if (!(await partnerCallbacksConfigured())) {
       // No PARTNER_CALLBACK_URL: nobody to tell, and no activity per status change in the history.
+      // Ceiling: no command at all, one pass per batch of status changes.
       for (;;) {
         this.pending.splice(0);
         await condition(() => this.pending.length > 0);
       }
     }
+    // Ceiling: one delivery activity per status change (each retried for at most 14 days, then
+    // recorded and dropped); status changes are themselves bounded by the onboarding's loops.
     for (;;) {
       await condition(() => this.pending.length > 0);
       const event = this.pending[0];

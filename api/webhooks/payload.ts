@@ -1,52 +1,71 @@
 /**
  * Meta's webhook envelope and the `account_update` changes that matter to an onboarding
- * (shared/seed/mm-api-onboarding.txt, CONTRACT.md "Meta's behaviour"). Parsing is loose where Meta may
- * add fields, strict where the service depends on a value.
+ * (shared seed document, "Meta's behaviour" in docs/api.md). Strict only on what the service depends on:
+ * the envelope (`object`, `entry[]`, `changes[]`), each change's `field`, `value.event`, and the WABA id
+ * it keys on. Every other field, in any format, is carried when it is usable and ignored when it is not:
+ * it never costs a change. A change that cannot be used is counted and the rest of the delivery applies.
  */
 import { z } from 'zod';
 import { ACCOUNT_ATTENTION_EVENTS, type AccountAttentionEvent } from '../../workflows/types';
 import type { AccountEventSignal, TermsSignedSignal } from '../../workflows/messages';
 
 export const WABA_OBJECT = 'whatsapp_business_account';
-/** Meta batches up to 1000 updates in one POST. */
-export const MAX_BATCH = 1000;
+/** Meta batches up to 1000 updates in one POST: the cap is on the whole delivery, every entry's changes summed. */
+export const MAX_CHANGES = 1000;
 /** Event details end up in workflow state and history: keep them a readable size. */
 const MAX_DETAIL = 500;
+/** Ids we only carry (ad accounts) are kept verbatim, up to this length. */
+const MAX_CARRIED_ID = 64;
 
 /** Meta sends ids as strings; a number is accepted too (JSON numbers above 2^53 lose digits, so Meta avoids them). */
 const metaId = z.union([z.string().regex(/^\d{1,32}$/), z.number().int().nonnegative()]).transform(String);
+/** A field the service only passes along: any string or number, in any format; anything else is dropped. */
+const carried = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v).slice(0, MAX_CARRIED_ID))
+  .optional()
+  .catch(undefined);
+/** A string the service only shows to a person; anything else is dropped. */
+const text = z.string().optional().catch(undefined);
 
-const change = z.object({ field: z.string(), value: z.unknown() });
-
-const entry = z.object({
-  id: metaId,
-  /** Unix seconds; the seed shows it as a string placeholder, so both are read. */
-  time: z.union([z.number(), z.string()]).optional(),
-  changes: z.array(change).max(MAX_BATCH),
-});
-
-export const webhookEnvelope = z.object({
+/** What the receiver refuses a delivery for: a body that is not an envelope at all. */
+export const webhookEnvelope = z.looseObject({
   object: z.string(),
-  entry: z.array(entry).max(MAX_BATCH),
+  entry: z.array(z.unknown()),
 });
 export type WebhookEnvelope = z.infer<typeof webhookEnvelope>;
-type Entry = WebhookEnvelope['entry'][number];
+
+/**
+ * One entry. Its `id` is only a fallback WABA id for account events (and may be the partner's business
+ * id), so a malformed one is dropped, not fatal; `time` is read when it is unix seconds.
+ */
+const entrySchema = z.looseObject({
+  id: metaId.optional().catch(undefined),
+  time: z.unknown(),
+  changes: z.array(z.unknown()),
+});
+type Entry = z.infer<typeof entrySchema>;
+
+const changeSchema = z.looseObject({ field: z.string(), value: z.unknown() });
+type Change = z.infer<typeof changeSchema>;
 
 const accountUpdate = z.looseObject({
   event: z.string(),
+  // The WABA id is what a change is keyed on: present and malformed makes the change unusable.
   waba_info: z
     .looseObject({
       waba_id: metaId.optional(),
-      owner_business_id: metaId.optional(),
-      ad_account_id: metaId.optional(),
-      ad_account_linked: metaId.optional(),
+      owner_business_id: metaId.optional().catch(undefined),
+      ad_account_id: carried,
+      ad_account_linked: carried,
     })
     .optional(),
-  ban_info: z.looseObject({ waba_ban_state: z.string().optional(), waba_ban_date: z.string().optional() }).optional(),
-  violation_info: z.looseObject({ violation_type: z.string().optional() }).optional(),
+  ban_info: z.looseObject({ waba_ban_state: text, waba_ban_date: carried }).optional().catch(undefined),
+  violation_info: z.looseObject({ violation_type: text }).optional().catch(undefined),
   restriction_info: z
-    .array(z.looseObject({ restriction_type: z.string().optional(), expiration: z.union([z.string(), z.number()]).optional() }))
-    .optional(),
+    .array(z.looseObject({ restriction_type: text, expiration: carried }).catch({}))
+    .optional()
+    .catch(undefined),
 });
 type AccountUpdate = z.infer<typeof accountUpdate>;
 
@@ -61,18 +80,31 @@ export type WebhookAction =
   | { kind: 'ignore'; event: string; reason: string }
   | { kind: 'invalid'; event: string; reason: string };
 
-/** Every change of every entry, in delivery order. */
-export function actionsOf(envelope: WebhookEnvelope): WebhookAction[] {
-  return envelope.entry.flatMap((e) => e.changes.map((c) => actionOf(e, c)));
+/** How many changes the delivery carries, over all its entries (what the cap counts). */
+export function changeCount(envelope: WebhookEnvelope): number {
+  return envelope.entry.reduce<number>((sum, e) => sum + (Array.isArray((e as Entry | null)?.changes) ? (e as Entry).changes.length : 1), 0);
 }
 
-export function actionOf(entry: Entry, change: Entry['changes'][number]): WebhookAction {
+/** Every change of every entry, in delivery order; an entry without a `changes` list is one unusable item. */
+export function actionsOf(envelope: WebhookEnvelope): WebhookAction[] {
+  return envelope.entry.flatMap((raw): WebhookAction[] => {
+    const entry = entrySchema.safeParse(raw);
+    if (!entry.success) return [{ kind: 'invalid', event: UNKNOWN_EVENT, reason: 'entry without a changes list' }];
+    return entry.data.changes.map((rawChange) => {
+      const change = changeSchema.safeParse(rawChange);
+      if (!change.success) return { kind: 'invalid', event: UNKNOWN_EVENT, reason: 'change without a field' };
+      return actionOf(entry.data, change.data);
+    });
+  });
+}
+
+function actionOf(entry: Entry, change: Change): WebhookAction {
   if (change.field !== 'account_update') {
-    return { kind: 'ignore', event: UNKNOWN_EVENT, reason: `field ${change.field} is not handled` };
+    return { kind: 'ignore', event: UNKNOWN_EVENT, reason: `field ${change.field.slice(0, 64)} is not handled` };
   }
   const parsed = accountUpdate.safeParse(change.value);
   if (!parsed.success) {
-    return { kind: 'invalid', event: UNKNOWN_EVENT, reason: 'account_update value has an unexpected shape' };
+    return { kind: 'invalid', event: eventLabel(change.value), reason: reasonOf(parsed.error) };
   }
   const value = parsed.data;
   const at = isoTime(entry.time);
@@ -100,10 +132,12 @@ export function actionOf(entry: Entry, change: Entry['changes'][number]): Webhoo
     }
     // Restriction, violation and ban updates are sent on the WABA itself, so when they carry no
     // waba_info, entry.id is the WABA's id.
+    const entryWaba = wabaId ?? entry.id;
+    if (!entryWaba) return { kind: 'invalid', event: value.event, reason: `${value.event} without a WABA id (waba_info.waba_id or entry.id)` };
     return {
       kind: 'account_event',
       event: value.event,
-      wabaId: wabaId ?? entry.id,
+      wabaId: entryWaba,
       signal: { event: value.event, detail: detailOf(value).slice(0, MAX_DETAIL), ...(at ? { at } : {}) },
     };
   }
@@ -141,10 +175,22 @@ function detailOf(value: AccountUpdate): string {
   }
 }
 
-/** Entry `time` is unix seconds (number or numeric string); anything else is left out. */
-function isoTime(time: number | string | undefined): string | undefined {
-  const seconds = typeof time === 'string' ? Number(time) : time;
-  if (seconds === undefined || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+/** Entry `time` is unix seconds (number or numeric string); anything else (an object, a date string) is left out. */
+function isoTime(time: unknown): string | undefined {
+  const seconds = typeof time === 'string' && time.trim() !== '' ? Number(time) : time;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0 || seconds > 1e11) return undefined;
   const date = new Date(seconds * 1000);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/** The metric label of a change we could not use: its event when it is one we know, else "unknown". */
+function eventLabel(value: unknown): string {
+  const event = (value as { event?: unknown } | null)?.event;
+  return typeof event === 'string' && (TERMS_EVENTS.includes(event as never) || isAttentionEvent(event)) ? event : UNKNOWN_EVENT;
+}
+
+/** Which depended-on field was wrong, by its path (never its value). */
+function reasonOf(error: z.ZodError): string {
+  const paths = [...new Set(error.issues.map((i) => i.path.map(String).join('.') || 'value'))];
+  return `account_update value unusable: ${paths.slice(0, 3).join(', ')}`;
 }

@@ -9,10 +9,12 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Express } from 'express';
 import { createApp } from '../../api/app';
+import { listen } from '../../api/server';
 import type { Logger } from '../../api/logger';
 import type { TemporalTimeouts } from '../../api/onboarding-client';
 import { WEBHOOK_PATH } from '../../api/webhooks/receiver';
 import { signatureOf } from '../../api/webhooks/signature';
+import { checkedAgent, servedDocumentChecker, type OpenApiChecker } from './openapi-check';
 import { startStack, TEST_SECRETS, type Stack, type StackOptions } from './stack';
 
 export { FAST, TEST_SECRETS } from './stack';
@@ -41,8 +43,10 @@ export interface AppHarness {
   /** http://127.0.0.1:<port> of the listening app. */
   url: string;
   logs: ReturnType<typeof capturingLogger>;
-  /** supertest against the listening app. */
+  /** supertest against the listening app; every /v1 answer is checked against the served /openapi.json. */
   http(): ReturnType<typeof request>;
+  /** The checker `http()` uses, built from the document the app serves. */
+  openApi: OpenApiChecker;
   /** Authorization header with a valid key. */
   auth: { Authorization: string };
   /** POSTs `body` to the webhook route, signed with the app secret over exactly these bytes. */
@@ -55,11 +59,13 @@ export async function startAppHarness(opts: StackOptions & { timeouts?: Partial<
   const logs = capturingLogger();
   const app = createApp({ config: stack.config, client: stack.client, log: logs, timeouts: opts.timeouts, graphUsage: stack.graphUsage });
   let server: Server | undefined;
+  let openApi: OpenApiChecker;
   try {
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
-    });
+    // The server `npm start` runs, with its timeouts and error answers.
+    server = await listen(app, 0, '127.0.0.1');
+    openApi = await servedDocumentChecker(request(server));
   } catch (err) {
+    server?.close();
     await stack.stop();
     throw err;
   }
@@ -71,7 +77,8 @@ export async function startAppHarness(opts: StackOptions & { timeouts?: Partial<
     app,
     url,
     logs,
-    http: () => request(url),
+    http: () => checkedAgent(request(url), openApi),
+    openApi,
     auth: { Authorization: `Bearer ${TEST_SECRETS.apiKey}` },
     postWebhook: (body) => {
       const bytes = Buffer.from(body, 'utf8');
