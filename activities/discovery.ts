@@ -41,7 +41,14 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
       const outcome: PageStartOutcome = { started: 0, alreadyRunning: 0, failed: 0 };
 
       const startOne = async ({ wabaId, businessId }: DiscoveredWaba): Promise<keyof PageStartOutcome> => {
-        const input: OnboardingInput = { wabaId, businessId, path, origin: 'discovery', ...(options ? { options } : {}) };
+        const input: OnboardingInput = {
+          wabaId,
+          businessId,
+          path,
+          origin: 'discovery',
+          listedStatus: DISCOVERABLE_STATUS, // the page was filtered on it: no need to read it again
+          ...(options ? { options } : {}),
+        };
         const start = onboardingStartOptions(input, config);
         if (retried) {
           const earlier = await client.workflow

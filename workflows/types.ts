@@ -54,6 +54,11 @@ export interface OnboardingInput {
   path: OnboardingPath;
   options?: OnboardingOptions;
   origin?: OnboardingOrigin;
+  /**
+   * `marketing_messages_onboarding_status` as Meta listed it moments before the start (a discovery's
+   * filtered page): the first eligibility check takes it instead of reading the same field again.
+   */
+  listedStatus?: string;
   /** Set only by the workflow itself when it continues as new. */
   carriedOver?: CarriedOver;
 }

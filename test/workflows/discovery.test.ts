@@ -70,6 +70,11 @@ describe('discovery', () => {
 
     const states = await Promise.all(eligible.map((w) => stack.waitForStatus(w.id, 'AWAITING_TERMS', 60_000)));
     for (const [i, s] of states.entries()) expect(s.businessId).toBe(eligible[i].ownerBusinessId);
+    // The page was filtered on ELIGIBLE a moment ago: no WABA's status is read again, only its numbers.
+    for (const w of eligible) {
+      expect(world().countCalls({ endpoint: 'waba_status', wabaId: w.id })).toBe(0);
+      expect(world().countCalls({ endpoint: 'phone_numbers', wabaId: w.id })).toBe(1);
+    }
     for (const waba of wabas.filter((w) => w.onboardingStatus !== E)) expect(await hasOnboarding(waba.id)).toBe(false);
     // One Intent API request per end business, none to the partner's own portfolio.
     for (const end of ends) expect(world().intentRequestCount(end.id)).toBe(1);
@@ -135,7 +140,7 @@ describe('discovery', () => {
     // Each page takes a while, so the crash lands in the middle of the discovery.
     world().injectFault({ endpoint: 'client_wabas', businessId: partner.id, kind: 'latency', latencyMs: 700, times: Infinity });
     const handle = await startDiscovery({ businessId: partner.id, pageSize: 10 });
-    await waitUntil(() => world().countCalls({ endpoint: 'waba_status' }) > 0 && eligible.some((w) => world().countCalls({ endpoint: 'waba_status', wabaId: w.id }) > 0), 30_000, 'the first onboardings');
+    await waitUntil(() => eligible.some((w) => world().countCalls({ endpoint: 'phone_numbers', wabaId: w.id }) > 0), 30_000, 'the first onboardings');
 
     await stack.stopWorkers();
     const midway = await handle.describe();
