@@ -3,8 +3,8 @@
  * business portfolio to be onboarded (Intent path unless told otherwise), once or repeatedly.
  */
 import { Router } from 'express';
-import { discoveryWorkflowId, type DiscoveryInput } from '../workflows/discovery-types';
-import { initialDiscoveryState, type DiscoveryClient } from './discovery-client';
+import { discoveryWorkflowId, newDiscoveryState, type DiscoveryInput } from '../workflows/discovery-types';
+import type { DiscoveryClient } from './discovery-client';
 import type { Logger } from './logger';
 import { discoveryIdParam, startDiscoveryBody } from './schemas';
 import { validate } from './validate';
@@ -17,7 +17,7 @@ export function discoveriesRouter(discoveries: DiscoveryClient, log: Logger): Ro
     const input: DiscoveryInput = { businessId: body.businessId, path: body.path ?? 'intent', ...(body.options ? { options: body.options } : {}) };
     const { started } = await discoveries.start(input);
     const schedule = body.repeatEverySeconds === undefined ? undefined : await discoveries.keepRepeating(input, body.repeatEverySeconds);
-    const state = await discoveries.state(discoveryWorkflowId(input.businessId), started ? initialDiscoveryState(input) : undefined);
+    const state = await discoveries.state(discoveryWorkflowId(input.businessId), started ? newDiscoveryState(input, new Date().toISOString()) : undefined);
     log.info(started ? 'discovery started' : 'discovery already running', { businessId: input.businessId, repeatEverySeconds: body.repeatEverySeconds });
     res.status(started ? 202 : 200).json(schedule ? { ...state, schedule } : state);
   });

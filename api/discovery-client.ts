@@ -5,7 +5,6 @@
 import {
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
-  WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   type Client,
   type ScheduleOptionsStartWorkflowAction,
@@ -14,7 +13,6 @@ import {
 import type { Config } from '../config';
 import {
   discoveryScheduleId,
-  discoveryWorkflowId,
   repeatDiscoveryWorkflowId,
   type DiscoveryInput,
   type DiscoveryState,
@@ -33,26 +31,13 @@ export class DiscoveryClient {
     private readonly client: Client,
     private readonly config: Config,
     /** Deadline and timing of each Temporal call, shared with the onboardings' client. */
-    private readonly calls: Pick<OnboardingClient, 'within'>,
+    private readonly calls: Pick<OnboardingClient, 'within' | 'startUnlessRunning'>,
     private readonly timeouts: TemporalTimeouts,
   ) {}
 
   /** Starts the portfolio's discovery unless one is running; returns whether this call started it. */
-  async start(input: DiscoveryInput): Promise<{ started: boolean }> {
-    try {
-      await this.calls.within('start', this.timeouts.callMs, () =>
-        this.client.workflow.start('discovery', {
-          ...discoveryStartOptions(input),
-          taskQueue: this.config.temporal.taskQueue,
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        }),
-      );
-      return { started: true };
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return { started: false };
-      throw err;
-    }
+  start(input: DiscoveryInput): Promise<{ started: boolean }> {
+    return this.calls.startUnlessRunning('discovery', { ...discoveryStartOptions(input), taskQueue: this.config.temporal.taskQueue });
   }
 
   /**
@@ -120,18 +105,3 @@ export class DiscoveryClient {
   }
 }
 
-/** What a discovery reports before its first workflow task has run. */
-export function initialDiscoveryState(input: DiscoveryInput): DiscoveryState {
-  return {
-    id: discoveryWorkflowId(input.businessId),
-    businessId: input.businessId,
-    path: input.path,
-    status: 'RUNNING',
-    pages: 0,
-    found: 0,
-    started: 0,
-    alreadyRunning: 0,
-    failed: 0,
-    startedAt: new Date().toISOString(),
-  };
-}

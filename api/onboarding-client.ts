@@ -2,7 +2,13 @@
  * What the API asks of Temporal about onboardings, each call bounded by a gRPC deadline so a dead
  * or slow Temporal turns into a quick 503, never a hung request.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import type { Config } from '../config';
 import {
   cancelUpdate,
@@ -67,13 +73,14 @@ export class OnboardingClient {
    * may be followed by a new run. Returns whether this call started it.
    */
   async start(input: OnboardingInput): Promise<{ started: boolean }> {
+    return this.startUnlessRunning(ONBOARDING_WORKFLOW_TYPE, onboardingStartOptions(input, this.config));
+  }
+
+  /** Starts a run unless one with its workflow id is running (a closed one may be followed by a new run). */
+  async startUnlessRunning(workflowType: string, options: WorkflowStartOptions): Promise<{ started: boolean }> {
     try {
       await this.within('start', this.timeouts.callMs, () =>
-        this.client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
-          ...onboardingStartOptions(input, this.config),
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        }),
+        this.client.workflow.start(workflowType, { ...options, workflowIdConflictPolicy: 'FAIL', workflowIdReusePolicy: 'ALLOW_DUPLICATE' }),
       );
       return { started: true };
     } catch (err) {

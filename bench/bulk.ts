@@ -145,22 +145,14 @@ async function main() {
 
     const ratio = service.perSecond / baseline.perSecond;
     console.log('\nresults');
-    console.table({
-      'mm-onboarding (discovery → READY)': {
-        done: service.done,
-        'wall s': +(service.wallMs / 1000).toFixed(1),
-        'per s': +service.perSecond.toFixed(1),
-        'history events / WF': +service.historyPerWaba.toFixed(1),
-        'peak worker RSS MB': service.peakRssMb,
-      },
-      'trivial (same signals + timers)': {
-        done: baseline.done,
-        'wall s': +(baseline.wallMs / 1000).toFixed(1),
-        'per s': +baseline.perSecond.toFixed(1),
-        'history events / WF': +baseline.historyPerWorkflow.toFixed(1),
-        'peak worker RSS MB': baseline.peakRssMb,
-      },
+    const row = (r: { done: number; wallMs: number; perSecond: number; historyPerWorkflow: number; peakRssMb: number }) => ({
+      done: r.done,
+      'wall s': +(r.wallMs / 1000).toFixed(1),
+      'per s': +r.perSecond.toFixed(1),
+      'history events / WF': +r.historyPerWorkflow.toFixed(1),
+      'peak worker RSS MB': r.peakRssMb,
     });
+    console.table({ 'mm-onboarding (discovery → READY)': row(service), 'trivial (same signals + timers)': row(baseline) });
     console.log(`Graph calls per WABA: ${service.graphPerWaba.toFixed(2)} (target ≤ 4: ${service.graphBreakdown})`);
     console.log(`Graph calls per end business: ${service.graphPerBusiness.toFixed(2)}, of which Intent API requests: ${service.intentsPerBusiness.toFixed(2)} (target 1)`);
     console.log(`terms webhooks delivered through the receiver: ${service.webhooksDelivered}/${wabaCount}`);
@@ -272,7 +264,7 @@ async function runService(client: Client, address: string, stops: Array<() => Pr
     graphPerBusiness: (intents + businessReads) / businessCount,
     intentsPerBusiness: intents / businessCount,
     webhooksDelivered: world.deliveries.filter((d) => d.state === 'delivered').length,
-    historyPerWaba: await averageHistoryLength(client, wabaIds.map(onboardingWorkflowId)),
+    historyPerWorkflow: await averageHistoryLength(client, wabaIds.map(onboardingWorkflowId)),
     peakRssMb: worker.peakRssMb(),
   };
   if (world.calls.length >= 50_000) console.log('  (the sandbox keeps the last 50,000 calls: Graph figures are a lower bound)');

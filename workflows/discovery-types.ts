@@ -65,3 +65,19 @@ export const discoveryWorkflowId = (businessId: string) => `mm-discovery:${busin
 export const discoveryScheduleId = (businessId: string) => `mm-discovery-schedule:${businessId}`;
 /** The schedule's own runs (Temporal appends the scheduled time); each starts the discovery. */
 export const repeatDiscoveryWorkflowId = (businessId: string) => `mm-discovery-repeat:${businessId}`;
+
+/** A discovery before its first page. */
+export function newDiscoveryState(input: Pick<DiscoveryInput, 'businessId' | 'path'>, startedAt: string): DiscoveryState {
+  return {
+    id: discoveryWorkflowId(input.businessId),
+    businessId: input.businessId,
+    path: input.path,
+    status: 'RUNNING',
+    pages: 0,
+    found: 0,
+    started: 0,
+    alreadyRunning: 0,
+    failed: 0,
+    startedAt,
+  };
+}

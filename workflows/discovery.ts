@@ -22,7 +22,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   DEFAULT_DISCOVERY_PAGE_SIZE,
-  discoveryWorkflowId,
+  newDiscoveryState,
   type DiscoveryInput,
   type DiscoveryState,
   type PageStartOutcome,
@@ -38,18 +38,7 @@ const MAX_PAGES = 5_000;
 const CONTINUE_AS_NEW_AFTER_EVENTS = 1_000;
 
 export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> {
-  const state: DiscoveryState = input.carriedOver?.state ?? {
-    id: discoveryWorkflowId(input.businessId),
-    businessId: input.businessId,
-    path: input.path,
-    status: 'RUNNING',
-    pages: 0,
-    found: 0,
-    started: 0,
-    alreadyRunning: 0,
-    failed: 0,
-    startedAt: new Date().toISOString(),
-  };
+  const state: DiscoveryState = input.carriedOver?.state ?? newDiscoveryState(input, new Date().toISOString());
   let after = input.carriedOver?.after;
   setHandler(getDiscoveryStateQuery, () => state);
   describe(state);
