@@ -1,5 +1,5 @@
 /**
- * Signed status callbacks to the partner's backend (CONTRACT.md "Partner callbacks").
+ * Signed status callbacks to the partner's backend (docs/partner-callbacks.md).
  *
  * The activity makes one delivery attempt and classifies the answer; the workflow's activity retry
  * policy supplies the backoff "for days". Ordering per WABA is the workflow's job (one event at a time).

@@ -1,5 +1,5 @@
 /**
- * Every error the API answers has one body: `{ error: { code, message, details? } }` (CONTRACT.md).
+ * Every error the API answers has one body: `{ error: { code, message, details? } }`.
  * Route handlers throw ApiError (or let Temporal's errors through); the error middleware at the end of
  * the app turns anything thrown into that body, so there is never an HTML page or a crash.
  */

@@ -1,5 +1,5 @@
 /**
- * How each `marketing_messages_onboarding_status` value is read (CONTRACT.md, "Meta's behaviour").
+ * How each `marketing_messages_onboarding_status` value is read (docs/api.md, "Onboarding state").
  * Pure rules, shared by the workflow and its tests.
  */
 

@@ -12,7 +12,7 @@ import { FailureType } from './failure-types';
 
 const { deliverPartnerCallback } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  // Retried with backoff for days while the partner's endpoint is down (CONTRACT: "for days, not minutes").
+  // Retried with backoff for days while the partner's endpoint is down (docs/partner-callbacks.md: for days, not minutes).
   scheduleToCloseTimeout: '14 days',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 hour' },
 });

@@ -1,5 +1,5 @@
 /**
- * The onboarding's vocabulary, defined once (CONTRACT.md "Onboarding state"). Pure: imported by
+ * The onboarding's vocabulary, defined once (docs/api.md, "Onboarding state"). Pure: imported by
  * workflows, activities and the API alike.
  */
 
@@ -118,7 +118,7 @@ export interface CarriedOver {
   terms?: { source: TermsSource; at: string };
 }
 
-/** CONTRACT.md "Partner callbacks": one status change, as POSTed to the partner's backend. */
+/** Partner callbacks (docs/partner-callbacks.md): one status change, as POSTed to the partner's backend. */
 export interface PartnerCallbackEvent {
   /** Stable across retries, unique per change: partners dedupe on it. */
   id: string;
