@@ -1,5 +1,5 @@
 /**
- * /v1/discoveries: journey 5 of ARCHITECTURE.md. A partner asks for every ELIGIBLE client WABA of its
+ * /v1/discoveries (docs/api.md, "Discoveries"). A partner asks for every ELIGIBLE client WABA of its
  * business portfolio to be onboarded (Intent path unless told otherwise), once or repeatedly.
  */
 import { Router } from 'express';
