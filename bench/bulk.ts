@@ -128,8 +128,11 @@ async function waitForCount(client: Client, query: string, target: number, since
 
 async function averageHistoryLength(client: Client, workflowIds: string[]): Promise<number> {
   const sample = workflowIds.filter((_, i) => i % Math.max(1, Math.floor(workflowIds.length / 50)) === 0).slice(0, 50);
-  const lengths = await Promise.all(sample.map(async (id) => (await client.workflow.getHandle(id).describe()).historyLength));
-  return lengths.reduce((a, b) => a + b, 0) / lengths.length;
+  // Runs a time-limited phase never started are left out.
+  const lengths = (await Promise.all(sample.map((id) => client.workflow.getHandle(id).describe().then((d) => d.historyLength, () => undefined)))).filter(
+    (n): n is number => n !== undefined,
+  );
+  return lengths.length ? lengths.reduce((a, b) => a + b, 0) / lengths.length : NaN;
 }
 
 async function main() {

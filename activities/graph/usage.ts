@@ -13,7 +13,11 @@ export type UsageHeader = 'app' | 'business_use_case';
 
 /** Below this, calls go at the full GRAPH_MAX_RPS. */
 export const SLOW_DOWN_FROM_PERCENT = 75;
-/** Even at 100 % calls trickle on at this share of GRAPH_MAX_RPS, until Meta names a time to wait. */
+/**
+ * Even at 100 % calls trickle on at this share of GRAPH_MAX_RPS. A throttled call itself waits out
+ * Meta's `estimated_time_to_regain_access` (its retry is scheduled after it); other calls, perhaps
+ * for other businesses, are only slowed, never stopped.
+ */
 const SLOWEST_SHARE = 0.02;
 /** A reading counts this long; Meta's figures are over a rolling hour, and every answer refreshes them. */
 const READING_TTL_MS = 60_000;
@@ -26,15 +30,12 @@ interface Reading {
 export interface UsageSnapshot {
   /** Highest percentage Meta reported in the last minute, per header (0 when none). */
   percent: Record<UsageHeader, number>;
-  /** Meta asked for no calls until then (epoch ms), from `estimated_time_to_regain_access`. */
-  blockedUntil?: number;
   /** Calls per second allowed now. */
   callsPerSecond: number;
 }
 
 export class GraphUsage {
   private readonly readings: Record<UsageHeader, Map<string, Reading>> = { app: new Map(), business_use_case: new Map() };
-  private blockedUntil = 0;
   private nextSlot = 0;
 
   constructor(
@@ -50,18 +51,12 @@ export class GraphUsage {
     for (const [businessId, entries] of businessUseCaseEntries(headers)) {
       this.readings.business_use_case.set(businessId, { percent: Math.max(0, ...entries.map(highestPercent)), at });
     }
-    const regainMs = longestRegainAccessMs(headers);
-    if (regainMs > 0) this.blockedUntil = Math.max(this.blockedUntil, at + regainMs);
   }
 
   snapshot(): UsageSnapshot {
     const now = this.now();
     const percent = { app: this.highest('app', now), business_use_case: this.highest('business_use_case', now) };
-    return {
-      percent,
-      ...(this.blockedUntil > now ? { blockedUntil: this.blockedUntil } : {}),
-      callsPerSecond: this.blockedUntil > now ? 0 : this.rateFor(Math.max(percent.app, percent.business_use_case)),
-    };
+    return { percent, callsPerSecond: this.rateFor(Math.max(percent.app, percent.business_use_case)) };
   }
 
   /**
@@ -71,7 +66,6 @@ export class GraphUsage {
    */
   reserve(maxWaitMs: number): { waitMs: number } | { retryAfterMs: number } {
     const now = this.now();
-    if (this.blockedUntil > now) return { retryAfterMs: this.blockedUntil - now };
     const { percent } = this.snapshot();
     const usage = Math.max(percent.app, percent.business_use_case);
     if (usage < SLOW_DOWN_FROM_PERCENT) return { waitMs: 0 };
