@@ -1,18 +1,20 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { createGraphClient } from '../graph';
+import { createGraphClient, GraphUsage } from '../graph';
+import { createDiscoveryActivities } from './discovery';
 import { createOnboardingGraphActivities } from './onboarding-graph';
 import { createBusinessIntentActivities } from './business-intent';
 import { createPartnerCallbackActivities } from './partner-callbacks';
 import { deriveSealingKey } from '../secrets/sealing';
 
 /** Every activity the worker registers, built once from the config. */
-export function createActivities(config: Config, client: Client) {
-  const graph = createGraphClient(config, { onUsage: recordGraphUsage });
+export function createActivities(config: Config, client: Client, graphUsage = new GraphUsage(config.graph.maxRps)) {
+  const graph = createGraphClient(config, { usage: graphUsage, onUsage: recordGraphUsage });
   return {
     ...createOnboardingGraphActivities(graph, deriveSealingKey(config.meta.appSecret)),
     ...createBusinessIntentActivities(client),
+    ...createDiscoveryActivities(graph, client, config),
     ...createPartnerCallbackActivities({ callback: config.partnerCallback }),
   };
 }

@@ -34,6 +34,11 @@ export function createOnboardingGraphActivities(graph: GraphClient, sealingKey: 
       return templates.map(({ id, name, language }) => ({ id, name, language }));
     },
 
+    /** The end business's own status (`NOT_STARTED | REQUEST_SENT | TERM_OF_SERVICE_SIGNED`), read before an Intent request. */
+    async readBusinessOnboardingStatus({ businessId }: { businessId: string }) {
+      return classified(() => graph.getBusinessOnboardingStatus(businessId));
+    },
+
     async requestIntent({ businessId, solutionId }: { businessId: string; solutionId?: string }) {
       return classified(() => graph.requestIntent(businessId, solutionId));
     },

@@ -5,10 +5,12 @@
 import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import type { GraphUsage } from '../graph';
 import { requireApiKey } from './auth';
 import { codecRouter } from './codec';
 import { discoveriesRouter } from './discoveries';
 import { EmbeddedSignup, embeddedSignupRouter } from './embedded-signup';
+import { DiscoveryClient } from './discovery-client';
 import { errorHandler, notFoundHandler } from './errors';
 import { healthRouter } from './health';
 import { consoleLogger, type Logger } from './logger';
@@ -42,16 +44,19 @@ export interface AppDeps {
   graph?: GraphClient;
   /** META_ACCESS_TOKEN's permissions for /readyz; built from the config when not given. */
   partnerToken?: PartnerTokenCheck;
+  /** The workers' Graph usage tracker, when they run in this process: shown in /metrics. */
+  graphUsage?: GraphUsage;
 }
 
 /** Partner request bodies are small; a bigger one is a mistake or an attack. */
 const API_BODY_LIMIT = '64kb';
 
-export function createApp({ config, client, log = consoleLogger, timeouts, templateCacheMs, graph, partnerToken }: AppDeps): express.Express {
-  const metrics = createMetrics();
+export function createApp({ config, client, log = consoleLogger, timeouts, templateCacheMs, graph, partnerToken, graphUsage }: AppDeps): express.Express {
+  const metrics = createMetrics(graphUsage);
   registerOnboardingGauges(metrics.registry, client, config.temporal.namespace);
   const limits = { ...DEFAULT_TIMEOUTS, ...timeouts };
   const onboardings = new OnboardingClient(client, config, metrics, limits);
+  const discoveries = new DiscoveryClient(client, config, onboardings, limits);
   const graphClient = graph ?? createGraphClient(config);
   const readiness = new TemplateReadiness(onboardings, metrics, log, templateCacheMs ?? DEFAULT_TEMPLATE_CACHE_MS);
   const gate = new SendGate(readiness, graphClient, metrics);
@@ -83,7 +88,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   v1.use(templatesRouter(readiness));
   v1.use(sendsRouter(gate, onboardings, readiness, log));
   v1.use(embeddedSignupRouter(config, signup, links, log));
-  v1.use(discoveriesRouter());
+  v1.use(discoveriesRouter(discoveries, log));
   app.use('/v1', v1);
   // Public: the hosted signup page, authorised by its signed link alone.
   app.use(signupPageRouter({ config, signup, onboardings, links, log }));

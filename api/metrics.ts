@@ -3,15 +3,18 @@
  * so tests and benchmarks can build many apps in one process.
  */
 import type { RequestHandler } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GraphUsage } from '../graph';
 
 export type DeliveryOutcome = 'accepted' | 'ignored' | 'unauthorized' | 'malformed' | 'too_large' | 'unavailable';
 export type ChangeOutcome = 'signalled' | 'no_onboarding' | 'ignored' | 'invalid' | 'failed';
 
-export function createMetrics() {
+/** `graphUsage`: the workers' view of Meta's usage headers, when they run in this process. */
+export function createMetrics(graphUsage?: GraphUsage) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'mm_api_' });
   const registers = [registry];
+  if (graphUsage) registerGraphUsage(graphUsage, registers);
 
   const webhookDeliveries = new Counter({
     name: 'mm_webhook_deliveries_total',
@@ -95,3 +98,25 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Gauges read at scrape time from the Graph client's usage tracker. */
+function registerGraphUsage(usage: GraphUsage, registers: Registry[]): void {
+  new Gauge({
+    name: 'mm_graph_usage_percent',
+    help: 'Highest Graph usage Meta reported in the last minute, by header (app: X-App-Usage; business_use_case: X-Business-Use-Case-Usage)',
+    labelNames: ['header'] as const,
+    registers,
+    collect() {
+      const { percent } = usage.snapshot();
+      for (const [header, value] of Object.entries(percent)) this.set({ header }, value);
+    },
+  });
+  new Gauge({
+    name: 'mm_graph_allowed_calls_per_second',
+    help: 'Graph calls per second the workers allow themselves now: GRAPH_MAX_RPS below 75 % usage, less above, 0 while Meta asks to wait',
+    registers,
+    collect() {
+      this.set(usage.snapshot().callsPerSecond);
+    },
+  });
+}

@@ -9,6 +9,7 @@ import {
   WorkflowNotFoundError,
   type Client,
   type WorkflowHandle,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { Config } from '../config';
 import {
@@ -25,7 +26,8 @@ import {
   type TemplateSendRequest,
 } from '../workflows/messages';
 import { signupLinkWorkflowId, type SignupLinkUse } from '../workflows/signup-link';
-import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../workflows/search-attributes';
+import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../workflows/search-attributes';
+import { onboardingStartOptions } from '../workflows/start-options';
 import {
   onboardingWorkflowId,
   type OnboardingInput,
@@ -49,27 +51,11 @@ export interface TemporalTimeouts {
 
 export const DEFAULT_TIMEOUTS: TemporalTimeouts = { callMs: 5_000, queryMs: 5_000, updateMs: 30_000 };
 
+// Shared with the webhook receiver and the discovery's activities.
+export { onboardingStartOptions } from '../workflows/start-options';
+
 /** Of the query's deadline, what is kept for the describe that stands in when no worker answers (a healthy describe takes milliseconds). */
 const FALLBACK_DESCRIBE_MS = 1_000;
-
-/**
- * What every start of an onboarding workflow shares, from the API or a webhook: its id, queue, input,
- * the search attributes that make it filterable before its first task, and a summary for the Web UI.
- */
-export function onboardingStartOptions(input: OnboardingInput, config: Config) {
-  return {
-    workflowId: onboardingWorkflowId(input.wabaId),
-    taskQueue: config.temporal.taskQueue,
-    args: [input] as [OnboardingInput],
-    typedSearchAttributes: [
-      { key: OnboardingStatusKey, value: 'CHECKING_ELIGIBILITY' satisfies OnboardingStatus },
-      { key: WabaIdKey, value: input.wabaId },
-      { key: BusinessIdKey, value: input.businessId },
-      { key: OnboardingPathKey, value: input.path },
-    ],
-    staticSummary: `MM API onboarding of WABA ${input.wabaId} (business ${input.businessId}) via ${input.path}, from ${input.origin ?? 'api'}`,
-  };
-}
 
 export class OnboardingClient {
   private readonly pageTokenKey: Buffer;
@@ -97,13 +83,14 @@ export class OnboardingClient {
    * may be followed by a new run. Returns whether this call started it.
    */
   async start(input: OnboardingInput): Promise<{ started: boolean }> {
+    return this.startUnlessRunning(ONBOARDING_WORKFLOW_TYPE, onboardingStartOptions(input, this.config));
+  }
+
+  /** Starts a run unless one with its workflow id is running (a closed one may be followed by a new run). */
+  async startUnlessRunning(workflowType: string, options: WorkflowStartOptions): Promise<{ started: boolean }> {
     try {
       await this.within('start', this.timeouts.callMs, () =>
-        this.client.workflow.start(ONBOARDING_WORKFLOW_TYPE, {
-          ...onboardingStartOptions(input, this.config),
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        }),
+        this.client.workflow.start(workflowType, { ...options, workflowIdConflictPolicy: 'FAIL', workflowIdReusePolicy: 'ALLOW_DUPLICATE' }),
       );
       return { started: true };
     } catch (err) {

@@ -85,6 +85,7 @@ export function openApiDocument(): Record<string, unknown> {
         SendResult: schemaOf(s.sendResult, 'output'),
         SignupLink: schemaOf(s.signupLink, 'output'),
         SignupCompletion: schemaOf(s.signupCompletion, 'output'),
+        DiscoveryState: schemaOf(s.discoveryState, 'output'),
         Error: schemaOf(s.errorBody, 'output'),
       },
     },
@@ -239,16 +240,30 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/discoveries': {
         post: {
-          summary: 'Discover the eligible WABAs of a business and onboard each (not available yet)',
+          summary: "Discover the ELIGIBLE client WABAs of the partner's portfolio and onboard each (one discovery per portfolio at a time)",
+          description:
+            'Pages through /<businessId>/client_whatsapp_business_accounts filtered on marketing_messages_onboarding_status ' +
+            'IN ["ELIGIBLE"] and starts one onboarding per WABA under its owner business (owner_business_info.id), so each ' +
+            'end business gets one Intent API request. Onboardings already running are left alone and counted. With ' +
+            'repeatEverySeconds a Temporal Schedule runs the discovery again at that interval.',
           requestBody: { required: true, content: json(schemaOf(s.startDiscoveryBody)) },
-          responses: { '501': errorResponse('Not implemented yet'), ...commonErrors, ...bodyErrors },
+          responses: {
+            '202': { description: 'Started', content: json(ref('DiscoveryState')) },
+            '200': { description: "A discovery of this portfolio is already running: that one", content: json(ref('DiscoveryState')) },
+            ...commonErrors,
+            ...bodyErrors,
+          },
         },
       },
       '/v1/discoveries/{id}': {
         get: {
-          summary: 'Progress of a discovery (not available yet)',
+          summary: "Progress of the portfolio's latest discovery",
           parameters: parametersOf(s.discoveryIdParam, 'path'),
-          responses: { '501': errorResponse('Not implemented yet'), ...commonErrors },
+          responses: {
+            '200': { description: 'Its progress', content: json(ref('DiscoveryState')) },
+            ...commonErrors,
+            '404': errorResponse('No discovery with this id'),
+          },
         },
       },
     },

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ONBOARDING_PATHS, ONBOARDING_STATUSES, TERMS_SOURCES } from '../workflows/types';
+import { DISCOVERY_STATUSES, MIN_REPEAT_EVERY_SECONDS } from '../workflows/discovery-types';
 
 /** Meta's ids are decimal digits; anything else never reaches a workflow id or a visibility query. */
 const metaId = (what: string) =>
@@ -119,12 +120,26 @@ export const cancelBody = z.strictObject({
 });
 
 export const startDiscoveryBody = z.strictObject({
-  businessId: metaId('business portfolio'),
-  path: z.enum(ONBOARDING_PATHS).optional(),
+  businessId: metaId('business portfolio').describe(
+    "The partner's business portfolio id: the one whose client_whatsapp_business_accounts lists its customers' WABAs.",
+  ),
+  path: z.enum(ONBOARDING_PATHS).optional().describe('Path of every onboarding started. Default "intent".'),
   options: onboardingOptions.optional(),
+  repeatEverySeconds: z
+    .number()
+    .int()
+    .min(MIN_REPEAT_EVERY_SECONDS)
+    .max(366 * 24 * 3600)
+    .optional()
+    .describe('Also run this discovery again at this interval (a Temporal Schedule), picking up WABAs that become eligible later. At least 3600.'),
 });
 
-export const discoveryIdParam = z.strictObject({ id: z.string().regex(/^[\w:-]{1,200}$/, 'must be a discovery id') });
+export const discoveryIdParam = z.strictObject({
+  id: z
+    .string()
+    .regex(/^mm-discovery:\d{1,32}$/, 'must be a discovery id as POST /v1/discoveries returned it (mm-discovery:<businessId>)')
+    .describe('The discovery id (mm-discovery:<businessId>)'),
+});
 
 // ---- after READY: templates, sends, settings ------------------------------------------------------
 
@@ -244,6 +259,25 @@ export const signupCompletion = z.looseObject({
   signupComplete: z.boolean(),
   missingPermissions: z.array(z.string()).optional(),
   message: z.string().optional(),
+});
+
+export const discoveryState = z.looseObject({
+  id: z.string().describe('mm-discovery:<businessId>: one per portfolio; each run (yours or the schedule\'s) shows here'),
+  businessId: z.string(),
+  path: z.enum(ONBOARDING_PATHS),
+  status: z.enum(DISCOVERY_STATUSES),
+  pages: z.number().int().describe('Graph pages read'),
+  found: z.number().int().describe('ELIGIBLE WABAs listed; each is counted once in started, alreadyRunning or failed'),
+  started: z.number().int(),
+  alreadyRunning: z.number().int().describe('WABAs whose onboarding was already running: left alone'),
+  failed: z.number().int(),
+  startedAt: z.string(),
+  completedAt: z.string().optional(),
+  error: z.string().optional(),
+  schedule: z
+    .looseObject({ id: z.string(), everySeconds: z.number().int() })
+    .optional()
+    .describe('The Temporal Schedule that repeats this discovery'),
 });
 
 export const errorBody = z.looseObject({

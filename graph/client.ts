@@ -5,12 +5,14 @@ import {
   GraphApiError,
   GraphRequestError,
   GraphResponseError,
+  GraphThrottledError,
   INTENT_ALREADY_SENT_SUBCODE,
   networkError,
   redactSecrets,
   businessUsagePercentOf,
 } from './errors';
 import * as schemas from './schemas';
+import type { GraphUsage } from './usage';
 
 export interface GraphClientOptions {
   /** e.g. https://graph.facebook.com, without a trailing slash. */
@@ -27,6 +29,8 @@ export interface GraphClientOptions {
   dispatcher?: Dispatcher;
   /** Told Meta's usage figure (percent of the business's allowance) after every answer that carries one. */
   onUsage?: (percent: number) => void;
+  /** Meta's usage figures: every answer reports to it, every call waits its turn when usage runs high. */
+  usage?: GraphUsage;
 }
 
 export type OnboardingStatusField = 'marketing_messages_onboarding_status' | 'marketing_messages_lite_api_status';
@@ -84,6 +88,12 @@ export interface TokenDebugInfo {
   expiresAt?: number;
 }
 
+export interface ClientWabaPage {
+  wabas: Array<{ id: string; ownerBusinessId?: string }>;
+  /** The cursor of the next page; absent on the last one (`paging.next` absent). */
+  after?: string;
+}
+
 export interface BusinessOnboardingStatus {
   status: 'NOT_STARTED' | 'REQUEST_SENT' | 'TERM_OF_SERVICE_SIGNED' | (string & {});
   time?: string;
@@ -97,6 +107,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** A cursor loop that never ends is Meta's bug; stop well past any real portfolio. */
 const MAX_PAGES = 1_000;
+/** Longer pacing waits give the activity slot back (a throttled failure that retries after the wait). */
+const MAX_PACING_WAIT_MS = 5_000;
 
 type Query = Record<string, string | undefined>;
 
@@ -231,9 +243,7 @@ export class GraphClient {
 
   /** The partner's client WABAs, optionally only those whose onboarding status is one of `statuses`. */
   async listClientWabas(businessId: string, statuses?: string[]): Promise<ClientWaba[]> {
-    const filtering = statuses?.length
-      ? JSON.stringify([{ field: 'marketing_messages_onboarding_status', operator: 'IN', value: statuses }])
-      : undefined;
+    const filtering = statuses?.length ? onboardingStatusFilter(statuses) : undefined;
     const rows = await this.listAll({
       method: 'GET',
       path: `/${seg(businessId)}/client_whatsapp_business_accounts`,
@@ -241,6 +251,33 @@ export class GraphClient {
       schema: schemas.pageOf(schemas.clientWaba),
     });
     return rows.map((w) => dropUndefined({ id: w.id, name: w.name, onboardingStatus: w.marketing_messages_onboarding_status }));
+  }
+
+  /**
+   * One page of the partner portfolio's client WABAs with the given onboarding statuses, each with its
+   * owner business. Meta filters after cutting the page: a page may be short or empty and still not
+   * be the last; only an absent `paging.next` ends the list.
+   */
+  async listClientWabasPage(portfolioId: string, opts: { statuses: string[]; after?: string; limit?: number }): Promise<ClientWabaPage> {
+    const call = {
+      method: 'GET' as const,
+      path: `/${seg(portfolioId)}/client_whatsapp_business_accounts`,
+      query: {
+        fields: 'id,owner_business_info',
+        filtering: onboardingStatusFilter(opts.statuses),
+        limit: opts.limit === undefined ? undefined : String(opts.limit),
+        after: opts.after,
+      },
+      schema: schemas.pageOf(schemas.clientWaba),
+    };
+    const body = await this.call(call);
+    const wabas = body.data.map((w) => dropUndefined({ id: w.id, ownerBusinessId: w.owner_business_info?.id }));
+    if (!body.paging?.next) return { wabas };
+    const after = body.paging.cursors?.after;
+    if (!after || after === opts.after) {
+      throw new GraphResponseError(`GET ${this.pathOf(call)}: paging.next without a new cursors.after`, { httpStatus: 200 });
+    }
+    return { wabas, after };
   }
 
   /** On a business portfolio the status field is an object: `{ status, time }`. */
@@ -325,6 +362,7 @@ export class GraphClient {
     if (token) headers.authorization = `Bearer ${token}`;
     if (call.json !== undefined) headers['content-type'] = 'application/json';
 
+    await this.awaitTurn(what);
     let status: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
     let text: string;
@@ -340,6 +378,7 @@ export class GraphClient {
       responseHeaders = res.headers;
       const usage = businessUsagePercentOf(responseHeaders);
       if (usage !== undefined) this.options.onUsage?.(usage);
+      this.options.usage?.observe(responseHeaders);
       text = await readText(res.body, what);
     } catch (err) {
       if (err instanceof GraphApiError) throw err;
@@ -361,6 +400,16 @@ export class GraphClient {
     return parsed.data;
   }
 
+  /** Waits for this call's turn when Meta reports high usage; a long wait comes back as throttling. */
+  private async awaitTurn(what: string): Promise<void> {
+    const turn = this.options.usage?.reserve(MAX_PACING_WAIT_MS);
+    if (!turn) return;
+    if ('retryAfterMs' in turn) {
+      throw new GraphThrottledError(`${what} held back: Meta reports the Graph allowance nearly used up`, { httpStatus: 0 }, turn.retryAfterMs);
+    }
+    if (turn.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, turn.waitMs));
+  }
+
   private pathOf(call: Pick<Call<z.ZodType>, 'path'>): string {
     return `/${this.options.version}${call.path}`;
   }
@@ -370,6 +419,10 @@ function isAlreadySent(err: unknown): boolean {
   if (!(err instanceof GraphRequestError)) return false;
   return err.subcode === INTENT_ALREADY_SENT_SUBCODE || /already/i.test(err.message);
 }
+
+/** The seed's filter: `marketing_messages_onboarding_status IN [...]`. */
+const onboardingStatusFilter = (statuses: string[]) =>
+  JSON.stringify([{ field: 'marketing_messages_onboarding_status', operator: 'IN', value: statuses }]);
 
 /** Ids go into the path; encoding keeps a bad id from reaching another endpoint. */
 const seg = (id: string) => encodeURIComponent(id);

@@ -6,6 +6,8 @@
  * `client_secret` and `code` on the OAuth call) and from Meta's error text after secrets are redacted.
  */
 
+import { headerValue, longestRegainAccessMs } from './usage';
+
 export type GraphErrorKind = 'retryable' | 'throttled' | 'needs_attention' | 'rejected';
 
 export interface GraphErrorFields {
@@ -184,24 +186,7 @@ export function networkError(
  * entry of `X-Business-Use-Case-Usage`, or `Retry-After` (seconds or an HTTP date), whichever is longer.
  */
 export function retryAfterMsOf(headers: ResponseHeaders): number | undefined {
-  let longest = 0;
-  const usage = headerValue(headers, 'x-business-use-case-usage');
-  if (usage) {
-    try {
-      const parsed: unknown = JSON.parse(usage);
-      if (parsed && typeof parsed === 'object') {
-        for (const entries of Object.values(parsed)) {
-          if (!Array.isArray(entries)) continue;
-          for (const entry of entries) {
-            const minutes = Number((entry as { estimated_time_to_regain_access?: unknown })?.estimated_time_to_regain_access);
-            if (Number.isFinite(minutes)) longest = Math.max(longest, minutes * 60_000);
-          }
-        }
-      }
-    } catch {
-      // A malformed usage header is Meta's problem, not a reason to lose the error.
-    }
-  }
+  let longest = longestRegainAccessMs(headers);
   const retryAfter = headerValue(headers, 'retry-after');
   if (retryAfter) {
     const seconds = Number(retryAfter);
@@ -271,9 +256,4 @@ function describe(request: string | undefined, httpStatus: number, error: GraphE
   if (error?.fbtrace_id) facts.push(`fbtrace_id ${error.fbtrace_id}`);
   const what = error?.message ?? 'no Graph error in the answer';
   return `${request ? `${request} failed: ` : ''}${what} (${facts.join(', ')})`;
-}
-
-function headerValue(headers: ResponseHeaders, name: string): string | undefined {
-  const v = headers[name] ?? headers[name.toLowerCase()];
-  return Array.isArray(v) ? v[0] : v;
 }

@@ -3,6 +3,7 @@ export {
   isRegisteredOnCloudApi,
   type BusinessOnboardingStatus,
   type ClientWaba,
+  type ClientWabaPage,
   type GraphClientOptions,
   type IntentRequestResult,
   type MessageTemplate,
@@ -33,3 +34,4 @@ export {
 } from './errors';
 export { INSIGHTS_PERMISSION, namePermissions, permissionsOf, REQUIRED_PERMISSIONS, type TokenPermissions } from './permissions';
 export { createGraphClient } from './from-config';
+export { GraphUsage, SLOW_DOWN_FROM_PERCENT, type UsageHeader, type UsageSnapshot } from './usage';

@@ -63,6 +63,8 @@ export const clientWaba = z.object({
   id: graphId,
   name: z.string().optional(),
   marketing_messages_onboarding_status: z.string().optional(),
+  /** The end business that owns the WABA (the partner only shares it). */
+  owner_business_info: z.object({ id: graphId, name: z.string().optional() }).optional(),
 });
 
 /** A row of `/<WABA_ID>/message_templates`; category and status stay strings (Meta adds values). */

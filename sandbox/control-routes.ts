@@ -182,6 +182,16 @@ export function controlRoutes(world: SandboxWorld): express.Router {
     res.status(204).end();
   });
 
+  const usage = z.strictObject({
+    appPercent: z.number().min(0).max(1000).optional(),
+    businessPercent: z.number().min(0).max(1000).optional(),
+    businessId: id.optional(),
+  });
+  router.put('/usage', (req, res) => {
+    world.usage.set(parse(usage, req.body));
+    res.json({ appPercent: world.usage.appPercent });
+  });
+
   router.get('/calls', (req, res) => {
     const calls = world.findCalls(parse(callFilter, req.query));
     res.json({ count: calls.length, calls });

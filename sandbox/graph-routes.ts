@@ -2,7 +2,7 @@ import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { CallTarget, FaultBook } from './faults';
 import { fbtraceId } from './ids';
-import { businessUseCaseUsage, MetaError, metaErrors } from './meta-errors';
+import { appUsage, businessUseCaseUsage, MetaError, metaErrors } from './meta-errors';
 import type { SandboxBusiness, SandboxPhoneNumber, SandboxWaba, SandboxWorld } from './state';
 import type { SandboxTemplate } from './messaging';
 
@@ -52,7 +52,11 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
         businessId: target.businessId,
       });
       try {
-        if (target.endpoint !== 'oauth') res.setHeader('x-business-use-case-usage', businessUseCaseUsage(world.usageBusinessOf(target)));
+        if (target.endpoint !== 'oauth') {
+          const business = world.usageBusinessOf(target);
+          res.setHeader('x-business-use-case-usage', businessUseCaseUsage(business, { percent: world.usage.businessPercent(business) }));
+          res.setHeader('x-app-usage', appUsage(world.usage.appPercent));
+        }
         const outcome = faults.take(target, (t) => world.usageBusinessOf(t));
         if (outcome.kinds.length) call.faults = outcome.kinds;
         if (outcome.latencyMs) await delay(outcome.latencyMs);

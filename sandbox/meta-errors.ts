@@ -163,17 +163,23 @@ function whatsappError(code: number, title: string, details: string): MetaError 
 /** `X-Business-Use-Case-Usage`: percentages of the business's allowance, and minutes until it is back. */
 export function businessUseCaseUsage(
   businessId: string,
-  { throttled = false, regainAccessMinutes = 0 }: { throttled?: boolean; regainAccessMinutes?: number } = {},
+  { throttled = false, regainAccessMinutes = 0, percent = 1 }: { throttled?: boolean; regainAccessMinutes?: number; percent?: number } = {},
 ): string {
+  const used = throttled ? 100 : percent;
   return JSON.stringify({
     [businessId]: [
       {
         type: 'whatsapp_business_management',
-        call_count: throttled ? 100 : 1,
-        total_cputime: throttled ? 100 : 1,
-        total_time: throttled ? 100 : 1,
+        call_count: used,
+        total_cputime: used,
+        total_time: used,
         estimated_time_to_regain_access: throttled ? regainAccessMinutes : 0,
       },
     ],
   });
+}
+
+/** `X-App-Usage`: percentages of the app's own allowance. */
+export function appUsage(percent: number): string {
+  return JSON.stringify({ call_count: percent, total_cputime: percent, total_time: percent });
 }

@@ -167,6 +167,8 @@ export class SandboxWorld {
   private callSeq = 0;
   /** Templates and the two send edges (sandbox/messaging.ts). */
   readonly messaging: SandboxMessaging;
+  /** What the usage headers report (percent of the allowance used); 1 % unless a test says otherwise. */
+  readonly usage = new ReportedUsage();
 
   constructor(
     private readonly options: WorldOptions,
@@ -482,6 +484,7 @@ export class SandboxWorld {
   /** Everything back to empty, webhook URL kept. */
   reset(): void {
     this.stopTimers();
+    this.usage.set({ appPercent: 1, businessPercent: 1 });
     this.businesses.clear();
     this.wabas.clear();
     this.codes.clear();
@@ -608,6 +611,28 @@ export function legacyStatusOf(status: string | null): string | null {
   if (status === 'ELIGIBLE' || status === 'ONBOARDED') return status;
   if (status.startsWith('INELIGIBLE')) return 'INELIGIBLE';
   return 'UNKNOWN';
+}
+
+/** The percentages the sandbox puts in `X-App-Usage` and `X-Business-Use-Case-Usage`. */
+export class ReportedUsage {
+  appPercent = 1;
+  private defaultBusinessPercent = 1;
+  private readonly perBusiness = new Map<string, number>();
+
+  /** `businessPercent` for every business, or only for `businessId`. */
+  set(change: { appPercent?: number; businessPercent?: number; businessId?: string }): void {
+    if (change.appPercent !== undefined) this.appPercent = change.appPercent;
+    if (change.businessPercent === undefined) return;
+    if (change.businessId) this.perBusiness.set(change.businessId, change.businessPercent);
+    else {
+      this.defaultBusinessPercent = change.businessPercent;
+      this.perBusiness.clear();
+    }
+  }
+
+  businessPercent(businessId: string): number {
+    return this.perBusiness.get(businessId) ?? this.defaultBusinessPercent;
+  }
 }
 
 export class SandboxNotFound extends Error {}

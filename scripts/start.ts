@@ -18,6 +18,7 @@ import { closeApp, createApp } from '../api/app';
 import { PartnerTokenCheck } from '../api/partner-token';
 import { listen } from '../api/server';
 import { createWorkers } from '../worker/worker';
+import { GraphUsage } from '../graph';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { startDevServer } from './dev-server';
 import { watchForOrphaning } from './orphan-watch';
@@ -121,7 +122,8 @@ async function main() {
     const workerConnection = await connectWorker(config);
     stack.add(() => workerConnection.close());
 
-    const workers = await createWorkers(config, workerConnection, client);
+    const graphUsage = new GraphUsage(config.graph.maxRps); // shared: the workers' Graph calls report, /metrics shows
+    const workers = await createWorkers(config, workerConnection, client, {}, graphUsage);
     const running = workers.run();
     stack.add(async () => {
       workers.shutdown();
@@ -136,7 +138,7 @@ async function main() {
       },
     );
 
-    const app = createApp({ config, client, partnerToken });
+    const app = createApp({ config, client, partnerToken, graphUsage });
     stack.add(() => closeApp(app));
     const http: Server = await listen(app, config.port, config.host);
     stack.add(() => new Promise((resolve) => http.close(resolve)));

@@ -258,18 +258,6 @@ describe('onboardings', () => {
   });
 });
 
-describe('discoveries', () => {
-  test('are not built yet: 501 after authentication and validation', async () => {
-    expect((await h.http().post('/v1/discoveries').send({ businessId: '1' })).status).toBe(401);
-    expect((await h.http().post('/v1/discoveries').set(h.auth).send({ businessId: 'x' })).status).toBe(400);
-    const post = await h.http().post('/v1/discoveries').set(h.auth).send({ businessId: '123', path: 'intent' });
-    expect(post.status).toBe(501);
-    expect(post.body.error.code).toBe('not_implemented');
-    const get = await h.http().get('/v1/discoveries/abc').set(h.auth);
-    expect(get.status).toBe(501);
-  });
-});
-
 describe('operations', () => {
   test('/openapi.json describes every /v1 route with the schemas the API validates with', async () => {
     const doc = (await h.http().get('/openapi.json')).body;

@@ -2,6 +2,10 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createActivities } from '../activities';
+import type { GraphUsage } from '../graph';
+
+/** Settings of the workflow worker (also used by the bulk benchmark's baseline, so the two compare fairly). */
+export const WORKFLOW_WORKER_TUNING = {} satisfies Partial<WorkerOptions>;
 
 /** Graph calls run on their own task queue so one server-side rate limit caps them across all workers. */
 export const graphTaskQueue = (taskQueue: string) => `${taskQueue}-graph`;
@@ -20,8 +24,10 @@ export async function createWorkers(
   connection: NativeConnection,
   client: Client,
   overrides: Partial<WorkerOptions> = {},
+  /** Meta's usage figures as the Graph calls see them; pass the same one to the API for /metrics. */
+  graphUsage?: GraphUsage,
 ): Promise<OnboardingWorkers> {
-  const activities = createActivities(config, client);
+  const activities = createActivities(config, client, graphUsage);
   const common = {
     connection,
     namespace: config.temporal.namespace,
@@ -37,6 +43,7 @@ export async function createWorkers(
 
   const main = await Worker.create({
     ...common,
+    ...WORKFLOW_WORKER_TUNING,
     taskQueue: config.temporal.taskQueue,
     ...overrides,
     ...workflowSource,

@@ -3,12 +3,18 @@
  * is per business while the terms arrive per WABA, so every onboarding WABA of the business joins this
  * one workflow: it sends the request once, tells each WABA that it stands, and sends it again only
  * when an operator asks (or, after a failure a person fixed, when a WABA's recheck joins again).
+ *
+ * Before sending, it reads the business's own `marketing_messages_onboarding_status` on Meta: a
+ * request that already stands there (REQUEST_SENT, or the terms already signed) is not sent again,
+ * so a business gets one request even if this service's own state was lost (new namespace, wiped
+ * database). Only an operator's resend skips that check.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -19,6 +25,7 @@ import { onboardingWorkflowId, type BusinessIntentInput, type BusinessIntentStat
 export async function businessIntent(input: BusinessIntentInput): Promise<void> {
   const state: BusinessIntentState = input.carriedOver ?? { businessId: input.businessId, requested: false, requestCount: 0, waiting: [] };
   let sendWanted = !state.requested;
+  let resendAsked = false;
 
   setHandler(joinIntentSignal, ({ wabaId, solutionId }) => {
     if (!state.waiting.includes(wabaId)) state.waiting.push(wabaId);
@@ -28,6 +35,7 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
   });
   setHandler(resendIntentSignal, () => {
     sendWanted = true;
+    resendAsked = true;
   });
   setHandler(getIntentStateQuery, () => state);
 
@@ -37,13 +45,40 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
     await condition(() => sendWanted || (state.waiting.length > 0 && (state.requested || state.lastError !== undefined)));
     if (sendWanted) {
       sendWanted = false;
-      await sendRequest(state);
+      const byOperator = resendAsked;
+      resendAsked = false;
+      if (byOperator || !patched(READS_BUSINESS_STATUS) || (await readStatusOnMeta(state)) === 'not_requested') await sendRequest(state);
     }
     await tellWaitingWabas(state);
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000) {
       await condition(allHandlersFinished);
       if (!sendWanted && state.waiting.length === 0) await continueAsNew<typeof businessIntent>({ ...input, carriedOver: state });
     }
+  }
+}
+
+/** Histories recorded before the business-status read replay without it. */
+const READS_BUSINESS_STATUS = 'intent-reads-business-status';
+
+/** The business's status on Meta's side says a request stands (or the terms are signed): none is sent. */
+const REQUEST_STANDS: readonly string[] = ['REQUEST_SENT', 'TERM_OF_SERVICE_SIGNED'];
+
+/**
+ * Reads whether Meta already has a request for the business. A read that fails counts as a failed
+ * attempt: the WABAs hear of it and a recheck tries again, without a request sent blind.
+ */
+async function readStatusOnMeta(state: BusinessIntentState): Promise<'requested' | 'not_requested' | 'unreadable'> {
+  try {
+    const { status } = await graph(() => onboardingActivities.readBusinessOnboardingStatus({ businessId: state.businessId }));
+    state.statusOnMeta = status;
+    if (!REQUEST_STANDS.includes(status)) return 'not_requested';
+    state.requested = true;
+    state.lastError = undefined;
+    return 'requested';
+  } catch (err) {
+    if (!(err instanceof NeedsAttention)) throw err;
+    state.lastError = err.message;
+    return 'unreadable';
   }
 }
 

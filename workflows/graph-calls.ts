@@ -52,7 +52,23 @@ export const onboardingActivities = {
   subscribeApp: (...args: Parameters<Activities['subscribeApp']>) => graphActivities().subscribeApp(...args),
   listMarketingTemplates: (...args: Parameters<Activities['listMarketingTemplates']>) => graphActivities().listMarketingTemplates(...args),
   requestIntent: (...args: Parameters<Activities['requestIntent']>) => graphActivities().requestIntent(...args),
+  readBusinessOnboardingStatus: (...args: Parameters<Activities['readBusinessOnboardingStatus']>) =>
+    graphActivities().readBusinessOnboardingStatus(...args),
   joinBusinessIntent: bookkeeping.joinBusinessIntent,
+};
+
+/** Starting a page's onboardings: heartbeats per WABA, so a crashed worker's page is retried within seconds. */
+const discoveryBookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '15s',
+  // A Temporal that stays unreachable this long fails the page (and the discovery) instead of looping forever.
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 60 },
+});
+
+/** The discovery's activities: the Graph list on the rate-limited queue, the starts beside the workflow. */
+export const discoveryActivities = {
+  listEligibleClientWabas: (...args: Parameters<Activities['listEligibleClientWabas']>) => graphActivities().listEligibleClientWabas(...args),
+  startDiscoveredOnboardings: discoveryBookkeeping.startDiscoveredOnboardings,
 };
 
 /**

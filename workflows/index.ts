@@ -2,3 +2,4 @@
 export { onboarding } from './onboarding';
 export { businessIntent } from './business-intent';
 export { signupLink } from './signup-link';
+export { discovery, repeatDiscovery } from './discovery';

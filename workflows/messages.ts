@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, TemplateBook } from './types';
 import type { SendRecord, TemplateStatusChange, TemplateView } from './templates';
+import type { DiscoveryState } from './discovery-types';
 
 export interface TermsSignedSignal {
   source: 'webhook' | 'legacy_webhook';
@@ -90,3 +91,6 @@ export const joinIntentSignal = defineSignal<[{ wabaId: string; solutionId?: str
 /** Operator asks for the Intent API request to be sent again. */
 export const resendIntentSignal = defineSignal<[]>('resendIntent');
 export const getIntentStateQuery = defineQuery<BusinessIntentState>('getIntentState');
+
+/** A discovery's progress (pages, found, started, ...). */
+export const getDiscoveryStateQuery = defineQuery<DiscoveryState>('getDiscoveryState');

@@ -112,6 +112,8 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     carried.terms ?? (state.termsSignedAt ? { source: state.termsSource!, at: state.termsSignedAt } : undefined);
   let attention: string | undefined;
   let offboarded: string | undefined;
+  // A discovery's list is as fresh as a read: only a new onboarding's first check takes it.
+  let listedStatus = input.carriedOver ? undefined : input.listedStatus;
   let recheckRequests = 0;
   let recheckServed = 0;
   let intent: IntentRequestedSignal | undefined;
@@ -325,7 +327,7 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     let delay: number | undefined;
     // Ceiling: backed-off reads (doubling up to a day) within the daily read budget, until the deadline.
     for (;;) {
-      const verdict = await readStatus();
+      const verdict = listedStatus === undefined ? await readStatus() : takeListedStatus(listedStatus);
       if (verdict.kind === 'intent_only' && state.path !== 'intent') {
         return { kind: 'ineligible', reason: `${verdict.reason}; start it again with path "intent"` };
       }
@@ -342,6 +344,13 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
         // Backed-off polls stay within the WABA's daily budget too; an operator's recheck always reads.
       } while (!recheck && !statusReads.hasRoom(Date.now()) && patched(RECHECK_ANSWERED_BY_FAILING_READ));
     }
+  }
+
+  /** The status a discovery listed the WABA with, used once in place of a read. */
+  function takeListedStatus(status: string): EligibilityVerdict {
+    listedStatus = undefined;
+    state.eligibility = status;
+    return readOnboardingStatus(status, 'marketing_messages_onboarding_status');
   }
 
   async function requireCloudApiNumber(): Promise<void> {

@@ -9,4 +9,7 @@ export const WabaIdKey = defineSearchAttributeKey('WabaId', SearchAttributeType.
 export const BusinessIdKey = defineSearchAttributeKey('BusinessId', SearchAttributeType.KEYWORD);
 export const OnboardingPathKey = defineSearchAttributeKey('OnboardingPath', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [OnboardingStatusKey, WabaIdKey, BusinessIdKey, OnboardingPathKey];
+/** A discovery's RUNNING / COMPLETED / FAILED (its BusinessId is the partner portfolio it lists). */
+export const DiscoveryStatusKey = defineSearchAttributeKey('DiscoveryStatus', SearchAttributeType.KEYWORD);
+
+export const SEARCH_ATTRIBUTES = [OnboardingStatusKey, WabaIdKey, BusinessIdKey, OnboardingPathKey, DiscoveryStatusKey];

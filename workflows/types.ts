@@ -58,6 +58,11 @@ export interface OnboardingInput {
   path: OnboardingPath;
   options?: OnboardingOptions;
   origin?: OnboardingOrigin;
+  /**
+   * `marketing_messages_onboarding_status` as Meta listed it moments before the start (a discovery's
+   * filtered page): the first eligibility check takes it instead of reading the same field again.
+   */
+  listedStatus?: string;
   /** Set only by the workflow itself when it continues as new. */
   carriedOver?: CarriedOver;
 }
@@ -192,6 +197,8 @@ export interface BusinessIntentState {
   solutionId?: string;
   /** Intent API calls made (one per send, however many WABAs joined). */
   requestCount: number;
+  /** The business's `marketing_messages_onboarding_status.status` on Meta, as last read before a send. */
+  statusOnMeta?: string;
   lastError?: string;
   /** WABAs waiting to hear about the request. */
   waiting: string[];

@@ -59,7 +59,7 @@ export async function startAppHarness(
 ): Promise<AppHarness> {
   const stack = await startStack(opts);
   const logs = capturingLogger();
-  const app = createApp({ config: stack.config, client: stack.client, log: logs, timeouts: opts.timeouts, templateCacheMs: opts.templateCacheMs });
+  const app = createApp({ config: stack.config, client: stack.client, log: logs, timeouts: opts.timeouts, templateCacheMs: opts.templateCacheMs, graphUsage: stack.graphUsage });
   let server: Server | undefined;
   let openApi: OpenApiChecker;
   try {

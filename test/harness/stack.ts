@@ -8,6 +8,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Work
 import { loadConfig, type Config } from '../../config';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../sandbox';
 import { createWorkers, type OnboardingWorkers } from '../../worker/worker';
+import { GraphUsage } from '../../graph';
 import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type OnboardingStatus } from '../../workflows/types';
 import { getStateQuery } from '../../workflows/messages';
 import { onboardingStartOptions } from '../../api/onboarding-client';
@@ -56,6 +57,8 @@ export interface Stack {
   connection: Connection;
   sandbox: Sandbox;
   sandboxUrl: string;
+  /** The workers' view of Meta's usage headers (the API's /metrics shows it). */
+  graphUsage: GraphUsage;
   /** Starts an onboarding workflow directly (as the API would). */
   start(input: Omit<OnboardingInput, 'carriedOver'>): Promise<WorkflowHandle>;
   state(wabaId: string): Promise<OnboardingState>;
@@ -99,6 +102,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const workerConnection = await NativeConnection.connect({ address });
   const workflowBundleCode = await workflowBundle();
+  const graphUsage = new GraphUsage(config.graph.maxRps);
 
   let workers: OnboardingWorkers | undefined;
   let running: Promise<void> | undefined;
@@ -106,7 +110,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     workers = await createWorkers(config, workerConnection, client, {
       workflowBundle: workflowBundleCode,
       shutdownGraceTime: '1s',
-    });
+    }, graphUsage);
     running = workers.run();
   };
   const stopWorkers = async () => {
@@ -141,6 +145,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     connection,
     sandbox,
     sandboxUrl,
+    graphUsage,
     start: (input) => client.workflow.start('onboarding', onboardingStartOptions(input, config)),
     state,
     waitForState,

@@ -1,0 +1,97 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Config } from '../config';
+import { DISCOVERABLE_STATUS, type DiscoveredWaba, type PageStartOutcome } from '../workflows/discovery-types';
+import { onboardingStartOptions } from '../workflows/start-options';
+import type { OnboardingInput, OnboardingOptions, OnboardingPath } from '../workflows/types';
+import type { GraphClient } from '../graph';
+import { classified } from './graph-failures';
+
+/** Starts in flight at once: quick for a page of 100, gentle on the Temporal frontend. */
+const START_CONCURRENCY = 48;
+
+export interface StartDiscoveredInput {
+  /** Names this page of this discovery; written into each started onboarding's memo. */
+  discoveryKey: string;
+  wabas: DiscoveredWaba[];
+  path: OnboardingPath;
+  options?: OnboardingOptions;
+}
+
+/** The discovery's steps: one Graph page, and starting that page's onboardings. */
+export function createDiscoveryActivities(graph: GraphClient, client: Client, config: Config) {
+  return {
+    /** One page of the portfolio's ELIGIBLE client WABAs, each under its owner business (the portfolio where Meta names none). */
+    async listEligibleClientWabas({ portfolioId, after, pageSize }: { portfolioId: string; after?: string; pageSize: number }) {
+      const page = await classified(() => graph.listClientWabasPage(portfolioId, { statuses: [DISCOVERABLE_STATUS], after, limit: pageSize }));
+      return {
+        wabas: page.wabas.map((w): DiscoveredWaba => ({ wabaId: w.id, businessId: w.ownerBusinessId ?? portfolioId })),
+        ...(page.after !== undefined ? { after: page.after } : {}),
+      };
+    },
+
+    /**
+     * Starts an onboarding for each WABA unless one is running (left alone). Idempotent: on a retry
+     * (the previous attempt crashed part-way) an onboarding whose memo names this page counts as
+     * started by it, and is not started again even if it has ended meanwhile.
+     */
+    async startDiscoveredOnboardings({ discoveryKey, wabas, path, options }: StartDiscoveredInput): Promise<PageStartOutcome> {
+      const context = Context.current();
+      const retried = context.info.attempt > 1;
+      const outcome: PageStartOutcome = { started: 0, alreadyRunning: 0, failed: 0 };
+
+      const startOne = async ({ wabaId, businessId }: DiscoveredWaba): Promise<keyof PageStartOutcome> => {
+        const input: OnboardingInput = {
+          wabaId,
+          businessId,
+          path,
+          origin: 'discovery',
+          listedStatus: DISCOVERABLE_STATUS, // the page was filtered on it: no need to read it again
+          ...(options ? { options } : {}),
+        };
+        const start = onboardingStartOptions(input, config);
+        if (retried) {
+          const earlier = await client.workflow
+            .getHandle(start.workflowId)
+            .describe()
+            .catch((err: unknown) => {
+              if (err instanceof WorkflowNotFoundError) return undefined;
+              throw err;
+            });
+          if (earlier?.memo?.discovery === discoveryKey) return 'started';
+          if (earlier?.status.name === 'RUNNING') return 'alreadyRunning';
+        }
+        try {
+          await client.workflow.start('onboarding', {
+            ...start,
+            memo: { discovery: discoveryKey },
+            workflowIdConflictPolicy: 'FAIL',
+            workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          });
+          return 'started';
+        } catch (err) {
+          if (err instanceof WorkflowExecutionAlreadyStartedError) return 'alreadyRunning';
+          if (isTemporalUnreachable(err)) throw err; // the whole page is retried
+          context.log.warn('discovery could not start an onboarding', { wabaId, error: (err as Error).message });
+          return 'failed';
+        }
+      };
+
+      for (let i = 0; i < wabas.length; i += START_CONCURRENCY) {
+        const results = await Promise.all(wabas.slice(i, i + START_CONCURRENCY).map(startOne));
+        for (const result of results) outcome[result]++;
+        context.heartbeat(i);
+      }
+      return outcome;
+    },
+  };
+}
+
+// gRPC codes for "try again": cancelled, deadline exceeded, resource exhausted, internal, unavailable.
+const RETRY_CODES = new Set([1, 4, 8, 13, 14]);
+
+function isTemporalUnreachable(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'number' && RETRY_CODES.has(code);
+}

@@ -1,0 +1,290 @@
+/**
+ * Partner scale, end to end: one discovery onboards every ELIGIBLE client WABA of a big portfolio to
+ * READY, and the same dev server runs a trivial workflow with the same signals and timers as the
+ * ratio to beat.
+ *
+ *   npm run bench:bulk -- [--wabas 10000] [--businesses 500] [--max-minutes 30] [--graph-rps 1000]
+ *
+ * Everything stays on 127.0.0.1: a fresh Temporal dev server (in-memory SQLite), the Graph sandbox
+ * (which "signs the terms" 1 s after each business's Intent request and delivers one signed
+ * MM_LITE_TERMS_SIGNED webhook per WABA), the real API and webhook receiver in this process, and the
+ * real worker (`worker/main.ts`) in a child process whose peak RSS is read from /proc. Timers are
+ * compressed through the onboarding's options (grace 1 s; the hourly status poll never fires).
+ * `--graph-rps` is GRAPH_MAX_RPS: the bench measures the service, not Meta's allowance (at the
+ * default 10 calls/s, 10,000 WABAs need at least 35 minutes of Graph calls by construction).
+ * Each phase is bounded by --max-minutes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { createApp } from '../api/app';
+import { silentLogger } from '../api/logger';
+import { WEBHOOK_PATH } from '../api/webhooks/receiver';
+import { createSandbox } from '../sandbox';
+import { startDevServer } from '../scripts/dev-server';
+import { discoveryWorkflowId } from '../workflows/discovery-types';
+import { getDiscoveryStateQuery } from '../workflows/messages';
+import { onboardingWorkflowId } from '../workflows/types';
+import { intentRequested, termsSigned, trivialOnboarding } from './trivial-workflow';
+
+const { values: args } = parseArgs({
+  options: {
+    wabas: { type: 'string', default: '10000' },
+    businesses: { type: 'string', default: '500' },
+    'max-minutes': { type: 'string', default: '30' },
+    'graph-rps': { type: 'string', default: '1000' },
+  },
+});
+const wabaCount = boundedInt(args.wabas, 1, 50_000, 'wabas');
+const businessCount = boundedInt(args.businesses, 1, wabaCount, 'businesses');
+const maxMs = boundedInt(args['max-minutes'], 1, 120, 'max-minutes') * 60_000;
+const graphRps = boundedInt(args['graph-rps'], 1, 100_000, 'graph-rps');
+
+const SECRETS = { token: 'bench-system-user-token', appId: 'bench-app', appSecret: 'bench-app-secret', verify: 'bench-verify', apiKey: 'bench-key' };
+const GRACE_SECONDS = 1;
+const SIGN_AFTER_MS = 1_000;
+/** Temporal calls in flight from the bench itself (baseline starts and signals). */
+const CONCURRENCY = 32;
+const ROOT = path.resolve(__dirname, '..');
+
+function boundedInt(value: string | undefined, min: number, max: number, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A TypeScript entry point in its own node process; `peakRssMb()` reads its VmHWM. */
+function spawnNode(script: string, env: Record<string, string>) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    // The worker's own log lines would drown the figures; its errors still show.
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  let peakKb = 0;
+  const sample = () => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      peakKb = Math.max(peakKb, Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0));
+    } catch {
+      // exited
+    }
+  };
+  const sampler = setInterval(sample, 1_000);
+  return {
+    peakRssMb: () => (sample(), Math.round(peakKb / 1024)),
+    async stop() {
+      clearInterval(sampler);
+      sample();
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/**
+ * Polls a visibility count until it reaches `target` or the phase's time is up. Returns the time taken
+ * and how many got there (fewer than `target` when the time ran out: the rate is then over those).
+ */
+async function waitForCount(client: Client, query: string, target: number, since: number, what: string): Promise<{ ms: number; done: number }> {
+  let last = -1;
+  for (;;) {
+    const { count } = await client.workflow.count(query);
+    if (count !== last) {
+      last = count;
+      process.stdout.write(`\r  ${what}: ${count}/${target} after ${((Date.now() - since) / 1000).toFixed(0)} s   `);
+    }
+    if (count >= target || Date.now() - since > maxMs) {
+      process.stdout.write('\n');
+      if (count < target) console.log(`  TIME UP: only ${count}/${target} ${what} after ${maxMs / 60_000} min; figures below are over those`);
+      return { ms: Date.now() - since, done: count };
+    }
+    await sleep(1_000);
+  }
+}
+
+async function averageHistoryLength(client: Client, workflowIds: string[]): Promise<number> {
+  const sample = workflowIds.filter((_, i) => i % Math.max(1, Math.floor(workflowIds.length / 50)) === 0).slice(0, 50);
+  // Runs a time-limited phase never started are left out.
+  const lengths = (await Promise.all(sample.map((id) => client.workflow.getHandle(id).describe().then((d) => d.historyLength, () => undefined)))).filter(
+    (n): n is number => n !== undefined,
+  );
+  return lengths.length ? lengths.reduce((a, b) => a + b, 0) / lengths.length : NaN;
+}
+
+async function main() {
+  console.log(`bulk bench: ${wabaCount} WABAs across ${businessCount} end businesses, GRAPH_MAX_RPS ${graphRps}, node ${process.version}`);
+  console.log(`load average at start (1/5/15 min): ${load()}`);
+  const devServer = await startDevServer({ readyTimeoutMs: 120_000 });
+  const connection = await Connection.connect({ address: devServer.address });
+  const client = new Client({ connection });
+  const stops: Array<() => Promise<unknown>> = [];
+  try {
+    const baseline = await runBaseline(client, devServer.address, stops);
+    const service = await runService(client, devServer.address, stops);
+
+    const ratio = service.perSecond / baseline.perSecond;
+    console.log('\nresults');
+    const row = (r: { done: number; wallMs: number; perSecond: number; historyPerWorkflow: number; peakRssMb: number }) => ({
+      done: r.done,
+      'wall s': +(r.wallMs / 1000).toFixed(1),
+      'per s': +r.perSecond.toFixed(1),
+      'history events / WF': +r.historyPerWorkflow.toFixed(1),
+      'peak worker RSS MB': r.peakRssMb,
+    });
+    console.table({ 'mm-onboarding (discovery → READY)': row(service), 'trivial (same signals + timers)': row(baseline) });
+    console.log(`Graph calls per WABA: ${service.graphPerWaba.toFixed(2)} (target ≤ 4: ${service.graphBreakdown})`);
+    console.log(`Graph calls per end business: ${service.graphPerBusiness.toFixed(2)}, of which Intent API requests: ${service.intentsPerBusiness.toFixed(2)} (target 1)`);
+    console.log(`terms webhooks delivered through the receiver: ${service.webhooksDelivered}/${wabaCount}`);
+    console.log(`onboardings/s ÷ trivial/s: ${ratio.toFixed(2)} (target ≥ 0.5)`);
+    console.log(`load average at end (1/5/15 min): ${load()}`);
+    if (ratio < 0.5 || service.graphPerWaba > 4 || service.intentsPerBusiness !== 1 || service.done < wabaCount) process.exitCode = 1;
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch((err) => console.error(`while stopping: ${err}`));
+    await connection.close();
+    await devServer.stop();
+  }
+}
+
+/** The trivial workflow, N of them, started and signalled from here; done when all have completed. */
+async function runBaseline(client: Client, address: string, stops: Array<() => Promise<unknown>>) {
+  const taskQueue = `bench-trivial-${Date.now()}`;
+  const worker = spawnNode('bench/trivial-worker.ts', { TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue });
+  stops.push(() => worker.stop());
+  await waitForWorker(client, taskQueue);
+  console.log('\nphase 1: trivial baseline');
+  const ids = Array.from({ length: wabaCount }, (_, i) => `bench-trivial-${i}`);
+  const since = Date.now();
+  await forEachLimited(ids, CONCURRENCY, async (workflowId) => {
+    const handle = await client.workflow.start(trivialOnboarding, { workflowId, taskQueue, args: [GRACE_SECONDS] });
+    await handle.signal(intentRequested);
+  });
+  // The terms come later, as they do for the onboardings (after the intent request).
+  await forEachLimited(ids, CONCURRENCY, (workflowId) => client.workflow.getHandle(workflowId).signal(termsSigned));
+  const { ms: wallMs, done } = await waitForCount(client, `WorkflowType = "trivialOnboarding" AND ExecutionStatus = "Completed"`, wabaCount, since, 'completed');
+  const result = {
+    wallMs,
+    done,
+    perSecond: done / (wallMs / 1000),
+    historyPerWorkflow: await averageHistoryLength(client, ids),
+    peakRssMb: worker.peakRssMb(),
+  };
+  await worker.stop();
+  return result;
+}
+
+/** One discovery through the real API; done when every onboarding is READY. */
+async function runService(client: Client, address: string, stops: Array<() => Promise<unknown>>) {
+  const sandbox = createSandbox({
+    appId: SECRETS.appId,
+    appSecret: SECRETS.appSecret,
+    accessToken: SECRETS.token,
+    autoSignTermsAfterMs: SIGN_AFTER_MS,
+    webhookRetry: { attempts: 8, backoffMs: 500, timeoutMs: 30_000 },
+  });
+  const { url: sandboxUrl } = await sandbox.listen(0);
+  stops.push(() => sandbox.close());
+  const world = sandbox.world;
+  const partner = world.createBusiness({ name: 'Bench Solution Partner' });
+  const ends = Array.from({ length: businessCount }, (_, i) => world.createBusiness({ name: `Bench customer ${i}` }));
+  // Each business's WABAs next to each other in the list, so a business's WABAs are all started
+  // before Meta (1 s after its Intent request) signs for them; a signing that came first would start a
+  // `manual` onboarding from the webhook instead (with production options: a 10-minute grace).
+  const wabaIds = Array.from(
+    { length: wabaCount },
+    (_, i) => world.createWaba({ partnerBusinessId: partner.id, ownerBusinessId: ends[Math.floor((i * businessCount) / wabaCount)].id }).id,
+  );
+
+  const env = {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: `bench-bulk-${Date.now()}`,
+    GRAPH_API_BASE_URL: sandboxUrl,
+    META_ACCESS_TOKEN: SECRETS.token,
+    META_APP_ID: SECRETS.appId,
+    META_APP_SECRET: SECRETS.appSecret,
+    WEBHOOK_VERIFY_TOKEN: SECRETS.verify,
+    API_KEYS: SECRETS.apiKey,
+    GRAPH_MAX_RPS: String(graphRps),
+  };
+  const config = loadConfig(env);
+  const app = createApp({ config, client, log: silentLogger });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  stops.push(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  world.setWebhookUrl(`${apiUrl}${WEBHOOK_PATH}`);
+  const worker = spawnNode('worker/main.ts', env);
+  stops.push(() => worker.stop());
+  // The worker bundles its workflows first: wait for it to poll before the clock starts.
+  await waitForWorker(client, env.TEMPORAL_TASK_QUEUE);
+
+  console.log('\nphase 2: mm-onboarding, one discovery to all READY');
+  const since = Date.now();
+  const res = await fetch(`${apiUrl}/v1/discoveries`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${SECRETS.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ businessId: partner.id, options: { templateSyncGraceSeconds: GRACE_SECONDS, statusPollIntervalSeconds: 3600 } }),
+  });
+  if (res.status !== 202) throw new Error(`POST /v1/discoveries answered ${res.status}: ${await res.text()}`);
+  const { ms: wallMs, done } = await waitForCount(client, `WorkflowType = "onboarding" AND OnboardingStatus = "READY"`, wabaCount, since, 'READY');
+  const discovery = await client.workflow.getHandle(discoveryWorkflowId(partner.id)).query(getDiscoveryStateQuery);
+  console.log(`  discovery: ${JSON.stringify(discovery)}`);
+
+  const perWaba = (endpoint: 'waba_status' | 'phone_numbers') => world.countCalls({ endpoint }) / wabaCount;
+  const pages = world.countCalls({ endpoint: 'client_wabas' });
+  const intents = world.countCalls({ endpoint: 'intent' });
+  const businessReads = world.countCalls({ endpoint: 'business_status' });
+  const result = {
+    wallMs,
+    done,
+    perSecond: done / (wallMs / 1000),
+    graphPerWaba: world.calls.length / wabaCount,
+    graphBreakdown: `status ${perWaba('waba_status').toFixed(2)} + numbers ${perWaba('phone_numbers').toFixed(2)} + list pages ${(pages / wabaCount).toFixed(3)} + per-business calls ${((intents + businessReads) / wabaCount).toFixed(3)}`,
+    graphPerBusiness: (intents + businessReads) / businessCount,
+    intentsPerBusiness: intents / businessCount,
+    webhooksDelivered: world.deliveries.filter((d) => d.state === 'delivered').length,
+    historyPerWorkflow: await averageHistoryLength(client, wabaIds.map(onboardingWorkflowId)),
+    peakRssMb: worker.peakRssMb(),
+  };
+  if (world.calls.length >= 50_000) console.log('  (the sandbox keeps the last 50,000 calls: Graph figures are a lower bound)');
+  return result;
+}
+
+async function waitForWorker(client: Client, taskQueue: string): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    const { pollers } = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 });
+    if (pollers.length > 0) return;
+    await sleep(500);
+  }
+  throw new Error('the worker did not start polling within 3 minutes');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,213 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { startStack, WEBHOOK_ONLY, type Stack } from '../harness/stack';
+import { eventually, waitUntil } from '../harness/wait';
+import { recordHistory } from '../harness/histories';
+import { createDiscoveryActivities } from '../../activities/discovery';
+import { GraphClient } from '../../graph';
+import { cancelUpdate, getIntentStateQuery } from '../../workflows/messages';
+import { discoveryWorkflowId, type DiscoveryInput, type DiscoveryState } from '../../workflows/discovery-types';
+import { discoveryStartOptions } from '../../workflows/start-options';
+import { businessIntentWorkflowId, onboardingWorkflowId } from '../../workflows/types';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const world = () => stack.sandbox.world;
+
+/** Starts a discovery as the API does, with a page size of its own. */
+function startDiscovery(input: Omit<DiscoveryInput, 'path'> & { path?: DiscoveryInput['path'] }) {
+  return stack.client.workflow.start('discovery', {
+    ...discoveryStartOptions({ path: 'intent', options: WEBHOOK_ONLY, ...input }),
+    taskQueue: stack.config.temporal.taskQueue,
+  });
+}
+
+/** A partner portfolio whose client WABAs have these statuses, in list order, owned round-robin by `owners`. */
+function portfolio(statuses: string[], owners = 1) {
+  const partner = world().createBusiness();
+  const ends = Array.from({ length: owners }, () => world().createBusiness());
+  const wabas = statuses.map((onboardingStatus, i) =>
+    world().createWaba({ partnerBusinessId: partner.id, ownerBusinessId: ends[i % owners].id, onboardingStatus }),
+  );
+  return { partner, ends, wabas, eligible: wabas.filter((w) => w.onboardingStatus === 'ELIGIBLE') };
+}
+
+async function hasOnboarding(wabaId: string): Promise<boolean> {
+  try {
+    await stack.client.workflow.getHandle(onboardingWorkflowId(wabaId)).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Runs of the WABA's onboarding workflow id, from visibility (eventually consistent: waits for `expected`). */
+async function runsOf(wabaId: string): Promise<number> {
+  let runs = 0;
+  for await (const _ of stack.client.workflow.list({ query: `WorkflowId = "${onboardingWorkflowId(wabaId)}"` })) runs++;
+  return runs;
+}
+
+describe('discovery', () => {
+  test('pages through short and empty pages until paging.next is absent, starting one onboarding per ELIGIBLE WABA under its end business', async () => {
+    // Page size 3 over 16 client WABAs: Meta filters after cutting, so page 2 is empty and others short.
+    const E = 'ELIGIBLE';
+    const statuses = [E, E, E, 'ONBOARDED', 'INELIGIBLE_COUNTRY_NOT_SUPPORTED', 'PENDING_VALID_PAYMENT_METHOD', E, E, E, 'ONBOARDED', E, E, E, E, 'INELIGIBLE_INACTIVE_OR_RESTRICTED', E];
+    const { partner, ends, wabas, eligible } = portfolio(statuses, 3);
+    expect(eligible).toHaveLength(11);
+
+    const handle = await startDiscovery({ businessId: partner.id, pageSize: 3 });
+    const result: DiscoveryState = await handle.result();
+    expect(result).toMatchObject({ status: 'COMPLETED', pages: 6, found: 11, started: 11, alreadyRunning: 0, failed: 0 });
+    expect(result.completedAt).toEqual(expect.any(String));
+
+    const states = await Promise.all(eligible.map((w) => stack.waitForStatus(w.id, 'AWAITING_TERMS', 60_000)));
+    for (const [i, s] of states.entries()) expect(s.businessId).toBe(eligible[i].ownerBusinessId);
+    // The page was filtered on ELIGIBLE a moment ago: no WABA's status is read again, only its numbers.
+    for (const w of eligible) {
+      expect(world().countCalls({ endpoint: 'waba_status', wabaId: w.id })).toBe(0);
+      expect(world().countCalls({ endpoint: 'phone_numbers', wabaId: w.id })).toBe(1);
+    }
+    for (const waba of wabas.filter((w) => w.onboardingStatus !== E)) expect(await hasOnboarding(waba.id)).toBe(false);
+    // One Intent API request per end business, none to the partner's own portfolio.
+    for (const end of ends) expect(world().intentRequestCount(end.id)).toBe(1);
+    expect(world().intentRequestCount(partner.id)).toBe(0);
+    expect(world().countCalls({ endpoint: 'client_wabas', businessId: partner.id })).toBe(6);
+
+    // Operators find it in the Web UI by its search attributes.
+    await eventually(async () => {
+      const n = await stack.client.workflow.count(`WorkflowType = "discovery" AND BusinessId = "${partner.id}" AND DiscoveryStatus = "COMPLETED"`);
+      return n.count === 1 ? true : undefined;
+    }, 15_000, 'the discovery to be listed as COMPLETED');
+    await recordHistory('discovery-short-pages', handle);
+  }, 90_000);
+
+  test('an onboarding already running for a WABA is left alone and counted', async () => {
+    const { partner, eligible } = portfolio(['ELIGIBLE', 'ELIGIBLE']);
+    const [mine, theirs] = eligible;
+    await stack.start({ wabaId: mine.id, businessId: mine.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
+    const before = await stack.waitForStatus(mine.id, 'AWAITING_TERMS');
+
+    const result: DiscoveryState = await (await startDiscovery({ businessId: partner.id })).result();
+    expect(result).toMatchObject({ status: 'COMPLETED', pages: 1, found: 2, started: 1, alreadyRunning: 1, failed: 0 });
+    const after = await stack.state(mine.id);
+    expect(after.path).toBe('manual');
+    expect(after.history).toEqual(before.history);
+    expect(await runsOf(mine.id)).toBe(1);
+    await stack.waitForStatus(theirs.id, 'AWAITING_TERMS');
+  });
+
+  test('one discovery per portfolio at a time: a second start while it runs is refused by its workflow id', async () => {
+    const { partner } = portfolio(['ELIGIBLE']);
+    world().injectFault({ endpoint: 'client_wabas', businessId: partner.id, kind: 'latency', latencyMs: 1500 });
+    const first = await startDiscovery({ businessId: partner.id });
+    await expect(startDiscovery({ businessId: partner.id })).rejects.toThrow(/already started/i);
+    expect(first.workflowId).toBe(discoveryWorkflowId(partner.id));
+    expect((await first.result()).started).toBe(1);
+  });
+
+  test('the history stays bounded: a long list continues as new between pages with its counts carried over', async () => {
+    // 60 one-WABA pages write more events than the test server's continue-as-new suggestion (300).
+    const statuses = Array.from({ length: 60 }, (_, i) => (i % 20 === 7 ? 'ELIGIBLE' : 'ONBOARDED'));
+    const { partner, eligible } = portfolio(statuses);
+    const handle = await startDiscovery({ businessId: partner.id, pageSize: 1 });
+    const result: DiscoveryState = await handle.result();
+    expect(result).toMatchObject({ status: 'COMPLETED', pages: 60, found: 3, started: 3, alreadyRunning: 0, failed: 0 });
+    const latest = await stack.client.workflow.getHandle(handle.workflowId).describe();
+    expect(latest.runId).not.toBe(handle.firstExecutionRunId);
+    expect(latest.historyLength).toBeLessThan(400);
+    for (const w of eligible) expect(await hasOnboarding(w.id)).toBe(true);
+  }, 120_000);
+
+  test('a list Meta refuses (expired token) ends the discovery FAILED with the reason', async () => {
+    const { partner } = portfolio(['ELIGIBLE']);
+    world().injectFault({ endpoint: 'client_wabas', businessId: partner.id, kind: 'token_expired' });
+    const result: DiscoveryState = await (await startDiscovery({ businessId: partner.id })).result();
+    expect(result).toMatchObject({ status: 'FAILED', pages: 0, found: 0, started: 0 });
+    expect(result.error).toMatch(/Error validating access token/);
+  });
+
+  test('a worker killed mid-discovery: no WABA started twice, none skipped, exact counts', async () => {
+    const statuses = Array.from({ length: 30 }, (_, i) => (i % 6 === 5 ? 'ONBOARDED' : 'ELIGIBLE'));
+    const { partner, ends, eligible } = portfolio(statuses, 3);
+    // Each page takes a while, so the crash lands in the middle of the discovery.
+    world().injectFault({ endpoint: 'client_wabas', businessId: partner.id, kind: 'latency', latencyMs: 700, times: Infinity });
+    const handle = await startDiscovery({ businessId: partner.id, pageSize: 10 });
+    await waitUntil(() => eligible.some((w) => world().countCalls({ endpoint: 'phone_numbers', wabaId: w.id }) > 0), 30_000, 'the first onboardings');
+
+    await stack.stopWorkers();
+    const midway = await handle.describe();
+    expect(midway.status.name).toBe('RUNNING');
+    await stack.startWorkers();
+
+    const result: DiscoveryState = await handle.result();
+    world().clearFaults();
+    expect(result).toMatchObject({ status: 'COMPLETED', pages: 3, found: eligible.length, started: eligible.length, alreadyRunning: 0, failed: 0 });
+    for (const w of eligible) await eventually(async () => ((await runsOf(w.id)) === 1 ? true : undefined), 15_000, `one run for WABA ${w.id}`);
+    for (const end of ends) {
+      await waitUntil(async () => (await stack.client.workflow.getHandle(businessIntentWorkflowId(end.id)).query(getIntentStateQuery)).requested, 30_000);
+      expect(world().intentRequestCount(end.id)).toBe(1);
+    }
+  }, 120_000);
+
+  test('a retried page counts the onboardings its crashed attempt started as started, and starts none twice', async () => {
+    const { partner, eligible } = portfolio(['ELIGIBLE', 'ELIGIBLE', 'ELIGIBLE', 'ELIGIBLE']);
+    const [early, endedEarly, late, someoneElses] = eligible.map((w) => ({ wabaId: w.id, businessId: w.ownerBusinessId }));
+    const graph = new GraphClient({ baseUrl: stack.sandboxUrl, version: 'v24.0', accessToken: 'unused', appId: 'unused', appSecret: 'unused' });
+    const activities = createDiscoveryActivities(graph, stack.client, stack.config);
+    const page = { discoveryKey: `test-run-${partner.id}:0`, path: 'manual' as const, options: WEBHOOK_ONLY };
+
+    // The first attempt started two onboardings before its worker died; one has ended since.
+    await new MockActivityEnvironment({ attempt: 1 }).run(activities.startDiscoveredOnboardings, { ...page, wabas: [early, endedEarly] });
+    await stack.waitForStatus(endedEarly.wabaId, 'AWAITING_TERMS');
+    await stack.client.workflow.getHandle(onboardingWorkflowId(endedEarly.wabaId)).executeUpdate(cancelUpdate, { args: [{}] });
+    await stack.client.workflow.getHandle(onboardingWorkflowId(endedEarly.wabaId)).result();
+    await stack.start({ wabaId: someoneElses.wabaId, businessId: someoneElses.businessId, path: 'manual', options: WEBHOOK_ONLY });
+    const runIds = await Promise.all([early, endedEarly].map(async (w) => (await stack.client.workflow.getHandle(onboardingWorkflowId(w.wabaId)).describe()).runId));
+
+    const retried = await new MockActivityEnvironment({ attempt: 2 }).run(activities.startDiscoveredOnboardings, {
+      ...page,
+      wabas: [early, endedEarly, late, someoneElses],
+    });
+    expect(retried).toEqual({ started: 3, alreadyRunning: 1, failed: 0 });
+    const runIdsAfter = await Promise.all([early, endedEarly].map(async (w) => (await stack.client.workflow.getHandle(onboardingWorkflowId(w.wabaId)).describe()).runId));
+    expect(runIdsAfter).toEqual(runIds);
+    expect(await hasOnboarding(late.wabaId)).toBe(true);
+    await graph.close();
+  });
+});
+
+describe('the Intent API request per end business', () => {
+  test("a business whose status on Meta is already REQUEST_SENT gets no second request, even with this service's state lost", async () => {
+    const business = world().createBusiness();
+    const [first, second] = [1, 2].map(() => world().createWaba({ ownerBusinessId: business.id }));
+    await stack.start({ wabaId: first.id, businessId: business.id, path: 'intent', options: WEBHOOK_ONLY });
+    await stack.waitForStatus(first.id, 'AWAITING_TERMS');
+    expect(world().intentRequestCount(business.id)).toBe(1);
+    expect(world().business(business.id).onboarding.status).toBe('REQUEST_SENT');
+
+    // The service forgets the business's request (a new namespace, a wiped database).
+    await stack.client.workflow.getHandle(businessIntentWorkflowId(business.id)).terminate('state lost');
+    await stack.start({ wabaId: second.id, businessId: business.id, path: 'intent', options: WEBHOOK_ONLY });
+    await stack.waitForStatus(second.id, 'AWAITING_TERMS');
+    expect(world().intentRequestCount(business.id)).toBe(1);
+    const intent = await stack.client.workflow.getHandle(businessIntentWorkflowId(business.id)).query(getIntentStateQuery);
+    expect(intent).toMatchObject({ requested: true, requestCount: 0, statusOnMeta: 'REQUEST_SENT' });
+    await recordHistory('business-intent-request-standing-on-meta', stack.client.workflow.getHandle(businessIntentWorkflowId(business.id)));
+  });
+
+  test('a business that has already signed the terms on Meta is not asked again', async () => {
+    const business = world().createBusiness({ onboardingStatus: 'TERM_OF_SERVICE_SIGNED' });
+    const waba = world().createWaba({ ownerBusinessId: business.id });
+    await stack.start({ wabaId: waba.id, businessId: business.id, path: 'intent', options: WEBHOOK_ONLY });
+    await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    expect(world().intentRequestCount(business.id)).toBe(0);
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * A discovery's vocabulary (the partner API's "Discoveries"), defined once. Pure: imported by the
+ * discovery workflows, the activities and the API alike.
+ */
+import type { OnboardingOptions, OnboardingPath } from './types';
+
+export const DISCOVERY_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED'] as const;
+export type DiscoveryStatus = (typeof DISCOVERY_STATUSES)[number];
+
+/** The only status a discovery looks for (the seed's filter). */
+export const DISCOVERABLE_STATUS = 'ELIGIBLE';
+
+/** Meta's `limit` per page of client WABAs. */
+export const DEFAULT_DISCOVERY_PAGE_SIZE = 100;
+
+/** The shortest interval of a repeating discovery. */
+export const MIN_REPEAT_EVERY_SECONDS = 3600;
+
+export interface DiscoveryInput {
+  /** The partner's business portfolio, whose `client_whatsapp_business_accounts` lists its customers' WABAs. */
+  businessId: string;
+  path: OnboardingPath;
+  /** Passed on to every onboarding the discovery starts. */
+  options?: OnboardingOptions;
+  /** Client WABAs per Graph page; default 100. */
+  pageSize?: number;
+  /** Set only by the workflow itself when it continues as new. */
+  carriedOver?: { state: DiscoveryState; after?: string };
+}
+
+export interface DiscoveryState {
+  id: string;
+  businessId: string;
+  path: OnboardingPath;
+  status: DiscoveryStatus;
+  /** Graph pages read. */
+  pages: number;
+  /** ELIGIBLE WABAs listed; every one is counted once in started, alreadyRunning or failed. */
+  found: number;
+  started: number;
+  /** An onboarding was already running for the WABA: left alone. */
+  alreadyRunning: number;
+  failed: number;
+  startedAt: string;
+  completedAt?: string;
+  error?: string;
+  /** The Temporal Schedule that repeats this discovery, when there is one. */
+  schedule?: { id: string; everySeconds: number };
+}
+
+/** A WABA the discovery found, under the end business that owns it. */
+export interface DiscoveredWaba {
+  wabaId: string;
+  businessId: string;
+}
+
+/** What starting one page's onboardings came to; the three add up to the page's WABAs. */
+export interface PageStartOutcome {
+  started: number;
+  alreadyRunning: number;
+  failed: number;
+}
+
+export const discoveryWorkflowId = (businessId: string) => `mm-discovery:${businessId}`;
+export const discoveryScheduleId = (businessId: string) => `mm-discovery-schedule:${businessId}`;
+/** The schedule's own runs (Temporal appends the scheduled time); each starts the discovery. */
+export const repeatDiscoveryWorkflowId = (businessId: string) => `mm-discovery-repeat:${businessId}`;
+
+/** A discovery before its first page. */
+export function newDiscoveryState(input: Pick<DiscoveryInput, 'businessId' | 'path'>, startedAt: string): DiscoveryState {
+  return {
+    id: discoveryWorkflowId(input.businessId),
+    businessId: input.businessId,
+    path: input.path,
+    status: 'RUNNING',
+    pages: 0,
+    found: 0,
+    started: 0,
+    alreadyRunning: 0,
+    failed: 0,
+    startedAt,
+  };
+}

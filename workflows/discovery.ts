@@ -1,0 +1,121 @@
+/**
+ * A partner's discovery of its customers (id `mm-discovery:<portfolio id>`, one at a time per
+ * portfolio): page by page through the portfolio's client WABAs whose
+ * `marketing_messages_onboarding_status` is ELIGIBLE, starting one onboarding per WABA under the end
+ * business that owns it (so each end business gets its own Intent API request, once).
+ *
+ *   read a page → start its onboardings → next page … → COMPLETED (or FAILED when Meta refuses)
+ *
+ * Each page's progress is recorded only once its onboardings are started, so a crash repeats at most
+ * that page, and the page's start is idempotent: no WABA is started twice, none is skipped, and the
+ * counts stay exact. The run continues as new between pages well before its history grows long.
+ */
+import {
+  ActivityFailure,
+  continueAsNew,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  DEFAULT_DISCOVERY_PAGE_SIZE,
+  newDiscoveryState,
+  type DiscoveryInput,
+  type DiscoveryState,
+  type PageStartOutcome,
+} from './discovery-types';
+import { discoveryActivities, graph, NeedsAttention } from './graph-calls';
+import { getDiscoveryStateQuery } from './messages';
+import { DiscoveryStatusKey } from './search-attributes';
+import { discoveryStartOptions } from './start-options';
+
+/** Far past any real portfolio (100 WABAs a page): a cursor that never ends is Meta's bug. */
+const MAX_PAGES = 5_000;
+/** Each page writes about a dozen events; continue as new long before Temporal's limits. */
+const CONTINUE_AS_NEW_AFTER_EVENTS = 1_000;
+
+export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> {
+  const state: DiscoveryState = input.carriedOver?.state ?? newDiscoveryState(input, new Date().toISOString());
+  let after = input.carriedOver?.after;
+  setHandler(getDiscoveryStateQuery, () => state);
+  describe(state);
+
+  try {
+    for (;;) {
+      if (state.pages >= MAX_PAGES) throw new NeedsAttention(`Meta's list did not end after ${MAX_PAGES} pages`);
+      const page = await graph(() =>
+        discoveryActivities.listEligibleClientWabas({ portfolioId: input.businessId, after, pageSize: input.pageSize ?? DEFAULT_DISCOVERY_PAGE_SIZE }),
+      );
+      if (page.wabas.length > 0) {
+        const outcome = await startOnboardings({
+          // Stable across retries and crashes: a retried page recognises the onboardings it started.
+          discoveryKey: `${workflowInfo().firstExecutionRunId}:${state.pages}`,
+          wabas: page.wabas,
+          path: input.path,
+          options: input.options,
+        });
+        state.started += outcome.started;
+        state.alreadyRunning += outcome.alreadyRunning;
+        state.failed += outcome.failed;
+      }
+      state.pages++;
+      state.found += page.wabas.length;
+      describe(state);
+      if (page.after === undefined) break;
+      after = page.after;
+      const info = workflowInfo();
+      if (info.historyLength > CONTINUE_AS_NEW_AFTER_EVENTS || info.continueAsNewSuggested) {
+        await continueAsNew<typeof discovery>({ ...input, carriedOver: { state, after } });
+      }
+    }
+    state.status = 'COMPLETED';
+  } catch (err) {
+    if (!(err instanceof NeedsAttention)) throw err;
+    state.status = 'FAILED';
+    state.error = err.message;
+  }
+  state.completedAt = new Date().toISOString();
+  upsertSearchAttributes([{ key: DiscoveryStatusKey, value: state.status }]);
+  describe(state);
+  return state;
+}
+
+async function startOnboardings(
+  ...args: Parameters<typeof discoveryActivities.startDiscoveredOnboardings>
+): Promise<PageStartOutcome> {
+  try {
+    return await discoveryActivities.startDiscoveredOnboardings(...args);
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    throw new NeedsAttention(`starting the onboardings of a page kept failing: ${err.cause?.message ?? err.message}`);
+  }
+}
+
+/**
+ * What the discovery's Temporal Schedule runs at each interval: the same discovery, unless one is
+ * still running for the portfolio (then this run ends and that one carries on).
+ */
+export async function repeatDiscovery(input: DiscoveryInput): Promise<'started' | 'already_running'> {
+  try {
+    await startChild(discovery, { ...discoveryStartOptions(input), parentClosePolicy: 'ABANDON' });
+    return 'started';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'already_running';
+    throw err;
+  }
+}
+
+/** The Web UI's current details: the progress in words. */
+function describe(s: DiscoveryState): void {
+  const lines = [
+    `**${s.status}**${s.error ? ` — ${s.error}` : ''}`,
+    `partner portfolio ${s.businessId} · path ${s.path} · since ${s.startedAt}`,
+    `${s.pages} page(s) read · ${s.found} ELIGIBLE WABA(s) found · ${s.started} onboarding(s) started · ` +
+      `${s.alreadyRunning} already running · ${s.failed} failed`,
+  ];
+  if (s.completedAt) lines.push(`finished ${s.completedAt}`);
+  setCurrentDetails(lines.join('\n\n'));
+}
