@@ -22,6 +22,9 @@ import { webhookBody } from './harness/app-harness';
 import { TEST_SECRETS, testServiceEnv, WEBHOOK_ONLY } from './harness/stack';
 import { eventually } from './harness/wait';
 
+// Each test starts a process (and bundles the workflows) on a shared 2-core machine.
+jest.setTimeout(180_000);
+
 const address = () => process.env.TEMPORAL_TEST_ADDRESS!;
 let connection: Connection;
 let client: Client;
