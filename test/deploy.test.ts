@@ -12,7 +12,7 @@ import { validate as lintDockerfile } from 'dockerfile-utils';
 import { parse as parseYaml } from 'yaml';
 import { freePort } from '../scripts/dev-server';
 import { TEST_SECRETS } from './harness/stack';
-import { buildAsTheImageDoes, repoRoot, startEntryPoint, type ImageBuild } from './harness/image-build';
+import { buildAsTheImageDoes, IMAGE_ASSET_DIRS, repoRoot, startEntryPoint, type ImageBuild } from './harness/image-build';
 import { eventually } from './harness/wait';
 
 const run = promisify(execFile);
@@ -127,6 +127,7 @@ describe('the image, run natively', () => {
   test('the build steps run here are the Dockerfile\'s', () => {
     expect(dockerfileText).toContain('RUN npx tsc -p tsconfig.build.json --outDir dist && npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js');
     expect(read('test/harness/image-build.ts')).toContain("['tsc', '-p', 'tsconfig.build.json', '--outDir', dir]");
+    for (const assets of IMAGE_ASSET_DIRS) expect(dockerfileText).toContain(`cp -r ${assets} dist/${path.dirname(assets)}/`);
   });
 
   test('its entry points start: the API (on 0.0.0.0, healthy) and a worker that polls', async () => {

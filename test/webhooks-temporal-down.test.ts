@@ -15,7 +15,7 @@ import { capturingLogger, eventually, webhookBody } from './harness/app-harness'
 import { checkedAgent, servedDocumentChecker } from './harness/openapi-check';
 
 const APP_SECRET = 'down-test-app-secret';
-const CALL_TIMEOUT_MS = 4_000;
+const CALL_TIMEOUT_MS = 6_000;
 
 let server: DevServer | undefined;
 let connection: Connection;
@@ -73,9 +73,9 @@ test('Temporal down: 503 within the deadline, then the same delivery succeeds on
   const api = await checkedAgent(request(app), openApi).get(`/v1/onboardings/${wabaId}`).set('Authorization', 'Bearer key');
   expect(api.status).toBe(503);
   expect(api.body.error.code).toBe('temporal_unavailable');
-  // Two deadlines back to back (the old lookup) take at least 2 × CALL_TIMEOUT_MS; one, plus room for
-  // a loaded machine, stays under 1.5 ×.
-  expect(Date.now() - apiStartedAt).toBeLessThan(1.5 * CALL_TIMEOUT_MS);
+  // Two deadlines back to back (the old lookup) take at least 2 × CALL_TIMEOUT_MS; one takes about
+  // 1 × (0.6 s over it measured on an idle machine, 2.5 s on a busy one): 1.75 × keeps room for load.
+  expect(Date.now() - apiStartedAt).toBeLessThan(1.75 * CALL_TIMEOUT_MS);
   expect(logs.lines.some((l) => l.message === 'webhook delivery' && l.meta?.outcome === 'unavailable')).toBe(true);
 
   server = await startDevServer({ port, readyTimeoutMs: 120_000 });

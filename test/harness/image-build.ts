@@ -3,7 +3,7 @@
  * (so `node` finds node_modules), and its entry points started as the image starts them.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -16,6 +16,9 @@ export interface ImageBuild {
   remove(): void;
 }
 
+/** Folders of run-time files the image copies beside the compiled code (the hosted signup page's, the SDK stand-in's). */
+export const IMAGE_ASSET_DIRS = ['api/signup-assets', 'sandbox/js-sdk-assets'];
+
 /** `npx tsc -p tsconfig.build.json --outDir <dir>` and `npx tsx scripts/build-workflow-bundle.ts <dir>/workflow-bundle.js`, as the Dockerfile runs them. */
 export async function buildAsTheImageDoes(name: string): Promise<ImageBuild> {
   const dir = path.join(repoRoot, '.build-test', `${name}-${process.pid}`);
@@ -27,6 +30,8 @@ export async function buildAsTheImageDoes(name: string): Promise<ImageBuild> {
     run('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', dir], opts),
     run('npx', ['tsx', 'scripts/build-workflow-bundle.ts', bundlePath], opts),
   ]);
+  // The Dockerfile's `cp -r`: the files the compiled code reads at run time (tsc copies only code).
+  for (const assets of IMAGE_ASSET_DIRS) cpSync(path.join(repoRoot, assets), path.join(dir, assets), { recursive: true });
   return { dir, bundlePath, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
