@@ -153,7 +153,8 @@ describe('the image, run natively', () => {
         90_000,
         `the worker's metrics endpoint; output: ${worker.output()}`,
       );
-      expect(worker.output()).toContain('worker polling');
+      // The metrics endpoint can answer a moment before the worker logs that it polls.
+      await eventually(async () => (worker.output().includes('worker polling') ? true : undefined), 60_000, `the worker to poll; output: ${worker.output()}`);
       const unhealthy = await run(process.execPath, [path.join(build.dir, 'scripts/healthcheck.js'), `http://127.0.0.1:${await freePort()}/healthz`]).catch((e) => e);
       expect(unhealthy.code).toBe(1);
     } finally {
