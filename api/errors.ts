@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'not_ready'
   | 'graph_error'
   | 'temporal_unavailable'
+  | 'search_attributes_unavailable'
   | 'timeout'
   | 'internal';
 
@@ -131,6 +132,16 @@ function fromBodyParser(err: BodyParserError): ApiError | undefined {
   return undefined;
 }
 
+/** The error's name and message and those of its causes (a Temporal ServiceError hides the gRPC one). */
+function describeError(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 4; depth++) {
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(' <- ');
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const apiError = err instanceof ApiError ? err : (fromBodyParser(err as BodyParserError) ?? toApiError(err));
@@ -140,7 +151,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
         method: req.method,
         path: req.path,
         status: apiError.status,
-        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        error: describeError(err),
       });
     }
     if (res.headersSent) return;

@@ -3,15 +3,18 @@ import type { Client } from '@temporalio/client';
 import type { Metrics } from './metrics';
 import { ApiError, sendError } from './errors';
 import type { PartnerTokenCheck } from './partner-token';
+import { searchAttributesServed } from '../worker/search-attributes';
 
 const READINESS_DEADLINE_MS = 2_000;
 
 /**
- * Liveness (the process answers), readiness (Temporal answers, and META_ACCESS_TOKEN has the
- * permissions the service needs), and Prometheus metrics.
+ * Liveness (the process answers), readiness (Temporal answers and serves the project's search
+ * attributes, and META_ACCESS_TOKEN has the permissions the service needs), and Prometheus metrics.
  */
 export function healthRouter(client: Client, metrics: Metrics, partnerToken: PartnerTokenCheck): Router {
   const router = Router();
+  // Once served, the attributes stay served: later probes skip the visibility query.
+  let attributesServed = false;
 
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -23,6 +26,16 @@ export function healthRouter(client: Client, metrics: Metrics, partnerToken: Par
       await client.withDeadline(Date.now() + READINESS_DEADLINE_MS, () => client.workflowService.getSystemInfo({}));
     } catch {
       return sendError(res, new ApiError(503, 'temporal_unavailable', 'Temporal does not answer'));
+    }
+    if (!attributesServed) {
+      // A fresh namespace (or one whose attributes were just registered) refuses every start until it serves them.
+      const probe = await client.withDeadline(Date.now() + READINESS_DEADLINE_MS, () =>
+        searchAttributesServed(client.connection, client.options.namespace),
+      );
+      if (!probe.served) {
+        return sendError(res, new ApiError(503, 'search_attributes_unavailable', `Temporal does not serve the search attributes yet: ${probe.reason}`));
+      }
+      attributesServed = true;
     }
     const permissions = await token;
     if (permissions.kind === 'missing_permission') return sendError(res, new ApiError(503, 'missing_permission', permissions.message));

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Connection } from '@temporalio/client';
+import express from 'express';
+import request from 'supertest';
+import { Client, Connection } from '@temporalio/client';
+import { healthRouter } from '../api/health';
+import { createMetrics } from '../api/metrics';
+import type { PartnerTokenCheck } from '../api/partner-token';
 import { msToTs } from '@temporalio/common/lib/time';
-import { ensureSearchAttributes } from '../worker/search-attributes';
+import { ensureSearchAttributes, searchAttributesServed } from '../worker/search-attributes';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 let connection: Connection;
@@ -30,4 +35,22 @@ test('a server that refuses gets a message saying what to do instead', async () 
   await expect(ensureSearchAttributes(connection, namespace)).rejects.toThrow(
     new RegExp(`refused to register the search attributes OnboardingStatus \\(Keyword\\).* on namespace "${namespace}".*temporal operator search-attribute create`),
   );
+});
+
+test('a namespace that does not serve the attributes keeps /readyz at 503 until it does', async () => {
+  const namespace = `sa-${randomUUID()}`;
+  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+  const tokenOk = { status: async () => ({ kind: 'ok', insightsAvailable: false }) } as unknown as PartnerTokenCheck;
+  const app = express().use(healthRouter(new Client({ connection, namespace }), createMetrics(), tokenOk));
+
+  const before = await searchAttributesServed(connection, namespace);
+  expect(before).toEqual({ served: false, reason: expect.stringMatching(/OnboardingStatus|WabaId|BusinessId|OnboardingPath|DiscoveryStatus/) });
+  const refused = await request(app).get('/readyz');
+  expect(refused.status).toBe(503);
+  expect(refused.body.error).toEqual({ code: 'search_attributes_unavailable', message: expect.stringContaining('search attributes') });
+
+  await ensureSearchAttributes(connection, namespace);
+  // The dev server refreshes its attribute cache on read; a cluster takes about 10 s (test:production).
+  expect(await searchAttributesServed(connection, namespace)).toEqual({ served: true });
+  expect((await request(app).get('/readyz')).status).toBe(200);
 });

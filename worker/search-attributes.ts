@@ -29,3 +29,41 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   }
   return missing.map((k) => k.name);
 }
+
+/**
+ * Whether the frontend already accepts the attributes. A server caches each namespace's attribute
+ * mapping (SQL visibility: about 10 s after registration), and until then starting an onboarding
+ * fails with "no mapping defined for search attribute". A visibility count naming every attribute
+ * reads the same cache, writes nothing, and answers the attributes still unknown, if any.
+ */
+export async function searchAttributesServed(
+  connection: Pick<Connection, 'workflowService'>,
+  namespace: string,
+): Promise<{ served: true } | { served: false; reason: string }> {
+  try {
+    await connection.workflowService.countWorkflowExecutions({
+      namespace,
+      query: SEARCH_ATTRIBUTES.map((key) => `${key.name} = 'readiness-probe'`).join(' OR '),
+    });
+    return { served: true };
+  } catch (err) {
+    return { served: false, reason: (err as Error).message };
+  }
+}
+
+/** Waits (bounded) until `searchAttributesServed`, for the processes that register them. */
+export async function waitForSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    const probe = await searchAttributesServed(connection, namespace);
+    if (probe.served) return;
+    if (Date.now() >= deadline) {
+      throw new Error(`namespace "${namespace}" still does not serve the search attributes: ${probe.reason}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 500));
+  }
+}

@@ -111,7 +111,7 @@ test('onboardings survive a SIGKILLed worker and a Temporal server restart, and 
   sandbox.world.injectFault({ endpoint: 'waba_status', kind: 'latency', latencyMs: 6_000, times: allWabas.length });
   for (const { wabaId, businessId } of allWabas) {
     const res = await apiCall('POST', '/v1/onboardings', { wabaId, businessId, path: 'intent', options: WEBHOOK_ONLY });
-    expect(res.status).toBe(201);
+    if (res.status !== 201) throw new Error(`POST /v1/onboardings ${wabaId}: ${res.status} ${JSON.stringify(res.body)}\nthe API's output:\n${api.output()}`);
   }
 
   // Kill the first worker while it holds an activity of some onboarding.
