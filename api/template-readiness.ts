@@ -27,6 +27,10 @@ const MAX_CACHED_WABAS = 100_000;
 interface Entry {
   book: Promise<TemplateBook>;
   fetchedAt: number;
+  /** The read answered (a book that may be served stale while the next read runs). */
+  answered: boolean;
+  /** A background read in flight for this WABA. */
+  refreshing?: boolean;
 }
 
 export class TemplateReadiness {
@@ -41,20 +45,60 @@ export class TemplateReadiness {
     private readonly ttlMs = DEFAULT_TEMPLATE_CACHE_MS,
   ) {}
 
-  /** The WABA's template book, from memory when fresh enough. */
+  /**
+   * The WABA's template book, from memory when fresh enough. Past the TTL, a send still answers from
+   * memory while one read refreshes it in the background (a query takes a round trip to a worker,
+   * and every send of a busy WABA would wait for it); past twice the TTL, or with nothing answered
+   * yet, the send waits for the read. So the book a send decides on is at most 2 × TTL old.
+   */
   book(wabaId: string, opts: { fresh?: boolean } = {}): Promise<TemplateBook> {
     const now = Date.now();
     const cached = this.books.get(wabaId);
-    if (cached && !opts.fresh && now - cached.fetchedAt < this.ttlMs) return cached.book;
-    const entry: Entry = { book: this.onboardings.templateBook(wabaId), fetchedAt: now };
+    if (cached && !opts.fresh) {
+      const age = now - cached.fetchedAt;
+      if (age < this.ttlMs) return cached.book;
+      if (cached.answered && age < 2 * this.ttlMs) {
+        if (!cached.refreshing) this.refreshInTheBackground(wabaId, cached);
+        return cached.book;
+      }
+    }
+    return this.read(wabaId, now).book;
+  }
+
+  private read(wabaId: string, now: number): Entry {
+    const entry: Entry = { book: this.onboardings.templateBook(wabaId), fetchedAt: now, answered: false };
     this.books.delete(wabaId); // re-inserted last: the map's order is least recently fetched first
     this.books.set(wabaId, entry);
     if (this.books.size > MAX_CACHED_WABAS) this.books.delete(this.books.keys().next().value!);
-    // A failed read is not remembered: the next send asks again.
-    entry.book.catch(() => {
-      if (this.books.get(wabaId) === entry) this.books.delete(wabaId);
-    });
-    return entry.book;
+    entry.book.then(
+      () => {
+        entry.answered = true;
+      },
+      () => {
+        // A failed read is not remembered: the next send asks again.
+        if (this.books.get(wabaId) === entry) this.books.delete(wabaId);
+      },
+    );
+    return entry;
+  }
+
+  private refreshInTheBackground(wabaId: string, stale: Entry): void {
+    stale.refreshing = true;
+    const askedAt = Date.now();
+    const next = this.onboardings.templateBook(wabaId);
+    next.then(
+      (book) => {
+        // Unless something newer replaced it meanwhile (a forget, a fresh read).
+        if (this.books.get(wabaId) !== stale) return;
+        this.books.delete(wabaId);
+        this.books.set(wabaId, { book: Promise.resolve(book), fetchedAt: askedAt, answered: true });
+      },
+      (err: unknown) => {
+        // The stale book serves until 2 × TTL; then a send reads for itself.
+        stale.refreshing = false;
+        this.log.warn('could not refresh template readiness', { wabaId, error: err instanceof Error ? err.message : String(err) });
+      },
+    );
   }
 
   forget(wabaId: string): void {

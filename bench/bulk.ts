@@ -14,12 +14,9 @@
  * default 10 calls/s, 10,000 WABAs need at least 35 minutes of Graph calls by construction).
  * Each phase is bounded by --max-minutes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
@@ -31,6 +28,7 @@ import { startDevServer } from '../scripts/dev-server';
 import { discoveryWorkflowId } from '../workflows/discovery-types';
 import { getDiscoveryStateQuery } from '../workflows/messages';
 import { onboardingWorkflowId } from '../workflows/types';
+import { boundedInt, spawnNode } from './common';
 import { intentRequested, termsSigned, trivialOnboarding } from './trivial-workflow';
 
 const { values: args } = parseArgs({
@@ -51,52 +49,10 @@ const GRACE_SECONDS = 1;
 const SIGN_AFTER_MS = 1_000;
 /** Temporal calls in flight from the bench itself (baseline starts and signals). */
 const CONCURRENCY = 32;
-const ROOT = path.resolve(__dirname, '..');
 
-function boundedInt(value: string | undefined, min: number, max: number, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
-  return n;
-}
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A TypeScript entry point in its own node process; `peakRssMb()` reads its VmHWM. */
-function spawnNode(script: string, env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    // The worker's own log lines would drown the figures; its errors still show.
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  let peakKb = 0;
-  const sample = () => {
-    try {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      peakKb = Math.max(peakKb, Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0));
-    } catch {
-      // exited
-    }
-  };
-  const sampler = setInterval(sample, 1_000);
-  return {
-    peakRssMb: () => (sample(), Math.round(peakKb / 1024)),
-    async stop() {
-      clearInterval(sampler);
-      sample();
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;

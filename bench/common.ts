@@ -1,5 +1,8 @@
-/** What the benchmarks share: autocannon's types, argument bounds, and loopback servers. */
+/** What the benchmarks share: autocannon's types, argument bounds, loopback servers and child processes. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type express from 'express';
 
@@ -50,3 +53,43 @@ export function close(server: Server): Promise<void> {
     server.closeAllConnections();
   });
 }
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** A TypeScript entry point in its own node process; `peakRssMb()` reads its VmHWM. */
+export function spawnNode(script: string, env: Record<string, string>, opts: { stdout?: 'ignore' | 'pipe' } = {}) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    // The worker's own log lines would drown the figures; its errors still show.
+    stdio: ['ignore', opts.stdout ?? 'ignore', 'inherit'],
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  let peakKb = 0;
+  const sample = () => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      peakKb = Math.max(peakKb, Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0));
+    } catch {
+      // exited
+    }
+  };
+  const sampler = setInterval(sample, 1_000);
+  return {
+    child,
+    peakRssMb: () => (sample(), Math.round(peakKb / 1024)),
+    async stop() {
+      clearInterval(sampler);
+      sample();
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+

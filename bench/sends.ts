@@ -4,33 +4,29 @@
  *   npm run bench:sends -- [--rate 500] [--duration 20] [--connections 50] [--templates 10]
  *   (or: npx tsx bench/sends.ts ...; TEMPORAL_ADDRESS=host:port uses that server instead of a fresh dev server)
  *
- * One run, two kinds of send interleaved one for one, each at --rate, against the same in-process Graph
- * sandbox, so both see the same machine load (this machine is shared):
- *   - direct: POST /<phone>/marketing_messages on the sandbox, as a partner calling Meta itself would;
- *   - gate:   POST /v1/onboardings/:wabaId/messages on the real app (readiness from memory, then the
- *             same Graph call), for a READY onboarding whose workflow runs on real workers.
+ * Deployed as in production, each part in its own process: Graph (the sandbox, bench/sends-graph.ts:
+ * Meta is remote to everyone), the API (`api/main.ts`) and a worker (`worker/main.ts`); this process
+ * is the partner's backend. One run, two kinds of send interleaved one for one, each at --rate,
+ * against the same Graph process, so both see the same machine load:
+ *   - direct: POST /<phone>/marketing_messages on Graph, as a partner calling Meta itself would;
+ *   - gate:   POST /v1/onboardings/:wabaId/messages on the API (readiness from memory, then the
+ *             same Graph call), for a READY onboarding started through the API and run by the worker.
  * Open loop: each send is fired on its schedule whether or not earlier ones have answered, and its
  * latency counts from when it was due (no coordinated omission). It prints both latency distributions,
- * the gate's extra p50/p99 (target: p99 at most 5 ms extra at 500 sends/s), and the history events and
- * Temporal calls the gate's sends caused, per 10,000 sends. Everything stays on 127.0.0.1; the run is
- * bounded by --duration and at most --connections sends in flight per kind.
+ * the gate's extra p50/p99 (target: p99 at most 5 ms extra at 500 sends/s), the processes' CPU, and the
+ * history events and Temporal calls the gate's sends caused, per 10,000 sends. Everything stays on
+ * 127.0.0.1; the run is bounded by --duration and at most --connections sends in flight per kind.
  */
-import type { Server } from 'node:http';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { boundedInt, close, listen, urlOf } from './common';
+import { boundedInt, spawnNode } from './common';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { loadConfig } from '../config';
-import { closeApp, createApp } from '../api/app';
-import { silentLogger } from '../api/logger';
-import { onboardingStartOptions } from '../api/onboarding-client';
-import { createSandbox } from '../sandbox';
-import { startDevServer, type DevServer } from '../scripts/dev-server';
-import { createWorkers } from '../worker/worker';
-import { getStateQuery, getTemplatesQuery } from '../workflows/messages';
-import { viewTemplate } from '../workflows/templates';
-
+import { startDevServer, freePort, type DevServer } from '../scripts/dev-server';
+import { onboardingWorkflowId } from '../workflows/types';
+import { SEND_BENCH_SECRETS as SECRETS } from './sends-graph';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,10 +41,7 @@ const duration = boundedInt(args.duration, 1, 120, 'duration');
 const connections = boundedInt(args.connections, 1, 256, 'connections');
 const templateCount = boundedInt(args.templates, 1, 100, 'templates');
 
-
-const SECRETS = { token: 'bench-token', appId: 'bench-app', appSecret: 'bench-app-secret', apiKey: 'bench-key' };
 const GRACE_SECONDS = 1;
-
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -143,58 +136,81 @@ function metric(text: string, name: string, labels: Record<string, string>): num
   return total;
 }
 
+/** What Graph's process printed when it was ready. */
+interface GraphWorld {
+  url: string;
+  wabaId: string;
+  businessId: string;
+  phoneNumberId: string;
+  templates: string[];
+}
+
+/** User and system CPU seconds a process has used so far (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   let devServer: DevServer | undefined;
   const address = process.env.TEMPORAL_ADDRESS ?? (devServer = await startDevServer({ readyTimeoutMs: 120_000 })).address;
   const connection = await Connection.connect({ address });
-  const workerConnection = await NativeConnection.connect({ address });
-  const sandbox = createSandbox({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, accessToken: SECRETS.token, templateSyncMs: 100 });
-  const servers: Server[] = [];
-  let stopWorkers = async () => {};
+  const children: Array<ReturnType<typeof spawnNode>> = [];
   try {
-    const { url: sandboxUrl } = await sandbox.listen(0);
-    const config = loadConfig({
+    const graph = spawnNode('bench/sends-graph.ts', {}, { stdout: 'pipe' });
+    children.push(graph);
+    const [line] = (await Promise.race([
+      once(createInterface({ input: graph.child.stdout! }), 'line'),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('Graph did not start within 60 s')), 60_000)),
+    ])) as [string];
+    const world = JSON.parse(line) as GraphWorld;
+
+    const apiPort = await freePort();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const env = {
       TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: `bench-sends-${Date.now()}`,
-      GRAPH_API_BASE_URL: sandboxUrl,
+      GRAPH_API_BASE_URL: world.url,
       META_ACCESS_TOKEN: SECRETS.token,
       META_APP_ID: SECRETS.appId,
       META_APP_SECRET: SECRETS.appSecret,
       WEBHOOK_VERIFY_TOKEN: 'bench-verify',
       API_KEYS: SECRETS.apiKey,
       GRAPH_MAX_RPS: '1000',
-    });
-    const client = new Client({ connection, namespace: config.temporal.namespace });
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
-    const workers = await createWorkers(config, workerConnection, client, { workflowBundle, shutdownGraceTime: '2s' });
-    const running = workers.run();
-    stopWorkers = async () => {
-      workers.shutdown();
-      await running;
+      PORT: String(apiPort),
     };
+    const worker = spawnNode('worker/main.ts', env);
+    const api = spawnNode('api/main.ts', env);
+    children.push(worker, api);
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${apiUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${SECRETS.apiKey}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    await waitFor('the API to be ready', async () => ((await fetch(`${apiUrl}/readyz`)).ok ? true : undefined), 120_000);
 
-    // A READY onboarding with `templateCount` approved marketing templates, all past their sync.
-    const waba = sandbox.world.createWaba({ onboardingStatus: 'ONBOARDED' });
-    const names = Array.from({ length: templateCount }, (_, i) => `bench_template_${i}`);
-    for (const name of names) await sandbox.world.messaging.createTemplate(waba.id, { name, notify: false });
-    const handle = await client.workflow.start(
-      'onboarding',
-      onboardingStartOptions(
-        { wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { templateSyncGraceSeconds: GRACE_SECONDS } },
-        config,
-      ),
-    );
-    await waitFor('READY', async () => ((await handle.query(getStateQuery)).status === 'READY' ? true : undefined));
+    // A READY onboarding whose templates are all past their sync, started and watched through the API.
+    const started = await call('POST', '/v1/onboardings', {
+      wabaId: world.wabaId,
+      businessId: world.businessId,
+      path: 'manual',
+      options: { templateSyncGraceSeconds: GRACE_SECONDS },
+    });
+    if (started.status !== 201) throw new Error(`POST /v1/onboardings answered ${started.status}: ${JSON.stringify(started.body)}`);
+    await waitFor('READY', async () => ((await call('GET', `/v1/onboardings/${world.wabaId}`)).body.status === 'READY' ? true : undefined), 120_000);
     await waitFor('every template ready', async () => {
-      const book = await handle.query(getTemplatesQuery);
-      return book.templates.length === templateCount && book.templates.every((t) => viewTemplate(t, book, Date.now()).ready) ? true : undefined;
+      const { body } = await call('GET', `/v1/onboardings/${world.wabaId}/templates`);
+      return body.templates?.length === templateCount && body.templates.every((t: { ready: boolean }) => t.ready) ? true : undefined;
     });
 
-    const app = createApp({ config, client, log: silentLogger });
-    const appServer = await listen(app);
-    servers.push(appServer);
-    const phone = waba.phoneNumbers[0].id;
     const graphMessage = (name: string) => ({
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
@@ -202,18 +218,18 @@ async function main() {
       type: 'template',
       template: { name, language: { code: 'en_US' } },
     });
-    const direct: Send[] = names.map((name) => ({
-      path: `/v24.0/${phone}/marketing_messages`,
+    const direct: Send[] = world.templates.map((name) => ({
+      path: `/v24.0/${world.phoneNumberId}/marketing_messages`,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRETS.token}` },
       body: JSON.stringify(graphMessage(name)),
     }));
-    const gated: Send[] = names.map((name) => ({
-      path: `/v1/onboardings/${waba.id}/messages`,
+    const gated: Send[] = world.templates.map((name) => ({
+      path: `/v1/onboardings/${world.wabaId}/messages`,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRETS.apiKey}` },
-      body: JSON.stringify({ phoneNumberId: phone, to: '+15550001111', template: { name, language: 'en_US' } }),
+      body: JSON.stringify({ phoneNumberId: world.phoneNumberId, to: '+15550001111', template: { name, language: 'en_US' } }),
     }));
-    const directPool = new Pool(sandboxUrl, { connections });
-    const gatePool = new Pool(urlOf(appServer), { connections });
+    const directPool = new Pool(world.url, { connections });
+    const gatePool = new Pool(apiUrl, { connections });
     const kinds = [
       { pool: directPool, sends: direct },
       { pool: gatePool, sends: gated },
@@ -221,17 +237,24 @@ async function main() {
 
     console.log(
       `send bench: ${rate} sends/s of each kind (direct and gated, interleaved) for ${duration} s, at most ${connections} in flight per kind, ` +
-        `${templateCount} templates, Temporal at ${address}${devServer ? ' (fresh dev server)' : ''}, node ${process.version}`,
+        `${templateCount} templates, Graph, API and worker in processes of their own, ` +
+        `Temporal at ${address}${devServer ? ' (fresh dev server)' : ''}, node ${process.version}`,
     );
     // Temporal writes are counted from the gate's very first send, when every template's first send is
     // recorded; the 2 s warm-up (JIT, connection pools) counts for writes, not for latency.
+    const handle = new Client({ connection }).workflow.getHandle(onboardingWorkflowId(world.wabaId));
     const historyBefore = (await handle.fetchHistory()).events ?? [];
-    const metricsBefore = await (await fetch(`${urlOf(appServer)}/metrics`)).text();
+    const metricsBefore = await (await fetch(`${apiUrl}/metrics`)).text();
     const [, warmUp] = await interleaved(kinds, rate, 2);
+    const processes = { bench: process.pid, graph: graph.child.pid, api: api.child.pid, worker: worker.child.pid };
+    const cpuBefore = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuSeconds(pid)]));
     const [directResult, gateResult] = await interleaved(kinds, rate, duration);
+    const cpu = Object.entries(processes)
+      .map(([k, pid]) => `${k} ${Math.round(((cpuSeconds(pid) - cpuBefore[k]) / duration) * 100)} %`)
+      .join(', ');
     await new Promise((r) => setTimeout(r, 1_000)); // background send records land
     const historyAfter = (await handle.fetchHistory()).events ?? [];
-    const metricsAfter = await (await fetch(`${urlOf(appServer)}/metrics`)).text();
+    const metricsAfter = await (await fetch(`${apiUrl}/metrics`)).text();
     await Promise.all([directPool.close(), gatePool.close()]);
 
     const directSummary = summary('direct Graph call (sandbox /marketing_messages)', directResult);
@@ -240,6 +263,7 @@ async function main() {
     const extraP50 = gateSummary['p50 ms'] - directSummary['p50 ms'];
     const extraP99 = gateSummary['p99 ms'] - directSummary['p99 ms'];
     console.log(`gate overhead: p50 +${extraP50.toFixed(2)} ms, p99 +${extraP99.toFixed(2)} ms (target: p99 at most +5 ms at 500 sends/s)`);
+    console.log(`CPU during the measured ${duration} s (100 % = one core of 2): ${cpu}`);
 
     const sends = warmUp.ms.length + gateResult.ms.length;
     const newEvents = historyAfter.slice(historyBefore.length);
@@ -260,12 +284,8 @@ async function main() {
         `calls to Temporal: ${calls.queries} readiness queries (reads), ${calls.updates} send-record updates = ${per10k(calls.queries + calls.updates)} per 10,000 sends`,
     );
     if (warmUp.failed || gateResult.failed || directResult.failed) process.exitCode = 1;
-    await closeApp(app);
   } finally {
-    for (const server of servers) await close(server);
-    await stopWorkers();
-    await sandbox.close();
-    await workerConnection.close();
+    for (const child of children.reverse()) await child.stop();
     await connection.close();
     await devServer?.stop();
   }
