@@ -67,6 +67,10 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use((_req, res, next) => {
+    res.locals.receivedAt = performance.now(); // Server-Timing on sends counts from here
+    next();
+  });
   app.use(metrics.middleware);
 
   // Before any body parser: the receiver reads its own raw bytes for the signature.

@@ -28,7 +28,8 @@ export class SendGate {
     private readonly metrics: Metrics,
   ) {}
 
-  async send(wabaId: string, request: SendMessageBody): Promise<SendResult> {
+  /** `timing.graphMs` is set to the time spent waiting for Graph, so callers can tell the gate's own time apart. */
+  async send(wabaId: string, request: SendMessageBody, timing: { graphMs?: number } = {}): Promise<SendResult> {
     const { name, language } = request.template;
     let book = await this.readiness.book(wabaId);
     let decision = decide(book, name, language, Date.now());
@@ -43,12 +44,12 @@ export class SendGate {
 
     if (decision.ready) {
       const sharing = request.messageActivitySharing ?? book.messageActivitySharing;
-      const answer = await this.deliver('marketing_messages', request, sharing);
+      const answer = await this.deliver('marketing_messages', request, sharing, timing);
       if (decision.record === 'refresh') this.readiness.refreshInBackground(wabaId, name, language);
       return { route: 'marketing_messages', messageId: answer.messageId, graph: answer.body };
     }
     if (request.fallback === 'cloud_api') {
-      const answer = await this.deliver('messages', request, undefined);
+      const answer = await this.deliver('messages', request, undefined, timing);
       return {
         route: 'cloud_api',
         messageId: answer.messageId,
@@ -61,10 +62,12 @@ export class SendGate {
     throw new ApiError(409, 'not_ready', `not safe to send through /marketing_messages yet: ${decision.reason}`, decision.readyAt ? { readyAt: decision.readyAt } : {});
   }
 
-  private async deliver(edge: SendEdge, request: SendMessageBody, sharing: boolean | undefined) {
+  private async deliver(edge: SendEdge, request: SendMessageBody, sharing: boolean | undefined, timing: { graphMs?: number }) {
     const route = edge === 'marketing_messages' ? 'marketing_messages' : 'cloud_api';
+    const asked = performance.now();
     try {
       const answer = await this.graph.sendMessage(edge, request.phoneNumberId, graphMessage(request, sharing));
+      timing.graphMs = performance.now() - asked;
       this.metrics.sends.inc({ route, outcome: 'sent' });
       return answer;
     } catch (err) {

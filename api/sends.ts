@@ -16,7 +16,13 @@ export function sendsRouter(gate: SendGate, onboardings: OnboardingClient, readi
   router.post('/onboardings/:wabaId/messages', async (req, res) => {
     const { wabaId } = validate(wabaIdParam, req.params, 'params');
     const body = validate(sendMessageBody, req.body, 'body');
-    res.json(await gate.send(wabaId, body));
+    const timing: { graphMs?: number } = {};
+    const result = await gate.send(wabaId, body, timing);
+    // The gate's own time (from the request's arrival, Graph's wait left out) and Graph's, for the partner's tracing.
+    const total = performance.now() - (res.locals.receivedAt as number);
+    const graph = timing.graphMs ?? 0;
+    res.set('Server-Timing', `gate;dur=${(total - graph).toFixed(2)}, graph;dur=${graph.toFixed(2)}`);
+    res.json(result);
   });
 
   router.put('/onboardings/:wabaId/settings', async (req, res) => {

@@ -57,8 +57,8 @@ export function close(server: Server): Promise<void> {
 const ROOT = path.resolve(__dirname, '..');
 
 /** A TypeScript entry point in its own node process; `peakRssMb()` reads its VmHWM. */
-export function spawnNode(script: string, env: Record<string, string>, opts: { stdout?: 'ignore' | 'pipe' } = {}) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script)], {
+export function spawnNode(script: string, env: Record<string, string>, opts: { stdout?: 'ignore' | 'pipe'; args?: string[] } = {}) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...(opts.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     // The worker's own log lines would drown the figures; its errors still show.

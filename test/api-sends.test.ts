@@ -89,6 +89,10 @@ describe('sending through the gate', () => {
     const sent = await send(waba.id, templateBody(phone));
     expect(sent.status).toBe(200);
     expect(sent.body).toMatchObject({ route: 'marketing_messages', messageId: lastSent().id, graph: { messages: [{ id: lastSent().id }] } });
+    // The gate's own time and Graph's, apart, for the partner's tracing (and bench:sends).
+    const timing = /^gate;dur=(\d+\.\d{2}), graph;dur=(\d+\.\d{2})$/.exec(sent.headers['server-timing']);
+    expect(timing).not.toBeNull();
+    expect(Number(timing![2])).toBeGreaterThan(0);
     expect(lastSent()).toMatchObject({ edge: 'marketing_messages', phoneNumberId: phone, messageActivitySharing: true, template: { name: 'spring_sale', language: 'en_US' } });
 
     const settings = await h.http().put(`/v1/onboardings/${waba.id}/settings`).set(h.auth).send({ messageActivitySharing: false });
