@@ -155,7 +155,16 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: wabaId,
           requestBody: { required: true, content: json(schemaOf(s.sendMessageBody)) },
           responses: {
-            '200': { description: 'Sent; `route` says which edge', content: json(ref('SendResult')) },
+            '200': {
+              description: 'Sent; `route` says which edge',
+              headers: {
+                'Server-Timing': {
+                  description: "`gate;dur=<ms>, graph;dur=<ms>`: the gate's own time (arrival to answer, Graph's wait left out) and the wait for Graph",
+                  schema: { type: 'string' },
+                },
+              },
+              content: json(ref('SendResult')),
+            },
             ...commonErrors,
             '404': errorResponse('No onboarding for this WABA'),
             '409': errorResponse('not_ready: not safe to send through MM API yet and no fallback asked; details.readyAt when known'),

@@ -33,7 +33,29 @@ export interface DevServer {
  * and waits until its frontend answers. The SDK's own launcher gives up after 5 s, too short for a
  * cold start on a busy 2-core machine.
  */
+/** Tries when a port the server was given (or picked itself) is taken before it binds it. */
+const START_ATTEMPTS = 3;
+
+/**
+ * Starts a dev server. Its free ports are picked before it binds them, so another process can take
+ * one in between (the HTTP API's port is picked by the CLI itself): a start that dies of "address
+ * already in use" is tried again with fresh ports, up to START_ATTEMPTS times.
+ */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    const lines: string[] = [];
+    try {
+      return await startDevServerOnce({ ...opts, log: (line) => (lines.push(line), opts.log?.(line)) });
+    } catch (err) {
+      await new Promise((r) => setTimeout(r, 200)); // the server's last lines may come after its exit
+      const portTaken = lines.some((l) => l.includes('address already in use'));
+      if (!portTaken || attempt >= START_ATTEMPTS) throw err;
+      opts.log?.(`a port was taken before the dev server bound it; starting again (attempt ${attempt + 1} of ${START_ATTEMPTS})`);
+    }
+  }
+}
+
+async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   const port = opts.port || (await freePort());
   const namespace = opts.namespace ?? 'default';
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace];
@@ -95,7 +117,8 @@ export async function waitUntilServing(address: string, exited: Promise<number |
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
-        await connection.workflowService.getSystemInfo({});
+        // Bounded: a port held by something that is not a gRPC server would otherwise never answer.
+        await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
         // An answer while ours has died came from someone else's server on that port.
         if (exitCode !== undefined) throw died();
         return;
