@@ -4,6 +4,7 @@ import type { Metrics } from './metrics';
 import { ApiError, sendError } from './errors';
 import type { PartnerTokenCheck } from './partner-token';
 import { searchAttributesServed } from '../worker/search-attributes';
+import { callWithin } from './deadline';
 
 const READINESS_DEADLINE_MS = 2_000;
 
@@ -23,13 +24,13 @@ export function healthRouter(client: Client, metrics: Metrics, partnerToken: Par
   router.get('/readyz', async (_req, res) => {
     const token = partnerToken.status();
     try {
-      await client.withDeadline(Date.now() + READINESS_DEADLINE_MS, () => client.workflowService.getSystemInfo({}));
+      await callWithin(client, READINESS_DEADLINE_MS, () => client.workflowService.getSystemInfo({}));
     } catch {
       return sendError(res, new ApiError(503, 'temporal_unavailable', 'Temporal does not answer'));
     }
     if (!attributesServed) {
       // A fresh namespace (or one whose attributes were just registered) refuses every start until it serves them.
-      const probe = await client.withDeadline(Date.now() + READINESS_DEADLINE_MS, () =>
+      const probe = await callWithin(client, READINESS_DEADLINE_MS, () =>
         searchAttributesServed(client.connection, client.options.namespace),
       );
       if (!probe.served) {

@@ -28,6 +28,7 @@ import {
 import { signupLinkWorkflowId, type SignupLinkUse } from '../workflows/signup-link';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../workflows/search-attributes';
 import { onboardingStartOptions } from '../workflows/start-options';
+import { callWithin } from './deadline';
 import {
   onboardingWorkflowId,
   type OnboardingInput,
@@ -69,9 +70,9 @@ export class OnboardingClient {
     this.pageTokenKey = pageTokenKey(config.meta.appSecret);
   }
 
-  /** Runs `call` with a deadline on every gRPC request it makes, and times it. */
+  /** Runs `call` with a deadline on every gRPC request it makes (ending at it, retries or not), and times it. */
   within<T>(operation: string, ms: number, call: () => Promise<T>): Promise<T> {
-    return this.metrics.timeTemporal(operation, () => this.client.withDeadline(Date.now() + ms, call));
+    return this.metrics.timeTemporal(operation, () => callWithin(this.client, ms, call));
   }
 
   handle(wabaId: string): WorkflowHandle {

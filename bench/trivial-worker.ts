@@ -12,6 +12,8 @@ async function main() {
     workflowsPath: require.resolve('./trivial-workflow'),
     shutdownGraceTime: '5s',
     ...WORKFLOW_WORKER_TUNING,
+    // The service's WORKER_MAX_CACHED_WORKFLOWS, so both sides of the ratio keep the same cache.
+    ...(process.env.WORKER_MAX_CACHED_WORKFLOWS ? { maxCachedWorkflows: Number(process.env.WORKER_MAX_CACHED_WORKFLOWS) } : {}),
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
   await worker.run();

@@ -50,6 +50,8 @@ export interface Config {
   codec: { keys: string[]; corsOrigins: string[] };
   /** Port of a worker process's Prometheus endpoint (the SDK's metrics and the service's own). */
   workerMetricsPort?: number;
+  /** Workflows a worker keeps in memory between tasks (the SDK sizes it from the heap when unset). */
+  workerMaxCachedWorkflows?: number;
   /** No TEMPORAL_ADDRESS: the embedded dev server `npm start` runs. */
   devServer?: DevServerConfig;
 }
@@ -138,6 +140,9 @@ const envSchema = z.object({
   CODEC_CORS_ORIGINS: commaList.pipe(z.array(httpUrl)),
   WORKER_METRICS_PORT: optionalText.pipe(
     z.coerce.number<string | undefined>({ message: 'must be a port number' }).int().min(1).max(65535).optional(),
+  ),
+  WORKER_MAX_CACHED_WORKFLOWS: optionalText.pipe(
+    z.coerce.number<string | undefined>({ message: 'must be a whole number' }).int().min(2, 'must be at least 2').optional(),
   ),
   GRAPH_MAX_RPS: optionalText.pipe(
     z.coerce.number<string | undefined>({ message: 'must be a number' }).positive('must be greater than 0').default(10),
@@ -235,6 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
     embeddedSignup: embeddedSignupConfig(e, env, sandbox),
     codec: { keys: e.CODEC_KEYS, corsOrigins: e.CODEC_CORS_ORIGINS.map((o) => o.replace(/\/+$/, '')) },
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     devServer: address
       ? undefined
       : { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dbFile: e.TEMPORAL_DEV_DB_FILE },

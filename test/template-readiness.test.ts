@@ -35,6 +35,15 @@ function heldReads() {
   return { reads, log, readiness: new TemplateReadiness(onboardings, createMetrics(), log, TTL) };
 }
 
+/** A readiness whose first read has answered with version 1 of the book, at `now`. */
+async function primed() {
+  const held = heldReads();
+  const initial = held.readiness.book('1');
+  held.reads[0].resolve(bookVersion(1));
+  await initial;
+  return held;
+}
+
 const settled = () => new Promise((r) => setImmediate(r));
 
 test('within the TTL, sends share one read', async () => {
@@ -50,10 +59,7 @@ test('within the TTL, sends share one read', async () => {
 });
 
 test('past the TTL a send answers from memory at once while one read refreshes it; the next sends see the new book', async () => {
-  const { reads, readiness } = heldReads();
-  const initial = readiness.book('1');
-  reads[0].resolve(bookVersion(1));
-  await initial;
+  const { reads, readiness } = await primed();
 
   now += TTL + 1;
   // The refresh is held open: these sends must not wait for it.
@@ -68,10 +74,7 @@ test('past the TTL a send answers from memory at once while one read refreshes i
 });
 
 test('past twice the TTL a send waits for a fresh read: a stale book is never older than that', async () => {
-  const { reads, readiness } = heldReads();
-  const initial = readiness.book('1');
-  reads[0].resolve(bookVersion(1));
-  await initial;
+  const { reads, readiness } = await primed();
 
   now += TTL + 1;
   await readiness.book('1'); // starts a refresh, which never answers
@@ -86,10 +89,7 @@ test('past twice the TTL a send waits for a fresh read: a stale book is never ol
 });
 
 test('a refresh that fails keeps the stale book until twice the TTL, then a send reads for itself', async () => {
-  const { reads, readiness, log } = heldReads();
-  const initial = readiness.book('1');
-  reads[0].resolve(bookVersion(1));
-  await initial;
+  const { reads, readiness, log } = await primed();
 
   now += TTL + 1;
   await readiness.book('1');
@@ -108,10 +108,7 @@ test('a refresh that fails keeps the stale book until twice the TTL, then a send
 });
 
 test('forget and fresh reads are not overwritten by an older refresh landing later', async () => {
-  const { reads, readiness } = heldReads();
-  const initial = readiness.book('1');
-  reads[0].resolve(bookVersion(1));
-  await initial;
+  const { reads, readiness } = await primed();
 
   now += TTL + 1;
   await readiness.book('1'); // refresh #1 held open

@@ -44,6 +44,7 @@ export async function createWorkers(
   const main = await Worker.create({
     ...common,
     ...WORKFLOW_WORKER_TUNING,
+    ...(config.workerMaxCachedWorkflows ? { maxCachedWorkflows: config.workerMaxCachedWorkflows } : {}),
     taskQueue: config.temporal.taskQueue,
     ...overrides,
     ...workflowSource,

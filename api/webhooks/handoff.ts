@@ -12,6 +12,7 @@ import { accountEventSignal, templateStatusSignal, termsSignedSignal } from '../
 import { onboardingWorkflowId, type OnboardingInput } from '../../workflows/types';
 import { onboardingStartOptions } from '../onboarding-client';
 import { ONBOARDING_WORKFLOW_TYPE } from '../onboarding-list';
+import { callWithin } from '../deadline';
 import type { WebhookAction } from './payload';
 
 /** Temporal calls in flight per delivery: enough for speed, few enough not to flood the frontend. */
@@ -53,7 +54,7 @@ async function handOne(deps: HandoffDeps, action: Deliverable): Promise<HandoffR
   const { client, config } = deps;
   const workflowId = onboardingWorkflowId(action.wabaId);
   const within = <T>(operation: string, call: () => Promise<T>) =>
-    deps.timeTemporal(operation, () => client.withDeadline(Date.now() + deps.callTimeoutMs, call));
+    deps.timeTemporal(operation, () => callWithin(client, deps.callTimeoutMs, call));
   try {
     if (action.kind === 'terms_signed' && action.businessId) {
       // Signals the running onboarding if there is one. After a closed run (cancelled, expired,
