@@ -3,7 +3,7 @@
  * READY, and the same dev server runs a trivial workflow with the same signals and timers as the
  * ratio to beat.
  *
- *   npm run bench:bulk -- [--wabas 10000] [--businesses 500] [--max-minutes 30] [--graph-rps 1000]
+ *   npm run bench:bulk -- [--wabas 10000] [--businesses 500] [--max-minutes 30] [--graph-rps 1000] [--worker-cache N]
  *
  * Everything stays on 127.0.0.1: a fresh Temporal dev server (in-memory SQLite), the Graph sandbox
  * (which "signs the terms" 1 s after each business's Intent request and delivers one signed
@@ -37,12 +37,18 @@ const { values: args } = parseArgs({
     businesses: { type: 'string', default: '500' },
     'max-minutes': { type: 'string', default: '30' },
     'graph-rps': { type: 'string', default: '1000' },
+    'worker-cache': { type: 'string' },
   },
 });
 const wabaCount = boundedInt(args.wabas, 1, 50_000, 'wabas');
 const businessCount = boundedInt(args.businesses, 1, wabaCount, 'businesses');
 const maxMs = boundedInt(args['max-minutes'], 1, 120, 'max-minutes') * 60_000;
 const graphRps = boundedInt(args['graph-rps'], 1, 100_000, 'graph-rps');
+/** Both workers' WORKER_MAX_CACHED_WORKFLOWS (and a heap to hold them); unset: the SDK's default. */
+const workerCache = args['worker-cache'] === undefined ? undefined : boundedInt(args['worker-cache'], 2, 100_000, 'worker-cache');
+const workerTuning: Record<string, string> = workerCache
+  ? { WORKER_MAX_CACHED_WORKFLOWS: String(workerCache), NODE_OPTIONS: `--max-old-space-size=${Math.max(4096, Math.ceil(workerCache / 2))}` }
+  : {};
 
 const SECRETS = { token: 'bench-system-user-token', appId: 'bench-app', appSecret: 'bench-app-secret', verify: 'bench-verify', apiKey: 'bench-key' };
 const GRACE_SECONDS = 1;
@@ -92,7 +98,10 @@ async function averageHistoryLength(client: Client, workflowIds: string[]): Prom
 }
 
 async function main() {
-  console.log(`bulk bench: ${wabaCount} WABAs across ${businessCount} end businesses, GRAPH_MAX_RPS ${graphRps}, node ${process.version}`);
+  console.log(
+    `bulk bench: ${wabaCount} WABAs across ${businessCount} end businesses, GRAPH_MAX_RPS ${graphRps}, ` +
+      `worker cache ${workerCache ?? "the SDK's default"}, node ${process.version}`,
+  );
   console.log(`load average at start (1/5/15 min): ${load()}`);
   const devServer = await startDevServer({ readyTimeoutMs: 120_000 });
   const connection = await Connection.connect({ address: devServer.address });
@@ -128,7 +137,7 @@ async function main() {
 /** The trivial workflow, N of them, started and signalled from here; done when all have completed. */
 async function runBaseline(client: Client, address: string, stops: Array<() => Promise<unknown>>) {
   const taskQueue = `bench-trivial-${Date.now()}`;
-  const worker = spawnNode('bench/trivial-worker.ts', { TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue });
+  const worker = spawnNode('bench/trivial-worker.ts', { TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue, ...workerTuning });
   stops.push(() => worker.stop());
   await waitForWorker(client, taskQueue);
   console.log('\nphase 1: trivial baseline');
@@ -184,6 +193,7 @@ async function runService(client: Client, address: string, stops: Array<() => Pr
     WEBHOOK_VERIFY_TOKEN: SECRETS.verify,
     API_KEYS: SECRETS.apiKey,
     GRAPH_MAX_RPS: String(graphRps),
+    ...workerTuning,
   };
   const config = loadConfig(env);
   const app = createApp({ config, client, log: silentLogger });

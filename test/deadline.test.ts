@@ -25,8 +25,9 @@ test('a call still retrying at its deadline is answered DEADLINE_EXCEEDED (a 503
   expect(answer).toBeInstanceOf(DeadlineExceededError);
   expect(toApiError(answer)).toMatchObject({ status: 503, code: 'temporal_unavailable' });
   expect(tookMs).toBeGreaterThanOrEqual(300);
-  expect(tookMs).toBeLessThan(300 + 250 + 1_000); // the grace, and room for a loaded machine
-  expect(deadlines[0] - startedAt).toBeLessThanOrEqual(300); // Temporal's own deadline is the same one
+  expect(tookMs).toBeLessThan(300 + 100 + 1_000); // the grace (100 ms at this deadline), and room for a loaded machine
+  expect(deadlines[0] - startedAt).toBeGreaterThanOrEqual(300); // Temporal's own deadline is the same one
+  expect(deadlines[0] - startedAt).toBeLessThan(350);
   finish(); // the abandoned call ending later changes nothing
 });
 

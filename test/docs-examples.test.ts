@@ -113,7 +113,8 @@ describe('the examples in the docs', () => {
     const failed = results.filter((r) => !r.ok);
     if (run.code !== 0 || failed.length) {
       throw new Error(
-        `shell exit ${run.code}; failing examples: ${JSON.stringify(failed)}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`,
+        `shell exit ${run.code}; failing examples: ${JSON.stringify(failed)}\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}` +
+          `\n--- npm start's errors ---\n${stack.output().split('\n').filter((l) => /error|failed/i.test(l)).slice(-20).join('\n')}`,
       );
     }
   });
