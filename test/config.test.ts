@@ -133,6 +133,12 @@ describe('configuration', () => {
     expect(loadConfig({ HOST: '::' }).host).toBe('::');
   });
 
+  test("WORKER_MAX_CACHED_WORKFLOWS sizes the worker's cache; unset leaves the SDK's default", () => {
+    expect(loadConfig({}).workerMaxCachedWorkflows).toBeUndefined();
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '12000' }).workerMaxCachedWorkflows).toBe(12_000);
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be at least 2/);
+  });
+
   test('CODEC_KEYS are separate from the partner API keys', () => {
     expect(loadConfig({ CODEC_KEYS: 'ops-1, ops-2' }).codec.keys).toEqual(['ops-1', 'ops-2']);
     expect(problemsOf({ ...production, CODEC_KEYS: 'key-a' })).toEqual([
