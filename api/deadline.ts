@@ -9,9 +9,9 @@
  * late (timers run before I/O callbacks in each turn of the loop).
  */
 import type { Client } from '@temporalio/client';
+import { GRPC_DEADLINE_EXCEEDED } from './errors';
 
 const MAX_GRACE_MS = 1_000;
-const GRPC_DEADLINE_EXCEEDED = 4;
 
 export class DeadlineExceededError extends Error {
   readonly code = GRPC_DEADLINE_EXCEEDED;

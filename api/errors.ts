@@ -67,7 +67,7 @@ export function sendError(res: Response, err: ApiError): void {
 
 // gRPC status codes that mean "Temporal could not be reached or did not answer in time".
 const GRPC_CANCELLED = 1;
-const GRPC_DEADLINE_EXCEEDED = 4;
+export const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_UNAVAILABLE = 14;
 const UNAVAILABLE_CODES = new Set([GRPC_CANCELLED, GRPC_DEADLINE_EXCEEDED, GRPC_RESOURCE_EXHAUSTED, GRPC_UNAVAILABLE]);

@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { OnboardingStatusKey } from '../workflows/search-attributes';
 import { ONBOARDING_STATUSES } from '../workflows/types';
+import { callWithin } from './deadline';
 import { ONBOARDING_WORKFLOW_TYPE } from './onboarding-list';
 
 export const STALE_AFTER_DAYS = 7;
@@ -18,7 +19,7 @@ export function registerOnboardingGauges(registry: Registry, client: Client, nam
   const registers = [registry];
   const running = `WorkflowType = '${ONBOARDING_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
   const count = async (query: string) => {
-    const { count: n } = await client.withDeadline(Date.now() + COUNT_DEADLINE_MS, () =>
+    const { count: n } = await callWithin(client, COUNT_DEADLINE_MS, () =>
       client.workflowService.countWorkflowExecutions({ namespace, query }),
     );
     return Number(n ?? 0);

@@ -66,10 +66,7 @@ export class TemplateReadiness {
   }
 
   private read(wabaId: string, now: number): Entry {
-    const entry: Entry = { book: this.onboardings.templateBook(wabaId), fetchedAt: now, answered: false };
-    this.books.delete(wabaId); // re-inserted last: the map's order is least recently fetched first
-    this.books.set(wabaId, entry);
-    if (this.books.size > MAX_CACHED_WABAS) this.books.delete(this.books.keys().next().value!);
+    const entry = this.store(wabaId, { book: this.onboardings.templateBook(wabaId), fetchedAt: now, answered: false });
     entry.book.then(
       () => {
         entry.answered = true;
@@ -82,6 +79,14 @@ export class TemplateReadiness {
     return entry;
   }
 
+  /** Keeps `entry` as the WABA's book, last in the map: its order is least recently fetched first. */
+  private store(wabaId: string, entry: Entry): Entry {
+    this.books.delete(wabaId);
+    this.books.set(wabaId, entry);
+    if (this.books.size > MAX_CACHED_WABAS) this.books.delete(this.books.keys().next().value!);
+    return entry;
+  }
+
   private refreshInTheBackground(wabaId: string, stale: Entry): void {
     stale.refreshing = true;
     const askedAt = Date.now();
@@ -89,9 +94,7 @@ export class TemplateReadiness {
     next.then(
       (book) => {
         // Unless something newer replaced it meanwhile (a forget, a fresh read).
-        if (this.books.get(wabaId) !== stale) return;
-        this.books.delete(wabaId);
-        this.books.set(wabaId, { book: Promise.resolve(book), fetchedAt: askedAt, answered: true });
+        if (this.books.get(wabaId) === stale) this.store(wabaId, { book: Promise.resolve(book), fetchedAt: askedAt, answered: true });
       },
       (err: unknown) => {
         // The stale book serves until 2 × TTL; then a send reads for itself.

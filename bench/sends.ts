@@ -6,8 +6,9 @@
  *
  * Deployed as in production, each part in its own process: Graph (the sandbox, bench/sends-graph.ts:
  * Meta is remote to everyone), the API (`api/main.ts`) and a worker (`worker/main.ts`); this process
- * is the partner's backend. One run, three kinds of send interleaved one for one, each at --rate,
- * against the same Graph process, so all see the same machine load:
+ * is the partner's backend. One run, two phases of --duration, each with two kinds of send
+ * interleaved one for one at --rate each against the same Graph process, so both see the same load
+ * (phase 1: direct and gate; phase 2: direct and hop):
  *   - direct: POST /<phone>/marketing_messages on Graph, as a partner calling Meta itself would;
  *   - hop:    the same call through a bare pass-through proxy in its own process (bench/sends-hop.ts):
  *             what any extra hop costs on this machine, gate logic or not;
@@ -15,7 +16,7 @@
  *             same Graph call), for a READY onboarding started through the API and run by the worker.
  * Open loop: each send is fired on its schedule whether or not earlier ones have answered, and its
  * latency counts from when it was due (no coordinated omission; a send not fired because --connections
- * were in flight counts as slower than any). It prints the three latency distributions, the gate's extra
+ * were in flight counts as slower than any). It prints the four latency distributions, the gate's extra
  * p50/p99 over a direct call (target: p99 at most 5 ms extra at 500 sends/s), split into the bare hop's
  * share and the gate's own, the processes' CPU, and the
  * history events and Temporal calls the gate's sends caused, per 10,000 sends. Everything stays on
@@ -259,17 +260,12 @@ async function main() {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${SECRETS.apiKey}` },
       body: JSON.stringify({ phoneNumberId: world.phoneNumberId, to: '+15550001111', template: { name, language: 'en_US' } }),
     }));
-    const directPool = new Pool(world.url, { connections });
-    const hopPool = new Pool(hopUrl, { connections });
-    const gatePool = new Pool(apiUrl, { connections });
-    const kinds = [
-      { pool: directPool, sends: direct },
-      { pool: hopPool, sends: direct },
-      { pool: gatePool, sends: gated },
-    ];
+    const directKind = { pool: new Pool(world.url, { connections }), sends: direct };
+    const hopKind = { pool: new Pool(hopUrl, { connections }), sends: direct };
+    const gateKind = { pool: new Pool(apiUrl, { connections }), sends: gated };
 
     console.log(
-      `send bench: ${rate} sends/s of each kind (direct, bare hop and gated, interleaved) for ${duration} s, at most ${connections} in flight per kind, ` +
+      `send bench: ${rate} sends/s of each kind, two phases of ${duration} s (direct beside gated, then direct beside a bare hop), at most ${connections} in flight per kind, ` +
         `${templateCount} templates, Graph, hop, API and worker in processes of their own, ` +
         `Temporal at ${address}${devServer ? ' (fresh dev server)' : ''}, node ${process.version}`,
     );
@@ -278,21 +274,20 @@ async function main() {
     const handle = new Client({ connection }).workflow.getHandle(onboardingWorkflowId(world.wabaId));
     const historyBefore = (await handle.fetchHistory()).events ?? [];
     const metricsBefore = await (await fetch(`${apiUrl}/metrics`)).text();
-    const [direct_, hop_, gate_] = kinds;
-    const [, warmUp] = await interleaved([direct_, gate_], rate, 2);
+    const [, warmUp] = await interleaved([directKind, gateKind], rate, 2);
     const processes = { bench: process.pid, graph: graph.child.pid, hop: hop.child.pid, api: api.child.pid, worker: worker.child.pid };
     const cpuBefore = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuSeconds(pid)]));
     // Two phases of two kinds each, so the machine carries what the target names (500/s through the
     // gate beside 500/s direct), not three streams at once.
-    const [directResult, gateResult] = await interleaved([direct_, gate_], rate, duration);
-    const [hopDirectResult, hopResult] = await interleaved([direct_, hop_], rate, duration);
+    const [directResult, gateResult] = await interleaved([directKind, gateKind], rate, duration);
+    const [hopDirectResult, hopResult] = await interleaved([directKind, hopKind], rate, duration);
     const cpu = Object.entries(processes)
       .map(([k, pid]) => `${k} ${Math.round(((cpuSeconds(pid) - cpuBefore[k]) / (2 * duration)) * 100)} %`)
       .join(', ');
     await new Promise((r) => setTimeout(r, 1_000)); // background send records land
     const historyAfter = (await handle.fetchHistory()).events ?? [];
     const metricsAfter = await (await fetch(`${apiUrl}/metrics`)).text();
-    await Promise.all([directPool.close(), hopPool.close(), gatePool.close()]);
+    await Promise.all([directKind, hopKind, gateKind].map((k) => k.pool.close()));
 
     const directSummary = summary('direct Graph call (sandbox /marketing_messages)', directResult);
     const gateSummary = summary('through the gate (/v1/.../messages)', gateResult);

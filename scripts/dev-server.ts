@@ -28,18 +28,15 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/**
- * Starts `temporal server start-dev` on loopback with the project's search attributes registered,
- * and waits until its frontend answers. The SDK's own launcher gives up after 5 s, too short for a
- * cold start on a busy 2-core machine.
- */
 /** Tries when a port the server was given (or picked itself) is taken before it binds it. */
 const START_ATTEMPTS = 3;
 
 /**
- * Starts a dev server. Its free ports are picked before it binds them, so another process can take
- * one in between (the HTTP API's port is picked by the CLI itself): a start that dies of "address
- * already in use" is tried again with fresh ports, up to START_ATTEMPTS times.
+ * Starts `temporal server start-dev` on loopback with the project's search attributes registered,
+ * and waits until its frontend answers. The SDK's own launcher gives up after 5 s, too short for a
+ * cold start on a busy 2-core machine. Free ports are picked before the server binds them, so
+ * another process can take one in between (the HTTP API's port is picked by the CLI itself): a start
+ * that dies of "address already in use" is tried again with fresh ports, up to START_ATTEMPTS times.
  */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
   for (let attempt = 1; ; attempt++) {

@@ -19,7 +19,7 @@ import { PartnerTokenCheck } from '../api/partner-token';
 import { listen } from '../api/server';
 import { createWorkers } from '../worker/worker';
 import { GraphUsage } from '../graph';
-import { ensureSearchAttributes, waitForSearchAttributes } from '../worker/search-attributes';
+import { ensureSearchAttributes } from '../worker/search-attributes';
 import { startDevServer } from './dev-server';
 import { watchForOrphaning } from './orphan-watch';
 import { assertPortsFree } from './ports';
@@ -117,10 +117,7 @@ async function main() {
     const connection = await connectClient(config);
     stack.add(() => connection.close());
     const added = await ensureSearchAttributes(connection, config.temporal.namespace);
-    if (added.length) {
-      log(`registered search attributes: ${added.join(', ')}`);
-      await waitForSearchAttributes(connection, config.temporal.namespace);
-    }
+    if (added.length) log(`registered search attributes: ${added.join(', ')}`);
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const workerConnection = await connectWorker(config);
     stack.add(() => workerConnection.close());

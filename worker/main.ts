@@ -9,7 +9,7 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, loadConfig } from '../config';
 import { connectClient, connectWorker } from '../config/temporal';
-import { ensureSearchAttributes, waitForSearchAttributes } from './search-attributes';
+import { ensureSearchAttributes } from './search-attributes';
 import { createWorkers } from './worker';
 
 const CONNECT_WAIT_MS = 120_000;
@@ -29,10 +29,7 @@ async function main() {
   const clientConnection = await connectClient(config, connectLog);
   const connection = await connectWorker(config, connectLog);
   const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
-  if (added.length) {
-    log('registered search attributes; waiting for the namespace to serve them', { added });
-    await waitForSearchAttributes(clientConnection, config.temporal.namespace);
-  }
+  if (added.length) log('registered search attributes', { added });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const workers = await createWorkers(config, connection, client);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -3,9 +3,10 @@ import { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 /**
- * Registers the project's custom search attributes on the namespace when missing. The dev server
- * gets them at start-up; a self-hosted server gets them here; Temporal Cloud refuses this call
- * (attributes are managed in its UI / tcld), so the message says what to do instead.
+ * Registers the project's custom search attributes on the namespace when missing, and returns once
+ * the namespace serves them (see `searchAttributesServed`). The dev server gets them at start-up; a
+ * self-hosted server gets them here; Temporal Cloud refuses this call (attributes are managed in its
+ * UI / tcld), so the message says what to do instead.
  */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   let missing = SEARCH_ATTRIBUTES;
@@ -27,8 +28,11 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
         `\`tcld namespace search-attributes add\`; self-hosted: \`temporal operator search-attribute create\`).`,
     );
   }
+  await waitForSearchAttributes(connection, namespace);
   return missing.map((k) => k.name);
 }
+
+const PROBE_DEADLINE_MS = 5_000;
 
 /**
  * Whether the frontend already accepts the attributes. A server caches each namespace's attribute
@@ -51,7 +55,7 @@ export async function searchAttributesServed(
   }
 }
 
-/** Waits (bounded) until `searchAttributesServed`, for the processes that register them. */
+/** Waits (bounded, each probe too) until `searchAttributesServed`. */
 export async function waitForSearchAttributes(
   connection: Connection,
   namespace: string,
@@ -59,7 +63,7 @@ export async function waitForSearchAttributes(
 ): Promise<void> {
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   for (;;) {
-    const probe = await searchAttributesServed(connection, namespace);
+    const probe = await connection.withDeadline(Date.now() + PROBE_DEADLINE_MS, () => searchAttributesServed(connection, namespace));
     if (probe.served) return;
     if (Date.now() >= deadline) {
       throw new Error(`namespace "${namespace}" still does not serve the search attributes: ${probe.reason}`);
