@@ -6,6 +6,8 @@ import { onboardingStartOptions } from '../workflows/start-options';
 import type { OnboardingInput, OnboardingOptions, OnboardingPath } from '../workflows/types';
 import type { GraphClient } from '../graph';
 import { classified } from './graph-failures';
+import { joinIntent } from './business-intent';
+import { cloudApiNumbersOf } from './onboarding-graph';
 
 /** Starts in flight at once: quick for a page of 100, gentle on the Temporal frontend. */
 const START_CONCURRENCY = 48;
@@ -25,7 +27,12 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
     async listEligibleClientWabas({ portfolioId, after, pageSize }: { portfolioId: string; after?: string; pageSize: number }) {
       const page = await classified(() => graph.listClientWabasPage(portfolioId, { statuses: [DISCOVERABLE_STATUS], after, limit: pageSize }));
       return {
-        wabas: page.wabas.map((w): DiscoveredWaba => ({ wabaId: w.id, businessId: w.ownerBusinessId ?? portfolioId })),
+        wabas: page.wabas.map((w): DiscoveredWaba => {
+          const numbers = w.phoneNumbers && cloudApiNumbersOf(w.phoneNumbers.numbers);
+          // A registered number settles the check; none registered does only if that was every number.
+          const settled = numbers && (numbers.registered > 0 || w.phoneNumbers!.complete);
+          return { wabaId: w.id, businessId: w.ownerBusinessId ?? portfolioId, ...(settled ? { numbers } : {}) };
+        }),
         ...(page.after !== undefined ? { after: page.after } : {}),
       };
     },
@@ -34,19 +41,25 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
      * Starts an onboarding for each WABA unless one is running (left alone). Idempotent: on a retry
      * (the previous attempt crashed part-way) an onboarding whose memo names this page counts as
      * started by it, and is not started again even if it has ended meanwhile.
+     *
+     * On the Intent path it then puts the started WABAs on their business's Intent request, one signal
+     * per business rather than one activity per WABA; the onboardings know (`intentJoined`) and wait
+     * for the answer. A retry joins them again, which is harmless.
      */
     async startDiscoveredOnboardings({ discoveryKey, wabas, path, options }: StartDiscoveredInput): Promise<PageStartOutcome> {
       const context = Context.current();
       const retried = context.info.attempt > 1;
       const outcome: PageStartOutcome = { started: 0, alreadyRunning: 0, failed: 0 };
 
-      const startOne = async ({ wabaId, businessId }: DiscoveredWaba): Promise<keyof PageStartOutcome> => {
+      const startOne = async ({ wabaId, businessId, numbers }: DiscoveredWaba): Promise<keyof PageStartOutcome> => {
         const input: OnboardingInput = {
           wabaId,
           businessId,
           path,
           origin: 'discovery',
           listedStatus: DISCOVERABLE_STATUS, // the page was filtered on it: no need to read it again
+          ...(numbers ? { listedNumbers: numbers } : {}),
+          ...(path === 'intent' ? { intentJoined: true } : {}),
           ...(options ? { options } : {}),
         };
         const start = onboardingStartOptions(input, config);
@@ -77,10 +90,23 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
         }
       };
 
+      const startedOf = new Map<string, string[]>(); // business id → its WABAs started by this page
       for (let i = 0; i < wabas.length; i += START_CONCURRENCY) {
-        const results = await Promise.all(wabas.slice(i, i + START_CONCURRENCY).map(startOne));
-        for (const result of results) outcome[result]++;
+        const batch = wabas.slice(i, i + START_CONCURRENCY);
+        const results = await Promise.all(batch.map(startOne));
+        for (const [j, result] of results.entries()) {
+          outcome[result]++;
+          if (result === 'started') startedOf.set(batch[j].businessId, [...(startedOf.get(batch[j].businessId) ?? []), batch[j].wabaId]);
+        }
         context.heartbeat(i);
+      }
+      if (path === 'intent') {
+        // A join that cannot reach Temporal fails the activity: the whole page is retried, joins included.
+        const joins = [...startedOf].map(([businessId, wabaIds]) => ({ businessId, wabaIds, solutionId: options?.solutionId }));
+        for (let i = 0; i < joins.length; i += START_CONCURRENCY) {
+          await Promise.all(joins.slice(i, i + START_CONCURRENCY).map((join) => joinIntent(client, config.temporal.taskQueue, join)));
+          context.heartbeat(wabas.length + i);
+        }
       }
       return outcome;
     },

@@ -1,6 +1,17 @@
-import { GraphClient, isRegisteredOnCloudApi, permissionsOf } from '../graph';
+import { GraphClient, isRegisteredOnCloudApi, permissionsOf, type PhoneNumber } from '../graph';
+import type { CloudApiNumbers } from '../workflows/types';
 import { classified } from './graph-failures';
 import { seal, unseal } from '../secrets/sealing';
+
+/** What the onboarding needs to know of a WABA's numbers. */
+export function cloudApiNumbersOf(numbers: PhoneNumber[]): CloudApiNumbers {
+  return {
+    registered: numbers.filter(isRegisteredOnCloudApi).length,
+    others: numbers
+      .filter((n) => !isRegisteredOnCloudApi(n))
+      .map(({ id, displayPhoneNumber, platformType }) => ({ id, displayPhoneNumber, platformType })),
+  };
+}
 
 export interface WabaRef {
   wabaId: string;
@@ -17,15 +28,8 @@ export function createOnboardingGraphActivities(graph: GraphClient, sealingKey: 
       return classified(() => graph.getWabaOnboardingStatus(wabaId, tokenOf(sealedToken)));
     },
 
-    async checkCloudApiNumbers({ wabaId, sealedToken }: WabaRef) {
-      const numbers = await classified(() => graph.listPhoneNumbers(wabaId, tokenOf(sealedToken)));
-      const registered = numbers.filter(isRegisteredOnCloudApi);
-      return {
-        registered: registered.length,
-        others: numbers
-          .filter((n) => !isRegisteredOnCloudApi(n))
-          .map(({ id, displayPhoneNumber, platformType }) => ({ id, displayPhoneNumber, platformType })),
-      };
+    async checkCloudApiNumbers({ wabaId, sealedToken }: WabaRef): Promise<CloudApiNumbers> {
+      return cloudApiNumbersOf(await classified(() => graph.listPhoneNumbers(wabaId, tokenOf(sealedToken))));
     },
 
     /** The WABA's approved marketing templates, tracked by its onboarding from READY on. */

@@ -89,7 +89,12 @@ export interface TokenDebugInfo {
 }
 
 export interface ClientWabaPage {
-  wabas: Array<{ id: string; ownerBusinessId?: string }>;
+  wabas: Array<{
+    id: string;
+    ownerBusinessId?: string;
+    /** The first page of the WABA's phone numbers; `complete` when it was the only one. */
+    phoneNumbers?: { numbers: PhoneNumber[]; complete: boolean };
+  }>;
   /** The cursor of the next page; absent on the last one (`paging.next` absent). */
   after?: string;
 }
@@ -103,6 +108,18 @@ export interface BusinessOnboardingStatus {
 export const isRegisteredOnCloudApi = (n: Pick<PhoneNumber, 'platformType'>) => n.platformType === 'CLOUD_API';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** What the service reads of a phone number, on its own edge or expanded under a WABA. */
+const PHONE_NUMBER_FIELDS = 'id,display_phone_number,platform_type,status,code_verification_status';
+
+function phoneNumberOf(n: z.infer<typeof schemas.phoneNumber>): PhoneNumber {
+  return dropUndefined({
+    id: n.id,
+    displayPhoneNumber: n.display_phone_number,
+    platformType: n.platform_type,
+    status: n.status,
+    codeVerificationStatus: n.code_verification_status,
+  });
+}
 /** Graph pages are small; anything near this is not a Graph answer. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** A cursor loop that never ends is Meta's bug; stop well past any real portfolio. */
@@ -167,19 +184,11 @@ export class GraphClient {
     const rows = await this.listAll({
       method: 'GET',
       path: `/${seg(wabaId)}/phone_numbers`,
-      query: { fields: 'id,display_phone_number,platform_type,status,code_verification_status' },
+      query: { fields: PHONE_NUMBER_FIELDS },
       token,
       schema: schemas.pageOf(schemas.phoneNumber),
     });
-    return rows.map((n) =>
-      dropUndefined({
-        id: n.id,
-        displayPhoneNumber: n.display_phone_number,
-        platformType: n.platform_type,
-        status: n.status,
-        codeVerificationStatus: n.code_verification_status,
-      }),
-    );
+    return rows.map(phoneNumberOf);
   }
 
   /**
@@ -255,15 +264,16 @@ export class GraphClient {
 
   /**
    * One page of the partner portfolio's client WABAs with the given onboarding statuses, each with its
-   * owner business. Meta filters after cutting the page: a page may be short or empty and still not
-   * be the last; only an absent `paging.next` ends the list.
+   * owner business and, by field expansion, the first page of its phone numbers (so a discovered
+   * WABA's Cloud API check costs no call of its own). Meta filters after cutting the page: a page may
+   * be short or empty and still not be the last; only an absent `paging.next` ends the list.
    */
   async listClientWabasPage(portfolioId: string, opts: { statuses: string[]; after?: string; limit?: number }): Promise<ClientWabaPage> {
     const call = {
       method: 'GET' as const,
       path: `/${seg(portfolioId)}/client_whatsapp_business_accounts`,
       query: {
-        fields: 'id,owner_business_info',
+        fields: `id,owner_business_info,phone_numbers{${PHONE_NUMBER_FIELDS}}`,
         filtering: onboardingStatusFilter(opts.statuses),
         limit: opts.limit === undefined ? undefined : String(opts.limit),
         after: opts.after,
@@ -271,7 +281,13 @@ export class GraphClient {
       schema: schemas.pageOf(schemas.clientWaba),
     };
     const body = await this.call(call);
-    const wabas = body.data.map((w) => dropUndefined({ id: w.id, ownerBusinessId: w.owner_business_info?.id }));
+    const wabas = body.data.map((w) =>
+      dropUndefined({
+        id: w.id,
+        ownerBusinessId: w.owner_business_info?.id,
+        phoneNumbers: w.phone_numbers && { numbers: w.phone_numbers.data.map(phoneNumberOf), complete: !w.phone_numbers.paging?.next },
+      }),
+    );
     if (!body.paging?.next) return { wabas };
     const after = body.paging.cursors?.after;
     if (!after || after === opts.after) {

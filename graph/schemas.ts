@@ -65,6 +65,10 @@ export const clientWaba = z.object({
   marketing_messages_onboarding_status: z.string().optional(),
   /** The end business that owns the WABA (the partner only shares it). */
   owner_business_info: z.object({ id: graphId, name: z.string().optional() }).optional(),
+  /** The `phone_numbers` edge, when asked for by field expansion: its first page, nested. */
+  phone_numbers: z
+    .object({ data: z.array(phoneNumber), paging: z.object({ next: z.string().optional() }).optional() })
+    .optional(),
 });
 
 /** A row of `/<WABA_ID>/message_templates`; category and status stay strings (Meta adds values). */

@@ -166,9 +166,20 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
       if (!world.businesses.has(t.id)) throw metaErrors.unsupported('get', t.id);
       const keep = filterOf(req);
       const fields = fieldsOf(req, ['id', 'name']);
+      const phoneFields = nestedFieldsOf(req, 'phone_numbers', PHONE_DEFAULT_FIELDS);
       const clients = [...world.wabas.values()].filter((w) => w.partnerBusinessId === t.id);
       // Meta filters within a page after cutting it, so filtered pages can be short or empty and still have `next`.
-      return page(req, clients, (w) => pick(wabaFields(w, world), fields, 'WhatsAppBusinessAccount'), keep);
+      return page(
+        req,
+        clients,
+        (w) => {
+          const row = pick({ ...wabaFields(w, world), phone_numbers: undefined }, fields, 'WhatsAppBusinessAccount');
+          // Field expansion: the edge's first page, nested, with a `next` when there are more.
+          if (phoneFields) row.phone_numbers = nestedPage(req, `${w.id}/phone_numbers`, w.phoneNumbers, (n) => pick(phoneNumberFields(n), phoneFields, 'WhatsAppBusinessPhoneNumber'));
+          return row;
+        },
+        keep,
+      );
     },
   );
 
@@ -274,6 +285,30 @@ function fieldsOf(req: Request, defaults: string[]): string[] {
     .split(',')
     .map((f) => f.trim())
     .filter(Boolean);
+}
+
+/** `fields=…,edge{a,b}`: the fields asked of a nested edge (its defaults for a bare `edge`), or undefined. */
+function nestedFieldsOf(req: Request, edge: string, defaults: string[]): string[] | undefined {
+  const raw = param(req, 'fields');
+  const match = raw?.match(new RegExp(`(?:^|,)\\s*${edge}(?:\\{([^}]*)\\})?\\s*(?:,|$)`));
+  if (!match) return undefined;
+  return match[1] === undefined ? defaults : match[1].split(',').map((f) => f.trim()).filter(Boolean);
+}
+
+/** An edge expanded inside its parent: the first page, with `paging.next` when there are more. */
+function nestedPage<T>(
+  req: Request,
+  edgePath: string,
+  items: T[],
+  render: (item: T) => Record<string, unknown>,
+): { data: Record<string, unknown>[]; paging?: Record<string, unknown> } {
+  const slice = items.slice(0, DEFAULT_PAGE_SIZE);
+  if (slice.length === 0) return { data: [] };
+  const paging: Record<string, unknown> = { cursors: { before: encodeCursor(0), after: encodeCursor(slice.length - 1) } };
+  if (items.length > slice.length) {
+    paging.next = `${req.protocol}://${req.get('host')}/${req.params.version}/${edgePath}?limit=${DEFAULT_PAGE_SIZE}&after=${encodeCursor(slice.length - 1)}`;
+  }
+  return { data: slice.map(render), paging };
 }
 
 /** Only the asked fields, `id` always; a field the node does not have is Meta's (#100) error. */

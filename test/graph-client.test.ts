@@ -145,6 +145,30 @@ describe('client WABAs', () => {
   });
 });
 
+describe('a discovery page', () => {
+  test("each WABA comes with its owner business and, by field expansion, the first page of its phone numbers", async () => {
+    const partner = sandbox.world.createBusiness();
+    const owner = sandbox.world.createBusiness();
+    const onCloud = sandbox.world.createWaba({ partnerBusinessId: partner.id, ownerBusinessId: owner.id, phoneNumbers: [{ platformType: 'CLOUD_API' }] });
+    const onApp = sandbox.world.createWaba({ partnerBusinessId: partner.id, phoneNumbers: [{ platformType: 'NOT_APPLICABLE', displayPhoneNumber: '+1 555 0100' }] });
+    const many = sandbox.world.createWaba({ partnerBusinessId: partner.id, phoneNumbers: 30 });
+
+    const page = await graph.listClientWabasPage(partner.id, { statuses: ['ELIGIBLE'] });
+
+    expect(page.after).toBeUndefined();
+    expect(page.wabas.map((w) => w.id)).toEqual([onCloud.id, onApp.id, many.id]);
+    expect(page.wabas[0]).toMatchObject({ ownerBusinessId: owner.id, phoneNumbers: { complete: true, numbers: [{ platformType: 'CLOUD_API' }] } });
+    expect(page.wabas[1].phoneNumbers).toEqual({
+      complete: true,
+      numbers: [expect.objectContaining({ displayPhoneNumber: '+1 555 0100', platformType: 'NOT_APPLICABLE' })],
+    });
+    // More numbers than the nested page holds: the rest are not listed, and the page says so.
+    expect(page.wabas[2].phoneNumbers).toMatchObject({ complete: false, numbers: expect.any(Array) });
+    expect(page.wabas[2].phoneNumbers!.numbers.length).toBeLessThan(30);
+    expect(sandbox.world.countCalls({ endpoint: 'phone_numbers' })).toBe(0);
+  });
+});
+
 describe('Intent API', () => {
   test('the first request answers a request id and marks the portfolio REQUEST_SENT', async () => {
     const waba = sandbox.world.createWaba();

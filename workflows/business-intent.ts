@@ -27,8 +27,8 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
   let sendWanted = !state.requested;
   let resendAsked = false;
 
-  setHandler(joinIntentSignal, ({ wabaId, solutionId }) => {
-    if (!state.waiting.includes(wabaId)) state.waiting.push(wabaId);
+  setHandler(joinIntentSignal, ({ wabaId, wabaIds, solutionId }) => {
+    for (const id of wabaIds ?? (wabaId ? [wabaId] : [])) if (!state.waiting.includes(id)) state.waiting.push(id);
     state.solutionId ??= solutionId;
     // A join after a failed attempt comes from a WABA's recheck: someone fixed the cause.
     if (state.lastError) sendWanted = true;

@@ -2,7 +2,7 @@
  * A discovery's vocabulary (the partner API's "Discoveries"), defined once. Pure: imported by the
  * discovery workflows, the activities and the API alike.
  */
-import type { OnboardingOptions, OnboardingPath } from './types';
+import type { CloudApiNumbers, OnboardingOptions, OnboardingPath } from './types';
 
 export const DISCOVERY_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED'] as const;
 export type DiscoveryStatus = (typeof DISCOVERY_STATUSES)[number];
@@ -52,6 +52,8 @@ export interface DiscoveryState {
 export interface DiscoveredWaba {
   wabaId: string;
   businessId: string;
+  /** Its numbers, when the list's first page of them settles the Cloud API check. */
+  numbers?: CloudApiNumbers;
 }
 
 /** What starting one page's onboardings came to; the three add up to the page's WABAs. */

@@ -86,8 +86,11 @@ export interface SettingsRequest {
 }
 export const setSettingsUpdate = defineUpdate<OnboardingState, [SettingsRequest]>('setSettings');
 
-/** Per-business intent workflow: a WABA of the business wants the request to stand. */
-export const joinIntentSignal = defineSignal<[{ wabaId: string; solutionId?: string }]>('joinIntent');
+/**
+ * Per-business intent workflow: WABAs of the business want the request to stand. One WABA joins
+ * (`wabaId`), or a discovery's page of the business's WABAs at once (`wabaIds`).
+ */
+export const joinIntentSignal = defineSignal<[{ wabaId?: string; wabaIds?: string[]; solutionId?: string }]>('joinIntent');
 /** Operator asks for the Intent API request to be sent again. */
 export const resendIntentSignal = defineSignal<[]>('resendIntent');
 export const getIntentStateQuery = defineQuery<BusinessIntentState>('getIntentState');

@@ -112,8 +112,11 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     carried.terms ?? (state.termsSignedAt ? { source: state.termsSource!, at: state.termsSignedAt } : undefined);
   let attention: string | undefined;
   let offboarded: string | undefined;
-  // A discovery's list is as fresh as a read: only a new onboarding's first check takes it.
+  // A discovery's list is as fresh as a read: only a new onboarding's first check takes it (its
+  // status, its numbers), and only its first Intent request counts the discovery's join.
   let listedStatus = input.carriedOver ? undefined : input.listedStatus;
+  let listedNumbers = input.carriedOver ? undefined : input.listedNumbers;
+  let intentJoined = !input.carriedOver && input.intentJoined === true;
   let recheckRequests = 0;
   let recheckServed = 0;
   let intent: IntentRequestedSignal | undefined;
@@ -354,7 +357,10 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   }
 
   async function requireCloudApiNumber(): Promise<void> {
-    const numbers = await graph(() => onboardingActivities.checkCloudApiNumbers({ wabaId: state.wabaId, sealedToken: carried.sealedToken }));
+    const listed = listedNumbers;
+    listedNumbers = undefined;
+    const numbers =
+      listed ?? (await graph(() => onboardingActivities.checkCloudApiNumbers({ wabaId: state.wabaId, sealedToken: carried.sealedToken })));
     if (numbers.registered > 0) return;
     const seen = numbers.others.map((n) => `${n.displayPhoneNumber ?? n.id} (${n.platformType ?? 'unknown platform'})`);
     throw new NeedsAttention(
@@ -377,16 +383,26 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
   /** One Intent API request per business, shared by all its WABAs through the business's workflow. */
   async function requestIntent(): Promise<void> {
     record.moveTo('REQUESTING_INTENT', 'asking Meta to email the business admins the MM API terms');
-    intent = undefined;
-    await onboardingActivities.joinBusinessIntent({
-      businessId: state.businessId,
-      wabaId: state.wabaId,
-      solutionId: options.solutionId,
-    });
-    // Ceiling: one read per recheck, until the deadline.
+    const join = () =>
+      onboardingActivities.joinBusinessIntent({ businessId: state.businessId, wabaId: state.wabaId, solutionId: options.solutionId });
+    // The discovery that started this WABA joined it already (its answer may even be here).
+    let joinedByDiscovery = intentJoined;
+    intentJoined = false;
+    if (!joinedByDiscovery) {
+      intent = undefined;
+      await join();
+    }
+    // Ceiling: one read per recheck (and one join, the first), until the deadline.
     do {
       await waitFor(() => intent !== undefined || terms !== undefined || rechecksPending(), undefined, { expires: true });
-      if (rechecksPending()) await readStatusForTerms();
+      if (rechecksPending()) {
+        await readStatusForTerms();
+        // The discovery's join may never have landed (its page failed for good): a recheck joins itself.
+        if (joinedByDiscovery && intent === undefined && !terms) {
+          joinedByDiscovery = false;
+          await join();
+        }
+      }
     } while (intent === undefined && !terms);
     if (terms) return;
     if (intent!.error) throw new NeedsAttention(`Intent API request failed: ${intent!.error}`);

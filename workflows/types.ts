@@ -49,6 +49,12 @@ export const DEFAULT_OPTIONS = {
   templateIdleSeconds: 7 * 24 * 3600,
 } as const;
 
+/** The WABA's numbers as far as MM API cares: how many are on Cloud API, and the others to name. */
+export interface CloudApiNumbers {
+  registered: number;
+  others: Array<{ id: string; displayPhoneNumber?: string; platformType?: string }>;
+}
+
 /** How the service first heard of the onboarding. */
 export type OnboardingOrigin = 'api' | 'webhook' | 'discovery';
 
@@ -63,6 +69,13 @@ export interface OnboardingInput {
    * filtered page): the first eligibility check takes it instead of reading the same field again.
    */
   listedStatus?: string;
+  /** The WABA's phone numbers as the same list gave them: the first Cloud API check takes them instead of a read. */
+  listedNumbers?: CloudApiNumbers;
+  /**
+   * The discovery that started this onboarding has already put the WABA on its business's Intent
+   * request (one signal per business and page): the first pass waits for the answer without joining.
+   */
+  intentJoined?: boolean;
   /** Set only by the workflow itself when it continues as new. */
   carriedOver?: CarriedOver;
 }

@@ -5,9 +5,9 @@ import { eventually, waitUntil } from '../harness/wait';
 import { recordHistory } from '../harness/histories';
 import { createDiscoveryActivities } from '../../activities/discovery';
 import { GraphClient } from '../../graph';
-import { cancelUpdate, getIntentStateQuery } from '../../workflows/messages';
+import { cancelUpdate, getIntentStateQuery, recheckUpdate, termsSignedSignal } from '../../workflows/messages';
 import { discoveryWorkflowId, type DiscoveryInput, type DiscoveryState } from '../../workflows/discovery-types';
-import { discoveryStartOptions } from '../../workflows/start-options';
+import { discoveryStartOptions, onboardingStartOptions } from '../../workflows/start-options';
 import { businessIntentWorkflowId, onboardingWorkflowId } from '../../workflows/types';
 
 let stack: Stack;
@@ -70,10 +70,10 @@ describe('discovery', () => {
 
     const states = await Promise.all(eligible.map((w) => stack.waitForStatus(w.id, 'AWAITING_TERMS', 60_000)));
     for (const [i, s] of states.entries()) expect(s.businessId).toBe(eligible[i].ownerBusinessId);
-    // The page was filtered on ELIGIBLE a moment ago: no WABA's status is read again, only its numbers.
+    // The page was filtered on ELIGIBLE a moment ago and carried each WABA's numbers: neither is read again.
     for (const w of eligible) {
       expect(world().countCalls({ endpoint: 'waba_status', wabaId: w.id })).toBe(0);
-      expect(world().countCalls({ endpoint: 'phone_numbers', wabaId: w.id })).toBe(1);
+      expect(world().countCalls({ endpoint: 'phone_numbers', wabaId: w.id })).toBe(0);
     }
     for (const waba of wabas.filter((w) => w.onboardingStatus !== E)) expect(await hasOnboarding(waba.id)).toBe(false);
     // One Intent API request per end business, none to the partner's own portfolio.
@@ -140,7 +140,7 @@ describe('discovery', () => {
     // Each page takes a while, so the crash lands in the middle of the discovery.
     world().injectFault({ endpoint: 'client_wabas', businessId: partner.id, kind: 'latency', latencyMs: 700, times: Infinity });
     const handle = await startDiscovery({ businessId: partner.id, pageSize: 10 });
-    await waitUntil(() => eligible.some((w) => world().countCalls({ endpoint: 'phone_numbers', wabaId: w.id }) > 0), 30_000, 'the first onboardings');
+    await eventually(async () => ((await hasOnboarding(eligible[0].id)) ? true : undefined), 30_000, 'the first onboardings');
 
     await stack.stopWorkers();
     const midway = await handle.describe();
@@ -181,6 +181,67 @@ describe('discovery', () => {
     expect(runIdsAfter).toEqual(runIds);
     expect(await hasOnboarding(late.wabaId)).toBe(true);
     await graph.close();
+  });
+});
+
+describe('a discovered WABA costs no call the page already answered', () => {
+  test("a page's WABAs of one business join its Intent request with one signal, and run no join or numbers call of their own", async () => {
+    const { partner, ends, eligible } = portfolio(['ELIGIBLE', 'ELIGIBLE', 'ELIGIBLE', 'ELIGIBLE']);
+    const result: DiscoveryState = await (await startDiscovery({ businessId: partner.id })).result();
+    expect(result).toMatchObject({ status: 'COMPLETED', started: 4 });
+    const waiting = await Promise.all(eligible.map((w) => stack.waitForStatus(w.id, 'AWAITING_TERMS')));
+    for (const s of waiting) expect(s.intentRequestId).toEqual(expect.any(String));
+    expect(world().intentRequestCount(ends[0].id)).toBe(1);
+
+    const intentHandle = stack.client.workflow.getHandle(businessIntentWorkflowId(ends[0].id));
+    const joins = (await intentHandle.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'joinIntent');
+    expect(joins).toHaveLength(1);
+    const onboarding = stack.client.workflow.getHandle(onboardingWorkflowId(eligible[0].id));
+    await onboarding.signal(termsSignedSignal, { source: 'webhook' });
+    await stack.waitForStatus(eligible[0].id, 'READY');
+    const activities = (await onboarding.fetchHistory()).events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(activities).toEqual(['listMarketingTemplates']);
+    for (const w of eligible) expect(world().countCalls({ endpoint: 'phone_numbers', wabaId: w.id })).toBe(0);
+    await recordHistory('discovered-intent-ready', onboarding);
+    await recordHistory('business-intent-joined-by-discovery', intentHandle);
+  });
+
+  test('numbers the page shows none of on Cloud API park the WABA without a read; a list cut short is read in full', async () => {
+    const partner = world().createBusiness();
+    const onApp = world().createWaba({ partnerBusinessId: partner.id, phoneNumbers: [{ platformType: 'NOT_APPLICABLE', displayPhoneNumber: '+1 555 0199' }] });
+    // 25 numbers on the nested page, none on Cloud API; the 26th is: only a full read finds it.
+    const cutShort = world().createWaba({
+      partnerBusinessId: partner.id,
+      phoneNumbers: [...Array.from({ length: 25 }, () => ({ platformType: 'NOT_APPLICABLE' })), { platformType: 'CLOUD_API' }],
+    });
+    await (await startDiscovery({ businessId: partner.id })).result();
+
+    const parked = await stack.waitForStatus(onApp.id, 'NEEDS_ATTENTION');
+    expect(parked.statusReason).toMatch(/no phone number of this WABA is registered on Cloud API.*\+1 555 0199 \(NOT_APPLICABLE\)/);
+    expect(world().countCalls({ endpoint: 'phone_numbers', wabaId: onApp.id })).toBe(0);
+    await stack.waitForStatus(cutShort.id, 'AWAITING_TERMS');
+    // Read in full by the onboarding's own check: its two pages of numbers.
+    expect(world().countCalls({ endpoint: 'phone_numbers', wabaId: cutShort.id })).toBe(2);
+  });
+
+  test("a recheck of a WABA whose discovery's join never landed joins it itself", async () => {
+    // An onboarding started as a discovery starts it, but the page's join is lost (its page failed for good).
+    const { ends, eligible } = portfolio(['ELIGIBLE']);
+    const [waba] = eligible;
+    await stack.client.workflow.start('onboarding', {
+      ...onboardingStartOptions(
+        { wabaId: waba.id, businessId: ends[0].id, path: 'intent', origin: 'discovery', listedStatus: 'ELIGIBLE', intentJoined: true, options: WEBHOOK_ONLY },
+        stack.config,
+      ),
+    });
+    await stack.waitForStatus(waba.id, 'REQUESTING_INTENT');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(world().intentRequestCount(ends[0].id)).toBe(0);
+
+    await stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)).executeUpdate(recheckUpdate);
+    const waiting = await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    expect(waiting.intentRequestId).toEqual(expect.any(String));
+    expect(world().intentRequestCount(ends[0].id)).toBe(1);
   });
 });
 
