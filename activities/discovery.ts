@@ -51,6 +51,22 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
       const retried = context.info.attempt > 1;
       const outcome: PageStartOutcome = { started: 0, alreadyRunning: 0, failed: 0 };
 
+      /**
+       * Waits until the workers have caught up: the task queue's workflow-task backlog (Temporal's own
+       * statistics) at most `limit`. A discovery of thousands would otherwise bury every other run's
+       * tasks (an operator's recheck, a partner's new onboarding) behind its pages' first tasks.
+       * Ceiling: one probe a second for at most MAX_BACKLOG_WAIT_MS, then the page starts anyway.
+       */
+      const backlogBelow = async (limit: number): Promise<void> => {
+        const deadline = Date.now() + MAX_BACKLOG_WAIT_MS;
+        for (;;) {
+          const backlog = await workflowTaskBacklog(client, config.temporal.namespace, config.temporal.taskQueue);
+          if (backlog === undefined || backlog <= limit || Date.now() >= deadline) return;
+          context.heartbeat(-1);
+          await context.sleep(BACKLOG_PROBE_MS);
+        }
+      };
+
       const startOne = async ({ wabaId, businessId, numbers }: DiscoveredWaba): Promise<keyof PageStartOutcome> => {
         const input: OnboardingInput = {
           wabaId,
@@ -90,6 +106,7 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
         }
       };
 
+      await backlogBelow(config.discoveryMaxTaskBacklog);
       const startedOf = new Map<string, string[]>(); // business id → its WABAs started by this page
       for (let i = 0; i < wabas.length; i += START_CONCURRENCY) {
         const batch = wabas.slice(i, i + START_CONCURRENCY);
@@ -111,6 +128,22 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
       return outcome;
     },
   };
+}
+
+/** A page waits for the workers at most this long: well inside the start activity's 5-minute limit. */
+const MAX_BACKLOG_WAIT_MS = 3 * 60_000;
+const BACKLOG_PROBE_MS = 1_000;
+const WORKFLOW_TASK_QUEUE_TYPE = 1;
+
+/** Workflow tasks waiting on the queue's normal partitions; undefined from a server that reports no statistics. */
+export async function workflowTaskBacklog(client: Client, namespace: string, taskQueue: string): Promise<number | undefined> {
+  const { stats } = await client.workflowService.describeTaskQueue({
+    namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: WORKFLOW_TASK_QUEUE_TYPE,
+    reportStats: true,
+  });
+  return stats ? Number(stats.approximateBacklogCount ?? 0) : undefined;
 }
 
 // gRPC codes for "try again": cancelled, deadline exceeded, resource exhausted, internal, unavailable.

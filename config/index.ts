@@ -52,6 +52,8 @@ export interface Config {
   workerMetricsPort?: number;
   /** Workflows a worker keeps in memory between tasks (the SDK sizes it from the heap when unset). */
   workerMaxCachedWorkflows?: number;
+  /** A discovery starts its next page only once the task queue's workflow-task backlog is at most this. */
+  discoveryMaxTaskBacklog: number;
   /** No TEMPORAL_ADDRESS: the embedded dev server `npm start` runs. */
   devServer?: DevServerConfig;
 }
@@ -143,6 +145,9 @@ const envSchema = z.object({
   ),
   WORKER_MAX_CACHED_WORKFLOWS: optionalText.pipe(
     z.coerce.number<string | undefined>({ message: 'must be a whole number' }).int().min(2, 'must be at least 2').optional(),
+  ),
+  DISCOVERY_MAX_TASK_BACKLOG: optionalText.pipe(
+    z.coerce.number<string | undefined>({ message: 'must be a whole number' }).int().min(1, 'must be at least 1').default(200),
   ),
   GRAPH_MAX_RPS: optionalText.pipe(
     z.coerce.number<string | undefined>({ message: 'must be a number' }).positive('must be greater than 0').default(10),
@@ -241,6 +246,7 @@ export function loadConfig(env: Env = process.env): Config {
     codec: { keys: e.CODEC_KEYS, corsOrigins: e.CODEC_CORS_ORIGINS.map((o) => o.replace(/\/+$/, '')) },
     workerMetricsPort: e.WORKER_METRICS_PORT,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+    discoveryMaxTaskBacklog: e.DISCOVERY_MAX_TASK_BACKLOG,
     devServer: address
       ? undefined
       : { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dbFile: e.TEMPORAL_DEV_DB_FILE },

@@ -139,6 +139,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be at least 2/);
   });
 
+  test('DISCOVERY_MAX_TASK_BACKLOG paces discoveries; default 200', () => {
+    expect(loadConfig({}).discoveryMaxTaskBacklog).toBe(200);
+    expect(loadConfig({ DISCOVERY_MAX_TASK_BACKLOG: '50' }).discoveryMaxTaskBacklog).toBe(50);
+    expect(() => loadConfig({ DISCOVERY_MAX_TASK_BACKLOG: '0' })).toThrow(/DISCOVERY_MAX_TASK_BACKLOG must be at least 1/);
+  });
+
   test('CODEC_KEYS are separate from the partner API keys', () => {
     expect(loadConfig({ CODEC_KEYS: 'ops-1, ops-2' }).codec.keys).toEqual(['ops-1', 'ops-2']);
     expect(problemsOf({ ...production, CODEC_KEYS: 'key-a' })).toEqual([

@@ -4,8 +4,13 @@ import type { Config } from '../config';
 import { createActivities } from '../activities';
 import type { GraphUsage } from '../graph';
 
-/** Settings of the workflow worker (also used by the bulk benchmark's baseline, so the two compare fairly). */
-export const WORKFLOW_WORKER_TUNING = {} satisfies Partial<WorkerOptions>;
+/**
+ * Settings of the workflow worker (also used by the bulk benchmark's baseline, so the two compare fairly).
+ * Half the workflow-task pollers on the shared queue (the SDK's default is a fifth): a discovery's
+ * onboardings each begin with a task there, and at 10,000 WABAs one or two pollers were the bound
+ * (13 tasks/s dispatched against a growing backlog; `npm run bench:bulk`, README "Partner scale").
+ */
+export const WORKFLOW_WORKER_TUNING = { nonStickyToStickyPollRatio: 1 } satisfies Partial<WorkerOptions>;
 
 /** Graph calls run on their own task queue so one server-side rate limit caps them across all workers. */
 export const graphTaskQueue = (taskQueue: string) => `${taskQueue}-graph`;

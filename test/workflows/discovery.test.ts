@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { startStack, WEBHOOK_ONLY, type Stack } from '../harness/stack';
 import { eventually, waitUntil } from '../harness/wait';
 import { recordHistory } from '../harness/histories';
-import { createDiscoveryActivities } from '../../activities/discovery';
+import { createDiscoveryActivities, workflowTaskBacklog } from '../../activities/discovery';
 import { GraphClient } from '../../graph';
 import { cancelUpdate, getIntentStateQuery, recheckUpdate, termsSignedSignal } from '../../workflows/messages';
 import { discoveryWorkflowId, type DiscoveryInput, type DiscoveryState } from '../../workflows/discovery-types';
@@ -182,6 +182,46 @@ describe('discovery', () => {
     expect(await hasOnboarding(late.wabaId)).toBe(true);
     await graph.close();
   });
+});
+
+describe('a discovery paces itself on the task queue', () => {
+  test("a page starts only once the workers have caught up with the queue's workflow-task backlog", async () => {
+    const { eligible } = portfolio(['ELIGIBLE', 'ELIGIBLE', 'ELIGIBLE']);
+    const others = [1, 2, 3].map(() => world().createWaba());
+    // No worker: three new onboardings leave three workflow tasks waiting on the queue.
+    await stack.stopWorkers();
+    let workersBack = false;
+    try {
+      for (const w of others) await stack.start({ wabaId: w.id, businessId: w.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
+      // Temporal's statistics lag a little (they are cached): wait until they show the three.
+      const { namespace, taskQueue } = stack.config.temporal;
+      await eventually(async () => (((await workflowTaskBacklog(stack.client, namespace, taskQueue)) ?? 0) >= 3 ? true : undefined), 30_000, 'the backlog');
+
+      const graph = new GraphClient({ baseUrl: stack.sandboxUrl, version: 'v24.0', accessToken: 'unused', appId: 'unused', appSecret: 'unused' });
+      const activities = createDiscoveryActivities(graph, stack.client, { ...stack.config, discoveryMaxTaskBacklog: 2 });
+      let done = false;
+      const page = new MockActivityEnvironment({ attempt: 1 })
+        .run(activities.startDiscoveredOnboardings, {
+          discoveryKey: 'paced:0',
+          path: 'manual' as const,
+          options: WEBHOOK_ONLY,
+          wabas: eligible.map((w) => ({ wabaId: w.id, businessId: w.ownerBusinessId })),
+        })
+        .finally(() => (done = true));
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(done).toBe(false);
+      for (const w of eligible) expect(await hasOnboarding(w.id)).toBe(false);
+
+      // The workers come back and drain the queue: the page goes ahead.
+      await stack.startWorkers();
+      workersBack = true;
+      await expect(page).resolves.toEqual({ started: 3, alreadyRunning: 0, failed: 0 });
+      for (const w of eligible) expect(await hasOnboarding(w.id)).toBe(true);
+      await graph.close();
+    } finally {
+      if (!workersBack) await stack.startWorkers(); // the tests after this one need them
+    }
+  }, 60_000);
 });
 
 describe('a discovered WABA costs no call the page already answered', () => {
