@@ -1,7 +1,10 @@
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import { joinIntentSignal } from '../workflows/messages';
-import { businessIntentWorkflowId } from '../workflows/types';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { intentRequestedSignal, joinIntentSignal, type IntentRequestedSignal } from '../workflows/messages';
+import { businessIntentWorkflowId, onboardingWorkflowId } from '../workflows/types';
+
+/** Signals in flight at once when a business's WABAs hear the answer. */
+const TELL_CONCURRENCY = 32;
 
 /**
  * Starts the business's intent workflow if needed and puts the WABAs on its list (signal-with-start,
@@ -28,6 +31,28 @@ export function createBusinessIntentActivities(client: Client) {
     /** Starts the business's intent workflow if needed and puts the WABA on its list. */
     async joinBusinessIntent({ businessId, wabaId, solutionId }: { businessId: string; wabaId: string; solutionId?: string }) {
       await joinIntent(client, Context.current().info.taskQueue, { businessId, wabaIds: [wabaId], solutionId });
+    },
+
+    /**
+     * Tells each waiting WABA's onboarding how the business's request stands. One activity for the
+     * whole list: a signal per WABA, without a pair of events per WABA in the business's history.
+     * An onboarding that has ended meanwhile has nobody left to tell; any other failure retries the
+     * activity, and a WABA told twice is harmless.
+     */
+    async tellIntentRequested({ wabaIds, answer }: { wabaIds: string[]; answer: IntentRequestedSignal }) {
+      for (let i = 0; i < wabaIds.length; i += TELL_CONCURRENCY) {
+        await Promise.all(
+          wabaIds.slice(i, i + TELL_CONCURRENCY).map((wabaId) =>
+            client.workflow
+              .getHandle(onboardingWorkflowId(wabaId))
+              .signal(intentRequestedSignal, answer)
+              .catch((err: unknown) => {
+                if (!(err instanceof WorkflowNotFoundError)) throw err;
+              }),
+          ),
+        );
+        Context.current().heartbeat(i);
+      }
     },
   };
 }

@@ -19,7 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { getIntentStateQuery, intentRequestedSignal, joinIntentSignal, resendIntentSignal } from './messages';
-import { graph, NeedsAttention, onboardingActivities } from './graph-calls';
+import { graph, NeedsAttention, onboardingActivities, tellIntentRequested } from './graph-calls';
 import { onboardingWorkflowId, type BusinessIntentInput, type BusinessIntentState } from './types';
 
 export async function businessIntent(input: BusinessIntentInput): Promise<void> {
@@ -95,16 +95,21 @@ async function sendRequest(state: BusinessIntentState): Promise<void> {
   state.requestCount++;
 }
 
+/** Histories recorded before the WABAs were told by one activity replay with a signal command per WABA. */
+const TELLS_BY_ACTIVITY = 'intent-tells-wabas-by-activity';
+
 async function tellWaitingWabas(state: BusinessIntentState): Promise<void> {
   const waiting = state.waiting.splice(0);
+  if (waiting.length === 0) return;
+  const answer = { businessId: state.businessId, requestId: state.requestId, error: state.requested ? undefined : state.lastError };
+  if (patched(TELLS_BY_ACTIVITY)) {
+    await tellIntentRequested({ wabaIds: waiting, answer });
+    return;
+  }
   await Promise.all(
     waiting.map(async (wabaId) => {
       try {
-        await getExternalWorkflowHandle(onboardingWorkflowId(wabaId)).signal(intentRequestedSignal, {
-          businessId: state.businessId,
-          requestId: state.requestId,
-          error: state.requested ? undefined : state.lastError,
-        });
+        await getExternalWorkflowHandle(onboardingWorkflowId(wabaId)).signal(intentRequestedSignal, answer);
       } catch {
         // That onboarding has ended meanwhile: nobody left to tell.
       }

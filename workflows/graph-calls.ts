@@ -57,6 +57,13 @@ export const onboardingActivities = {
   joinBusinessIntent: bookkeeping.joinBusinessIntent,
 };
 
+/** The business's intent workflow tells its waiting WABAs in one activity (heartbeats per batch of signals). */
+export const { tellIntentRequested } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
+});
+
 /** Starting a page's onboardings: heartbeats per WABA, so a crashed worker's page is retried within seconds. */
 const discoveryBookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',

@@ -234,8 +234,13 @@ describe('a discovered WABA costs no call the page already answered', () => {
     expect(world().intentRequestCount(ends[0].id)).toBe(1);
 
     const intentHandle = stack.client.workflow.getHandle(businessIntentWorkflowId(ends[0].id));
-    const joins = (await intentHandle.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'joinIntent');
+    const intentEvents = (await intentHandle.fetchHistory()).events!;
+    const joins = intentEvents.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'joinIntent');
     expect(joins).toHaveLength(1);
+    // The business tells its four WABAs in one activity, not with a pair of signal events per WABA.
+    expect(intentEvents.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes)).toHaveLength(0);
+    const told = intentEvents.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'tellIntentRequested');
+    expect(told).toHaveLength(1);
     const onboarding = stack.client.workflow.getHandle(onboardingWorkflowId(eligible[0].id));
     await onboarding.signal(termsSignedSignal, { source: 'webhook' });
     await stack.waitForStatus(eligible[0].id, 'READY');
@@ -243,7 +248,7 @@ describe('a discovered WABA costs no call the page already answered', () => {
     expect(activities).toEqual(['listMarketingTemplates']);
     for (const w of eligible) expect(world().countCalls({ endpoint: 'phone_numbers', wabaId: w.id })).toBe(0);
     await recordHistory('discovered-intent-ready', onboarding);
-    await recordHistory('business-intent-joined-by-discovery', intentHandle);
+    await recordHistory('business-intent-tells-by-activity', intentHandle);
   });
 
   test('numbers the page shows none of on Cloud API park the WABA without a read; a list cut short is read in full', async () => {
