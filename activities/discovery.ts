@@ -21,7 +21,7 @@ export interface StartDiscoveredInput {
 }
 
 /** The discovery's steps: one Graph page, and starting that page's onboardings. */
-export function createDiscoveryActivities(graph: GraphClient, client: Client, config: Config) {
+export function createDiscoveryActivities(graph: GraphClient, client: Client, config: Config, starter: Client = client) {
   return {
     /** One page of the portfolio's ELIGIBLE client WABAs, each under its owner business (the portfolio where Meta names none). */
     async listEligibleClientWabas({ portfolioId, after, pageSize }: { portfolioId: string; after?: string; pageSize: number }) {
@@ -67,7 +67,8 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
         }
       };
 
-      const startOne = async ({ wabaId, businessId, numbers }: DiscoveredWaba): Promise<keyof PageStartOutcome> => {
+      let eagerlyStarted = 0;
+      const startOne = async ({ wabaId, businessId, numbers }: DiscoveredWaba): Promise<'started' | 'alreadyRunning' | 'failed'> => {
         const input: OnboardingInput = {
           wabaId,
           businessId,
@@ -91,12 +92,15 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
           if (earlier?.status.name === 'RUNNING') return 'alreadyRunning';
         }
         try {
-          await client.workflow.start('onboarding', {
+          const handle = await starter.workflow.start('onboarding', {
             ...start,
+            // A client on this worker's connection gets the first task with the start: no queue wait.
+            requestEagerStart: starter !== client,
             memo: { discovery: discoveryKey },
             workflowIdConflictPolicy: 'FAIL',
             workflowIdReusePolicy: 'ALLOW_DUPLICATE',
           });
+          if (handle.eagerlyStarted) eagerlyStarted++;
           return 'started';
         } catch (err) {
           if (err instanceof WorkflowExecutionAlreadyStartedError) return 'alreadyRunning';
@@ -125,7 +129,7 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
           context.heartbeat(wabas.length + i);
         }
       }
-      return outcome;
+      return eagerlyStarted ? { ...outcome, eagerlyStarted } : outcome;
     },
   };
 }

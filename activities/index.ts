@@ -8,13 +8,17 @@ import { createBusinessIntentActivities } from './business-intent';
 import { createPartnerCallbackActivities } from './partner-callbacks';
 import { deriveSealingKey } from '../secrets/sealing';
 
-/** Every activity the worker registers, built once from the config. */
-export function createActivities(config: Config, client: Client, graphUsage = new GraphUsage(config.graph.maxRps)) {
+/**
+ * Every activity the worker registers, built once from the config. `starter` starts the discovery's
+ * onboardings: a client on the worker's own connection, so each one's first task is handed to this
+ * worker with the start (eager start) instead of waiting on the task queue.
+ */
+export function createActivities(config: Config, client: Client, graphUsage = new GraphUsage(config.graph.maxRps), starter: Client = client) {
   const graph = createGraphClient(config, { usage: graphUsage, onUsage: recordGraphUsage });
   return {
     ...createOnboardingGraphActivities(graph, deriveSealingKey(config.meta.appSecret)),
     ...createBusinessIntentActivities(client),
-    ...createDiscoveryActivities(graph, client, config),
+    ...createDiscoveryActivities(graph, client, config, starter),
     ...createPartnerCallbackActivities({ callback: config.partnerCallback }),
   };
 }

@@ -6,11 +6,10 @@ import type { GraphUsage } from '../graph';
 
 /**
  * Settings of the workflow worker (also used by the bulk benchmark's baseline, so the two compare fairly).
- * Half the workflow-task pollers on the shared queue (the SDK's default is a fifth): a discovery's
- * onboardings each begin with a task there, and at 10,000 WABAs one or two pollers were the bound
- * (13 tasks/s dispatched against a growing backlog; `npm run bench:bulk`, README "Partner scale").
+ * The SDK's defaults: more pollers on the shared queue (tried at 10,000 WABAs) sped the onboardings up
+ * but halved the trivial baseline, whose worker then replayed workflows it had to evict.
  */
-export const WORKFLOW_WORKER_TUNING = { nonStickyToStickyPollRatio: 1 } satisfies Partial<WorkerOptions>;
+export const WORKFLOW_WORKER_TUNING = {} satisfies Partial<WorkerOptions>;
 
 /** Graph calls run on their own task queue so one server-side rate limit caps them across all workers. */
 export const graphTaskQueue = (taskQueue: string) => `${taskQueue}-graph`;
@@ -32,7 +31,9 @@ export async function createWorkers(
   /** Meta's usage figures as the Graph calls see them; pass the same one to the API for /metrics. */
   graphUsage?: GraphUsage,
 ): Promise<OnboardingWorkers> {
-  const activities = createActivities(config, client, graphUsage);
+  // Starts made on the workers' own connection can be eager: the first task comes back with the start.
+  const starter = new Client({ connection, namespace: config.temporal.namespace });
+  const activities = createActivities(config, client, graphUsage, starter);
   const common = {
     connection,
     namespace: config.temporal.namespace,

@@ -61,6 +61,8 @@ export interface PageStartOutcome {
   started: number;
   alreadyRunning: number;
   failed: number;
+  /** Of the started, those whose first task came back with the start (eager start); absent when none. */
+  eagerlyStarted?: number;
 }
 
 export const discoveryWorkflowId = (businessId: string) => `mm-discovery:${businessId}`;

@@ -55,6 +55,8 @@ export interface Stack {
   config: Config;
   client: Client;
   connection: Connection;
+  /** The workers' own connection (a client on it can start workflows eagerly on them). */
+  workerConnection: NativeConnection;
   sandbox: Sandbox;
   sandboxUrl: string;
   /** The workers' view of Meta's usage headers (the API's /metrics shows it). */
@@ -143,6 +145,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     config,
     client,
     connection,
+    workerConnection,
     sandbox,
     sandboxUrl,
     graphUsage,

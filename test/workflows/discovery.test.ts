@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { startStack, WEBHOOK_ONLY, type Stack } from '../harness/stack';
 import { eventually, waitUntil } from '../harness/wait';
@@ -6,7 +6,7 @@ import { recordHistory } from '../harness/histories';
 import { createDiscoveryActivities, workflowTaskBacklog } from '../../activities/discovery';
 import { GraphClient } from '../../graph';
 import { cancelUpdate, getIntentStateQuery, recheckUpdate, termsSignedSignal } from '../../workflows/messages';
-import { discoveryWorkflowId, type DiscoveryInput, type DiscoveryState } from '../../workflows/discovery-types';
+import { discoveryWorkflowId, type DiscoveryInput, type DiscoveryState, type PageStartOutcome } from '../../workflows/discovery-types';
 import { discoveryStartOptions, onboardingStartOptions } from '../../workflows/start-options';
 import { businessIntentWorkflowId, onboardingWorkflowId } from '../../workflows/types';
 
@@ -222,6 +222,25 @@ describe('a discovery paces itself on the task queue', () => {
       if (!workersBack) await stack.startWorkers(); // the tests after this one need them
     }
   }, 60_000);
+});
+
+describe('a discovered onboarding starts on the worker that started it', () => {
+  test('with a client on the workers\' connection, the first task comes back with the start (eager start)', async () => {
+    const { eligible } = portfolio(['ELIGIBLE', 'ELIGIBLE']);
+    const graph = new GraphClient({ baseUrl: stack.sandboxUrl, version: 'v24.0', accessToken: 'unused', appId: 'unused', appSecret: 'unused' });
+    const starter = new Client({ connection: stack.workerConnection, namespace: stack.config.temporal.namespace });
+    const activities = createDiscoveryActivities(graph, stack.client, stack.config, starter);
+    const outcome: PageStartOutcome = await new MockActivityEnvironment({ attempt: 1 }).run(activities.startDiscoveredOnboardings, {
+      discoveryKey: 'eager:0',
+      path: 'manual' as const,
+      options: WEBHOOK_ONLY,
+      wabas: eligible.map((w) => ({ wabaId: w.id, businessId: w.ownerBusinessId })),
+    });
+    expect(outcome).toMatchObject({ started: 2, failed: 0 });
+    expect(outcome.eagerlyStarted).toBeGreaterThan(0);
+    for (const w of eligible) await stack.waitForStatus(w.id, 'AWAITING_TERMS');
+    await graph.close();
+  });
 });
 
 describe('a discovered WABA costs no call the page already answered', () => {
