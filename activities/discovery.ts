@@ -21,7 +21,12 @@ export interface StartDiscoveredInput {
 }
 
 /** The discovery's steps: one Graph page, and starting that page's onboardings. */
-export function createDiscoveryActivities(graph: GraphClient, client: Client, config: Config, starter: Client = client) {
+/**
+ * `eagerStarter`: a client on the workers' own NativeConnection. Onboardings started through it ask
+ * for an eager start, so their first task comes back with the start instead of waiting on the queue.
+ */
+export function createDiscoveryActivities(graph: GraphClient, client: Client, config: Config, eagerStarter?: Client) {
+  const starter = eagerStarter ?? client;
   return {
     /** One page of the portfolio's ELIGIBLE client WABAs, each under its owner business (the portfolio where Meta names none). */
     async listEligibleClientWabas({ portfolioId, after, pageSize }: { portfolioId: string; after?: string; pageSize: number }) {
@@ -60,7 +65,11 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
       const backlogBelow = async (limit: number): Promise<void> => {
         const deadline = Date.now() + MAX_BACKLOG_WAIT_MS;
         for (;;) {
-          const backlog = await workflowTaskBacklog(client, config.temporal.namespace, config.temporal.taskQueue);
+          // A server that will not describe the queue (permissions, an old version) only loses the pacing.
+          const backlog = await workflowTaskBacklog(client, config.temporal.namespace, config.temporal.taskQueue).catch((err: unknown) => {
+            context.log.warn('discovery cannot read the task queue backlog; starting the page unpaced', { error: (err as Error).message });
+            return undefined;
+          });
           if (backlog === undefined || backlog <= limit || Date.now() >= deadline) return;
           context.heartbeat(-1);
           await context.sleep(BACKLOG_PROBE_MS);
@@ -94,8 +103,7 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
         try {
           const handle = await starter.workflow.start('onboarding', {
             ...start,
-            // A client on this worker's connection gets the first task with the start: no queue wait.
-            requestEagerStart: starter !== client,
+            requestEagerStart: eagerStarter !== undefined,
             memo: { discovery: discoveryKey },
             workflowIdConflictPolicy: 'FAIL',
             workflowIdReusePolicy: 'ALLOW_DUPLICATE',

@@ -9,16 +9,15 @@ import { createPartnerCallbackActivities } from './partner-callbacks';
 import { deriveSealingKey } from '../secrets/sealing';
 
 /**
- * Every activity the worker registers, built once from the config. `starter` starts the discovery's
- * onboardings: a client on the worker's own connection, so each one's first task is handed to this
- * worker with the start (eager start) instead of waiting on the task queue.
+ * Every activity the worker registers, built once from the config. `eagerStarter`, a client on the
+ * workers' own connection, starts the discovery's onboardings eagerly on them.
  */
-export function createActivities(config: Config, client: Client, graphUsage = new GraphUsage(config.graph.maxRps), starter: Client = client) {
+export function createActivities(config: Config, client: Client, graphUsage = new GraphUsage(config.graph.maxRps), eagerStarter?: Client) {
   const graph = createGraphClient(config, { usage: graphUsage, onUsage: recordGraphUsage });
   return {
     ...createOnboardingGraphActivities(graph, deriveSealingKey(config.meta.appSecret)),
     ...createBusinessIntentActivities(client),
-    ...createDiscoveryActivities(graph, client, config, starter),
+    ...createDiscoveryActivities(graph, client, config, eagerStarter),
     ...createPartnerCallbackActivities({ callback: config.partnerCallback }),
   };
 }

@@ -32,8 +32,8 @@ export async function createWorkers(
   graphUsage?: GraphUsage,
 ): Promise<OnboardingWorkers> {
   // Starts made on the workers' own connection can be eager: the first task comes back with the start.
-  const starter = new Client({ connection, namespace: config.temporal.namespace });
-  const activities = createActivities(config, client, graphUsage, starter);
+  const eagerStarter = new Client({ connection, namespace: config.temporal.namespace });
+  const activities = createActivities(config, client, graphUsage, eagerStarter);
   const common = {
     connection,
     namespace: config.temporal.namespace,

@@ -224,6 +224,26 @@ describe('a discovery paces itself on the task queue', () => {
   }, 60_000);
 });
 
+describe('a discovery that cannot read the backlog', () => {
+  test('starts its page unpaced rather than failing', async () => {
+    const { eligible } = portfolio(['ELIGIBLE']);
+    const graph = new GraphClient({ baseUrl: stack.sandboxUrl, version: 'v24.0', accessToken: 'unused', appId: 'unused', appSecret: 'unused' });
+    // A namespace whose API key may start workflows but not describe task queues.
+    const refused = Object.create(stack.client, {
+      workflowService: { value: { describeTaskQueue: () => Promise.reject(Object.assign(new Error('PERMISSION_DENIED'), { code: 7 })) } },
+    }) as Client;
+    const activities = createDiscoveryActivities(graph, refused, { ...stack.config, discoveryMaxTaskBacklog: 1 });
+    const outcome: PageStartOutcome = await new MockActivityEnvironment({ attempt: 1 }).run(activities.startDiscoveredOnboardings, {
+      discoveryKey: 'unpaced:0',
+      path: 'manual' as const,
+      options: WEBHOOK_ONLY,
+      wabas: eligible.map((w) => ({ wabaId: w.id, businessId: w.ownerBusinessId })),
+    });
+    expect(outcome).toEqual({ started: 1, alreadyRunning: 0, failed: 0 });
+    await graph.close();
+  });
+});
+
 describe('a discovered onboarding starts on the worker that started it', () => {
   test('with a client on the workers\' connection, the first task comes back with the start (eager start)', async () => {
     const { eligible } = portfolio(['ELIGIBLE', 'ELIGIBLE']);
