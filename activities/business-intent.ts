@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { intentRequestedSignal, joinIntentSignal, type IntentRequestedSignal } from '../workflows/messages';
 import { businessIntentWorkflowId, onboardingWorkflowId } from '../workflows/types';
+import { mapInBatches } from './batches';
 
 /** Signals in flight at once when a business's WABAs hear the answer. */
 const TELL_CONCURRENCY = 32;
@@ -40,19 +41,15 @@ export function createBusinessIntentActivities(client: Client) {
      * activity, and a WABA told twice is harmless.
      */
     async tellIntentRequested({ wabaIds, answer }: { wabaIds: string[]; answer: IntentRequestedSignal }) {
-      for (let i = 0; i < wabaIds.length; i += TELL_CONCURRENCY) {
-        await Promise.all(
-          wabaIds.slice(i, i + TELL_CONCURRENCY).map((wabaId) =>
-            client.workflow
-              .getHandle(onboardingWorkflowId(wabaId))
-              .signal(intentRequestedSignal, answer)
-              .catch((err: unknown) => {
-                if (!(err instanceof WorkflowNotFoundError)) throw err;
-              }),
-          ),
-        );
-        Context.current().heartbeat(i);
-      }
+      const context = Context.current();
+      const tell = (wabaId: string) =>
+        client.workflow
+          .getHandle(onboardingWorkflowId(wabaId))
+          .signal(intentRequestedSignal, answer)
+          .catch((err: unknown) => {
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+          });
+      await mapInBatches(wabaIds, TELL_CONCURRENCY, tell, (done) => context.heartbeat(done));
     },
   };
 }

@@ -7,6 +7,7 @@ import type { OnboardingInput, OnboardingOptions, OnboardingPath } from '../work
 import type { GraphClient } from '../graph';
 import { classified } from './graph-failures';
 import { joinIntent } from './business-intent';
+import { mapInBatches } from './batches';
 import { cloudApiNumbersOf } from './onboarding-graph';
 
 /** Starts in flight at once: quick for a page of 100, gentle on the Temporal frontend. */
@@ -20,10 +21,10 @@ export interface StartDiscoveredInput {
   options?: OnboardingOptions;
 }
 
-/** The discovery's steps: one Graph page, and starting that page's onboardings. */
 /**
- * `eagerStarter`: a client on the workers' own NativeConnection. Onboardings started through it ask
- * for an eager start, so their first task comes back with the start instead of waiting on the queue.
+ * The discovery's steps: one Graph page, and starting that page's onboardings. `eagerStarter`, a
+ * client on the workers' own NativeConnection, starts them eagerly: each one's first task comes back
+ * with the start instead of waiting on the queue.
  */
 export function createDiscoveryActivities(graph: GraphClient, client: Client, config: Config, eagerStarter?: Client) {
   const starter = eagerStarter ?? client;
@@ -119,23 +120,20 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
       };
 
       await backlogBelow(config.discoveryMaxTaskBacklog);
+      const heartbeat = (done: number) => context.heartbeat(done);
+      const results = await mapInBatches(wabas, START_CONCURRENCY, startOne, heartbeat);
       const startedOf = new Map<string, string[]>(); // business id → its WABAs started by this page
-      for (let i = 0; i < wabas.length; i += START_CONCURRENCY) {
-        const batch = wabas.slice(i, i + START_CONCURRENCY);
-        const results = await Promise.all(batch.map(startOne));
-        for (const [j, result] of results.entries()) {
-          outcome[result]++;
-          if (result === 'started') startedOf.set(batch[j].businessId, [...(startedOf.get(batch[j].businessId) ?? []), batch[j].wabaId]);
-        }
-        context.heartbeat(i);
+      for (const [i, result] of results.entries()) {
+        outcome[result]++;
+        if (result !== 'started') continue;
+        const { businessId, wabaId } = wabas[i];
+        if (!startedOf.has(businessId)) startedOf.set(businessId, []);
+        startedOf.get(businessId)!.push(wabaId);
       }
       if (path === 'intent') {
         // A join that cannot reach Temporal fails the activity: the whole page is retried, joins included.
         const joins = [...startedOf].map(([businessId, wabaIds]) => ({ businessId, wabaIds, solutionId: options?.solutionId }));
-        for (let i = 0; i < joins.length; i += START_CONCURRENCY) {
-          await Promise.all(joins.slice(i, i + START_CONCURRENCY).map((join) => joinIntent(client, config.temporal.taskQueue, join)));
-          context.heartbeat(wabas.length + i);
-        }
+        await mapInBatches(joins, START_CONCURRENCY, (join) => joinIntent(client, config.temporal.taskQueue, join), heartbeat);
       }
       return eagerlyStarted ? { ...outcome, eagerlyStarted } : outcome;
     },

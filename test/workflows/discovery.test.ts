@@ -6,7 +6,8 @@ import { recordHistory } from '../harness/histories';
 import { createDiscoveryActivities, workflowTaskBacklog } from '../../activities/discovery';
 import { GraphClient } from '../../graph';
 import { cancelUpdate, getIntentStateQuery, recheckUpdate, termsSignedSignal } from '../../workflows/messages';
-import { discoveryWorkflowId, type DiscoveryInput, type DiscoveryState, type PageStartOutcome } from '../../workflows/discovery-types';
+import { discoveryWorkflowId, type DiscoveredWaba, type DiscoveryInput, type DiscoveryState, type PageStartOutcome } from '../../workflows/discovery-types';
+import type { Config } from '../../config';
 import { discoveryStartOptions, onboardingStartOptions } from '../../workflows/start-options';
 import { businessIntentWorkflowId, onboardingWorkflowId } from '../../workflows/types';
 
@@ -36,6 +37,30 @@ function portfolio(statuses: string[], owners = 1) {
     world().createWaba({ partnerBusinessId: partner.id, ownerBusinessId: ends[i % owners].id, onboardingStatus }),
   );
   return { partner, ends, wabas, eligible: wabas.filter((w) => w.onboardingStatus === 'ELIGIBLE') };
+}
+
+/** The page's WABAs as a discovery lists them. */
+const listed = (wabas: Array<{ id: string; ownerBusinessId: string }>): DiscoveredWaba[] =>
+  wabas.map((w) => ({ wabaId: w.id, businessId: w.ownerBusinessId }));
+
+/**
+ * One page's start activity, run as an attempt of a discovery runs it (manual path, webhook-only
+ * options), with the clients and config given (the stack's by default).
+ */
+function startPage(
+  discoveryKey: string,
+  wabas: DiscoveredWaba[],
+  opts: { attempt?: number; client?: Client; eagerStarter?: Client; config?: Config } = {},
+): Promise<PageStartOutcome> {
+  const graph = new GraphClient({ baseUrl: stack.sandboxUrl, version: 'v24.0', accessToken: 'unused', appId: 'unused', appSecret: 'unused' });
+  const { startDiscoveredOnboardings } = createDiscoveryActivities(graph, opts.client ?? stack.client, opts.config ?? stack.config, opts.eagerStarter);
+  const run = new MockActivityEnvironment({ attempt: opts.attempt ?? 1 }).run(startDiscoveredOnboardings, {
+    discoveryKey,
+    path: 'manual' as const,
+    options: WEBHOOK_ONLY,
+    wabas,
+  }) as Promise<PageStartOutcome>;
+  return run.finally(() => graph.close());
 }
 
 async function hasOnboarding(wabaId: string): Promise<boolean> {
@@ -159,28 +184,22 @@ describe('discovery', () => {
 
   test('a retried page counts the onboardings its crashed attempt started as started, and starts none twice', async () => {
     const { partner, eligible } = portfolio(['ELIGIBLE', 'ELIGIBLE', 'ELIGIBLE', 'ELIGIBLE']);
-    const [early, endedEarly, late, someoneElses] = eligible.map((w) => ({ wabaId: w.id, businessId: w.ownerBusinessId }));
-    const graph = new GraphClient({ baseUrl: stack.sandboxUrl, version: 'v24.0', accessToken: 'unused', appId: 'unused', appSecret: 'unused' });
-    const activities = createDiscoveryActivities(graph, stack.client, stack.config);
-    const page = { discoveryKey: `test-run-${partner.id}:0`, path: 'manual' as const, options: WEBHOOK_ONLY };
+    const [early, endedEarly, late, someoneElses] = listed(eligible);
+    const discoveryKey = `test-run-${partner.id}:0`;
 
     // The first attempt started two onboardings before its worker died; one has ended since.
-    await new MockActivityEnvironment({ attempt: 1 }).run(activities.startDiscoveredOnboardings, { ...page, wabas: [early, endedEarly] });
+    await startPage(discoveryKey, [early, endedEarly]);
     await stack.waitForStatus(endedEarly.wabaId, 'AWAITING_TERMS');
     await stack.client.workflow.getHandle(onboardingWorkflowId(endedEarly.wabaId)).executeUpdate(cancelUpdate, { args: [{}] });
     await stack.client.workflow.getHandle(onboardingWorkflowId(endedEarly.wabaId)).result();
     await stack.start({ wabaId: someoneElses.wabaId, businessId: someoneElses.businessId, path: 'manual', options: WEBHOOK_ONLY });
     const runIds = await Promise.all([early, endedEarly].map(async (w) => (await stack.client.workflow.getHandle(onboardingWorkflowId(w.wabaId)).describe()).runId));
 
-    const retried = await new MockActivityEnvironment({ attempt: 2 }).run(activities.startDiscoveredOnboardings, {
-      ...page,
-      wabas: [early, endedEarly, late, someoneElses],
-    });
+    const retried = await startPage(discoveryKey, [early, endedEarly, late, someoneElses], { attempt: 2 });
     expect(retried).toEqual({ started: 3, alreadyRunning: 1, failed: 0 });
     const runIdsAfter = await Promise.all([early, endedEarly].map(async (w) => (await stack.client.workflow.getHandle(onboardingWorkflowId(w.wabaId)).describe()).runId));
     expect(runIdsAfter).toEqual(runIds);
     expect(await hasOnboarding(late.wabaId)).toBe(true);
-    await graph.close();
   });
 });
 
@@ -197,17 +216,8 @@ describe('a discovery paces itself on the task queue', () => {
       const { namespace, taskQueue } = stack.config.temporal;
       await eventually(async () => (((await workflowTaskBacklog(stack.client, namespace, taskQueue)) ?? 0) >= 3 ? true : undefined), 30_000, 'the backlog');
 
-      const graph = new GraphClient({ baseUrl: stack.sandboxUrl, version: 'v24.0', accessToken: 'unused', appId: 'unused', appSecret: 'unused' });
-      const activities = createDiscoveryActivities(graph, stack.client, { ...stack.config, discoveryMaxTaskBacklog: 2 });
       let done = false;
-      const page = new MockActivityEnvironment({ attempt: 1 })
-        .run(activities.startDiscoveredOnboardings, {
-          discoveryKey: 'paced:0',
-          path: 'manual' as const,
-          options: WEBHOOK_ONLY,
-          wabas: eligible.map((w) => ({ wabaId: w.id, businessId: w.ownerBusinessId })),
-        })
-        .finally(() => (done = true));
+      const page = startPage('paced:0', listed(eligible), { config: { ...stack.config, discoveryMaxTaskBacklog: 2 } }).finally(() => (done = true));
       await new Promise((r) => setTimeout(r, 3_000));
       expect(done).toBe(false);
       for (const w of eligible) expect(await hasOnboarding(w.id)).toBe(false);
@@ -217,7 +227,6 @@ describe('a discovery paces itself on the task queue', () => {
       workersBack = true;
       await expect(page).resolves.toEqual({ started: 3, alreadyRunning: 0, failed: 0 });
       for (const w of eligible) expect(await hasOnboarding(w.id)).toBe(true);
-      await graph.close();
     } finally {
       if (!workersBack) await stack.startWorkers(); // the tests after this one need them
     }
@@ -227,39 +236,23 @@ describe('a discovery paces itself on the task queue', () => {
 describe('a discovery that cannot read the backlog', () => {
   test('starts its page unpaced rather than failing', async () => {
     const { eligible } = portfolio(['ELIGIBLE']);
-    const graph = new GraphClient({ baseUrl: stack.sandboxUrl, version: 'v24.0', accessToken: 'unused', appId: 'unused', appSecret: 'unused' });
     // A namespace whose API key may start workflows but not describe task queues.
     const refused = Object.create(stack.client, {
       workflowService: { value: { describeTaskQueue: () => Promise.reject(Object.assign(new Error('PERMISSION_DENIED'), { code: 7 })) } },
     }) as Client;
-    const activities = createDiscoveryActivities(graph, refused, { ...stack.config, discoveryMaxTaskBacklog: 1 });
-    const outcome: PageStartOutcome = await new MockActivityEnvironment({ attempt: 1 }).run(activities.startDiscoveredOnboardings, {
-      discoveryKey: 'unpaced:0',
-      path: 'manual' as const,
-      options: WEBHOOK_ONLY,
-      wabas: eligible.map((w) => ({ wabaId: w.id, businessId: w.ownerBusinessId })),
-    });
+    const outcome = await startPage('unpaced:0', listed(eligible), { client: refused, config: { ...stack.config, discoveryMaxTaskBacklog: 1 } });
     expect(outcome).toEqual({ started: 1, alreadyRunning: 0, failed: 0 });
-    await graph.close();
   });
 });
 
 describe('a discovered onboarding starts on the worker that started it', () => {
   test('with a client on the workers\' connection, the first task comes back with the start (eager start)', async () => {
     const { eligible } = portfolio(['ELIGIBLE', 'ELIGIBLE']);
-    const graph = new GraphClient({ baseUrl: stack.sandboxUrl, version: 'v24.0', accessToken: 'unused', appId: 'unused', appSecret: 'unused' });
-    const starter = new Client({ connection: stack.workerConnection, namespace: stack.config.temporal.namespace });
-    const activities = createDiscoveryActivities(graph, stack.client, stack.config, starter);
-    const outcome: PageStartOutcome = await new MockActivityEnvironment({ attempt: 1 }).run(activities.startDiscoveredOnboardings, {
-      discoveryKey: 'eager:0',
-      path: 'manual' as const,
-      options: WEBHOOK_ONLY,
-      wabas: eligible.map((w) => ({ wabaId: w.id, businessId: w.ownerBusinessId })),
-    });
+    const eagerStarter = new Client({ connection: stack.workerConnection, namespace: stack.config.temporal.namespace });
+    const outcome = await startPage('eager:0', listed(eligible), { eagerStarter });
     expect(outcome).toMatchObject({ started: 2, failed: 0 });
     expect(outcome.eagerlyStarted).toBeGreaterThan(0);
     for (const w of eligible) await stack.waitForStatus(w.id, 'AWAITING_TERMS');
-    await graph.close();
   });
 });
 
