@@ -26,10 +26,12 @@ let build: ImageBuild;
 let sandbox: Sandbox;
 let api: ServiceProcess;
 let workers: ServiceProcess[] = [];
+let survivor: ServiceProcess;
 let apiUrl: string;
 let connection: Connection;
 let client: Client;
 const TASK_QUEUE = 'mm-onboarding-production-test';
+const ACTIVITY_TASK_QUEUE_TYPE = 2; // temporal.api.enums.v1.TaskQueueType
 
 /** Three businesses with 3, 2 and 1 WABAs, all taken down the Intent API path. */
 const portfolio = [
@@ -85,10 +87,20 @@ beforeAll(async () => {
   await eventually(
     async () => ((await fetch(`${apiUrl}/readyz`)).status === 200 ? true : undefined),
     120_000,
-    `the API to be ready; its output: ${api.output()}`,
+    () => `the API to be ready; its output: ${api.output()}`,
   );
   connection = await Connection.connect({ address: cluster.address });
   client = new Client({ connection, namespace: cluster.namespace });
+  // Both workers poll before any onboarding starts, so the held reads spread over both of them.
+  await eventually(async () => {
+    const { pollers } = await connection.workflowService.describeTaskQueue({
+      namespace: cluster.namespace,
+      taskQueue: { name: TASK_QUEUE },
+      taskQueueType: ACTIVITY_TASK_QUEUE_TYPE,
+    });
+    const polling = workers.filter((w) => pollers?.some((p) => p.identity?.startsWith(`${w.child.pid}@`)));
+    return polling.length === workers.length ? true : undefined;
+  }, 120_000, () => `both workers polling the activity queue; their output:\n${workers.map((w) => w.output()).join('\n---\n')}`);
 });
 
 afterAll(async () => {
@@ -114,16 +126,18 @@ test('onboardings survive a SIGKILLed worker and a Temporal server restart, and 
     if (res.status !== 201) throw new Error(`POST /v1/onboardings ${wabaId}: ${res.status} ${JSON.stringify(res.body)}\nthe API's output:\n${api.output()}`);
   }
 
-  // Kill the first worker while it holds an activity of some onboarding.
-  const [victim] = workers;
-  const victimIdentity = `${victim.child.pid}@`;
-  const held = await eventually(async () => {
+  // Kill whichever worker holds an activity of some onboarding (the matcher decides which one gets what).
+  const { victim, held } = await eventually(async () => {
     for (const { wabaId } of allWabas) {
       const { raw } = await client.workflow.getHandle(onboardingWorkflowId(wabaId)).describe();
-      if (raw.pendingActivities?.some((a) => a.lastWorkerIdentity?.startsWith(victimIdentity))) return wabaId;
+      for (const a of raw.pendingActivities ?? []) {
+        const holder = workers.find((w) => a.lastWorkerIdentity?.startsWith(`${w.child.pid}@`));
+        if (holder) return { victim: holder, held: wabaId };
+      }
     }
     return undefined;
-  }, 60_000, 'an activity running on the first worker');
+  }, 60_000, () => `an activity running on a worker; the workers' output:\n${workers.map((w) => w.output()).join('\n---\n')}`);
+  survivor = workers.find((w) => w !== victim)!;
   victim.child.kill('SIGKILL');
   expect((await victim.exited).signal).toBe('SIGKILL');
   log(`SIGKILLed worker ${victim.child.pid} while it ran an activity of WABA ${held}`);
@@ -211,7 +225,7 @@ test('GET /v1/onboardings?status=… answers from SQL visibility as it does on t
 });
 
 test('SIGTERM stops the API and the surviving worker cleanly', async () => {
-  const [apiExit, workerExit] = await Promise.all([api.stop(), workers[1].stop()]);
+  const [apiExit, workerExit] = await Promise.all([api.stop(), survivor.stop()]);
   expect(apiExit).toEqual({ code: 0, signal: null });
   expect(workerExit).toEqual({ code: 0, signal: null });
 });
