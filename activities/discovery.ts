@@ -8,6 +8,7 @@ import type { GraphClient } from '../graph';
 import { classified } from './graph-failures';
 import { joinIntent } from './business-intent';
 import { mapInBatches } from './batches';
+import { isTemporalUnreachable } from './temporal-errors';
 import { cloudApiNumbersOf } from './onboarding-graph';
 
 /** Starts in flight at once: quick for a page of 100, gentle on the Temporal frontend. */
@@ -154,13 +155,4 @@ export async function workflowTaskBacklog(client: Client, namespace: string, tas
     reportStats: true,
   });
   return stats ? Number(stats.approximateBacklogCount ?? 0) : undefined;
-}
-
-// gRPC codes for "try again": cancelled, deadline exceeded, resource exhausted, internal, unavailable.
-const RETRY_CODES = new Set([1, 4, 8, 13, 14]);
-
-function isTemporalUnreachable(err: unknown): boolean {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  return typeof code === 'number' && RETRY_CODES.has(code);
 }

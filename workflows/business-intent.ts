@@ -10,6 +10,7 @@
  * database). Only an operator's resend skips that check.
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -103,7 +104,15 @@ async function tellWaitingWabas(state: BusinessIntentState): Promise<void> {
   if (waiting.length === 0) return;
   const answer = { businessId: state.businessId, requestId: state.requestId, error: state.requested ? undefined : state.lastError };
   if (patched(TELLS_BY_ACTIVITY)) {
-    await tellIntentRequested({ wabaIds: waiting, answer });
+    // WABAs not told (refused, or past the activity's ceiling) hear it when their recheck joins again.
+    try {
+      // Histories recorded before the activity answered anything replay with no outcome.
+      const refused = (await tellIntentRequested({ wabaIds: waiting, answer }))?.refused ?? [];
+      if (refused.length) state.tellError = `Temporal refused the answer to ${refused.length} WABA(s): ${refused.slice(0, 10).join(', ')}`;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      state.tellError = `not every WABA was told: ${err.cause?.message ?? err.message}`;
+    }
     return;
   }
   await Promise.all(

@@ -57,11 +57,15 @@ export const onboardingActivities = {
   joinBusinessIntent: bookkeeping.joinBusinessIntent,
 };
 
-/** The business's intent workflow tells its waiting WABAs in one activity (heartbeats per batch of signals). */
+/**
+ * The business's intent workflow tells its waiting WABAs in one activity (heartbeats per batch of
+ * signals). Ceiling: 10 attempts, at most a minute apart (about 4 minutes); each retry signals only
+ * the WABAs not reached yet. Then the business goes on without them (they learn it on a recheck).
+ */
 export const { tellIntentRequested } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
 /** Starting a page's onboardings: heartbeats per WABA, so a crashed worker's page is retried within seconds. */

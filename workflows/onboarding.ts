@@ -64,6 +64,9 @@ const PATCH_SIGNUP_PERMISSIONS = 'signup-token-permissions';
 /** A signup code that arrives with the start is not reported as awaited while it is exchanged. */
 const PATCH_SIGNUP_WITH_START = 'signup-with-start';
 
+/** A recheck while the business's Intent answer has not come joins its request again (not only after a discovery). */
+const PATCH_RECHECK_JOINS_INTENT = 'recheck-joins-intent';
+
 class Expired extends Error {}
 /** Nothing more can be done for the WABA (partner removed, offboarded, deleted). */
 class Offboarded extends Error {}
@@ -392,13 +395,14 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
       intent = undefined;
       await join();
     }
-    // Ceiling: one read per recheck (and one join, the first), until the deadline.
+    // Ceiling: one read and at most one join per recheck (and the first join), until the deadline.
     do {
       await waitFor(() => intent !== undefined || terms !== undefined || rechecksPending(), undefined, { expires: true });
       if (rechecksPending()) {
         await readStatusForTerms();
-        // The discovery's join may never have landed (its page failed for good): a recheck joins itself.
-        if (joinedByDiscovery && intent === undefined && !terms) {
+        // No answer from the business yet: the discovery's join may never have landed (its page failed
+        // for good), or the business could not tell this WABA. A recheck joins again and hears it.
+        if (intent === undefined && !terms && (joinedByDiscovery || patched(PATCH_RECHECK_JOINS_INTENT))) {
           joinedByDiscovery = false;
           await join();
         }

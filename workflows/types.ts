@@ -213,6 +213,8 @@ export interface BusinessIntentState {
   /** The business's `marketing_messages_onboarding_status.status` on Meta, as last read before a send. */
   statusOnMeta?: string;
   lastError?: string;
+  /** The last time some waiting WABAs could not be told (their recheck joins again and hears it). */
+  tellError?: string;
   /** WABAs waiting to hear about the request. */
   waiting: string[];
 }

@@ -8,6 +8,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Work
 import { loadConfig, type Config } from '../../config';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../sandbox';
 import { createWorkers, type OnboardingWorkers } from '../../worker/worker';
+import { createActivities, type Activities } from '../../activities';
 import { GraphUsage } from '../../graph';
 import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type OnboardingStatus } from '../../workflows/types';
 import { getStateQuery } from '../../workflows/messages';
@@ -77,6 +78,8 @@ export interface StackOptions {
   sandbox?: Partial<SandboxOptions>;
   /** Extra environment; a function gets the sandbox's URL (e.g. for META_SDK_URL). */
   env?: Record<string, string> | ((sandboxUrl: string) => Record<string, string>);
+  /** Activities to run instead of the service's own (a fault in Temporal itself, say); gets the stack's client. */
+  activities?: (client: Client) => Partial<Activities>;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -109,9 +112,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let workers: OnboardingWorkers | undefined;
   let running: Promise<void> | undefined;
   const startWorkers = async () => {
+    const activities = opts.activities && {
+      ...createActivities(config, client, graphUsage, new Client({ connection: workerConnection, namespace: config.temporal.namespace })),
+      ...opts.activities(client),
+    };
     workers = await createWorkers(config, workerConnection, client, {
       workflowBundle: workflowBundleCode,
       shutdownGraceTime: '1s',
+      ...(activities ? { activities } : {}),
     }, graphUsage);
     running = workers.run();
   };
