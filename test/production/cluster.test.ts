@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { startProductionCluster, type ProductionCluster } from '../../scripts/production-cluster';
 import { freePort } from '../../scripts/dev-server';
+import { graphTaskQueue } from '../../worker/worker';
 import { createSandbox, type Sandbox } from '../../sandbox';
 import { onboardingWorkflowId } from '../../workflows/types';
 import { buildAsTheImageDoes, repoRoot, startEntryPoint, type ImageBuild, type ServiceProcess } from '../harness/image-build';
@@ -31,7 +32,9 @@ let apiUrl: string;
 let connection: Connection;
 let client: Client;
 const TASK_QUEUE = 'mm-onboarding-production-test';
-const ACTIVITY_TASK_QUEUE_TYPE = 2; // temporal.api.enums.v1.TaskQueueType
+// temporal.api.enums.v1.TaskQueueType
+const WORKFLOW_TASK_QUEUE_TYPE = 1;
+const ACTIVITY_TASK_QUEUE_TYPE = 2;
 
 /** Three businesses with 3, 2 and 1 WABAs, all taken down the Intent API path. */
 const portfolio = [
@@ -91,16 +94,24 @@ beforeAll(async () => {
   );
   connection = await Connection.connect({ address: cluster.address });
   client = new Client({ connection, namespace: cluster.namespace });
-  // Both workers poll before any onboarding starts, so the held reads spread over both of them.
+  // Both workers poll every queue before any onboarding starts, so the held reads (on the Graph
+  // queue) can land on either of them.
+  const queues = [
+    { name: TASK_QUEUE, type: WORKFLOW_TASK_QUEUE_TYPE },
+    { name: TASK_QUEUE, type: ACTIVITY_TASK_QUEUE_TYPE },
+    { name: graphTaskQueue(TASK_QUEUE), type: ACTIVITY_TASK_QUEUE_TYPE },
+  ];
   await eventually(async () => {
-    const { pollers } = await connection.workflowService.describeTaskQueue({
-      namespace: cluster.namespace,
-      taskQueue: { name: TASK_QUEUE },
-      taskQueueType: ACTIVITY_TASK_QUEUE_TYPE,
-    });
-    const polling = workers.filter((w) => pollers?.some((p) => p.identity?.startsWith(`${w.child.pid}@`)));
-    return polling.length === workers.length ? true : undefined;
-  }, 120_000, () => `both workers polling the activity queue; their output:\n${workers.map((w) => w.output()).join('\n---\n')}`);
+    for (const queue of queues) {
+      const { pollers } = await connection.workflowService.describeTaskQueue({
+        namespace: cluster.namespace,
+        taskQueue: { name: queue.name },
+        taskQueueType: queue.type,
+      });
+      if (!workers.every((w) => pollers?.some((p) => p.identity?.startsWith(`${w.child.pid}@`)))) return undefined;
+    }
+    return true;
+  }, 120_000, () => `both workers polling every queue; their output:\n${workers.map((w) => w.output()).join('\n---\n')}`);
 });
 
 afterAll(async () => {
