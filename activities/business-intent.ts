@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { intentRequestedSignal, joinIntentSignal, type IntentRequestedSignal } from '../workflows/messages';
 import { businessIntentWorkflowId, onboardingWorkflowId } from '../workflows/types';
@@ -40,9 +40,18 @@ export async function joinIntent(
 /** Activities that talk to Temporal itself, for what workflow code cannot do (signal-with-start). */
 export function createBusinessIntentActivities(client: Client) {
   return {
-    /** Starts the business's intent workflow if needed and puts the WABA on its list. */
+    /**
+     * Starts the business's intent workflow if needed and puts the WABA on its list. Temporal
+     * unreachable is retried; anything else it refuses (e.g. the business's run past its signal
+     * limit) will not clear by retrying, so it fails at once.
+     */
     async joinBusinessIntent({ businessId, wabaId, solutionId }: { businessId: string; wabaId: string; solutionId?: string }) {
-      await joinIntent(client, Context.current().info.taskQueue, { businessId, wabaIds: [wabaId], solutionId });
+      try {
+        await joinIntent(client, Context.current().info.taskQueue, { businessId, wabaIds: [wabaId], solutionId });
+      } catch (err) {
+        if (isTemporalUnreachable(err)) throw err;
+        throw ApplicationFailure.nonRetryable(`Temporal refused the join: ${describeRefusal(err)}`, 'TemporalRefused');
+      }
     },
 
     /**
@@ -84,4 +93,10 @@ export function createBusinessIntentActivities(client: Client) {
       return { refused };
     },
   };
+}
+
+/** The refusal's message and, for a Temporal ServiceError, the gRPC message it wraps. */
+function describeRefusal(err: unknown): string {
+  const e = err as { message?: unknown; cause?: { message?: unknown } } | undefined;
+  return [e?.message, e?.cause?.message].filter((m): m is string => typeof m === 'string' && m.length > 0).join(': ') || String(err);
 }

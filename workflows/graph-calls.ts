@@ -36,9 +36,14 @@ const recheckReadActivities = () =>
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 4 },
   });
 
-const bookkeeping = proxyActivities<Activities>({
+/**
+ * Joining the business's Intent request (a signal-with-start to Temporal itself). Ceiling: 10
+ * attempts, at most a minute apart (about 4 minutes); a refusal for good ends it at once. Then the
+ * onboarding parks in NEEDS_ATTENTION, and a recheck joins again.
+ */
+const intentJoins = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
 /** The activities the onboarding calls, each on the queue it belongs to. */
@@ -54,7 +59,11 @@ export const onboardingActivities = {
   requestIntent: (...args: Parameters<Activities['requestIntent']>) => graphActivities().requestIntent(...args),
   readBusinessOnboardingStatus: (...args: Parameters<Activities['readBusinessOnboardingStatus']>) =>
     graphActivities().readBusinessOnboardingStatus(...args),
-  joinBusinessIntent: bookkeeping.joinBusinessIntent,
+  joinBusinessIntent: (...args: Parameters<Activities['joinBusinessIntent']>) =>
+    intentJoins.joinBusinessIntent(...args).catch((err: unknown) => {
+      if (!(err instanceof ActivityFailure)) throw err;
+      throw new NeedsAttention(`could not join the business's Intent request in Temporal: ${err.cause?.message ?? err.message}`);
+    }),
 };
 
 /**

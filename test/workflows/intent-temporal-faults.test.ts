@@ -1,7 +1,8 @@
 /**
- * How a business's WABAs hear its Intent answer when Temporal itself fails some of the signals: a
- * retry tells only the WABAs not reached yet, one refused for good costs the others nothing, and a
- * WABA never told hears the answer on its own recheck.
+ * The Intent path when Temporal itself fails a signal. The business's answer: a retry tells only the
+ * WABAs not reached yet, one refused for good costs the others nothing, and a WABA never told hears
+ * the answer on its own recheck. A WABA's join: retried while Temporal is unreachable, parked in
+ * NEEDS_ATTENTION when refused, and joined again by the recheck.
  */
 import { ServiceError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -35,9 +36,13 @@ async function faultySignal(workflowId: string, signal: () => Promise<void>): Pr
   await signal();
 }
 
-/** The stack's client, whose workflow signals fail as `faults` says. */
+/** The stack's client, whose workflow signals (and signal-with-starts) fail as `faults` says. */
 function faultyClient(client: Client): Client {
   const workflow = Object.create(client.workflow, {
+    signalWithStart: {
+      value: (...args: Parameters<Client['workflow']['signalWithStart']>) =>
+        faultySignal(args[1].workflowId, async () => void (await client.workflow.signalWithStart(...args))),
+    },
     getHandle: {
       value: (workflowId: string) => {
         const handle = client.workflow.getHandle(workflowId);
@@ -50,7 +55,12 @@ function faultyClient(client: Client): Client {
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ activities: (client) => ({ tellIntentRequested: createBusinessIntentActivities(faultyClient(client)).tellIntentRequested }) });
+  stack = await startStack({
+    activities: (client) => {
+      const { tellIntentRequested, joinBusinessIntent } = createBusinessIntentActivities(faultyClient(client));
+      return { tellIntentRequested, joinBusinessIntent };
+    },
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -168,5 +178,46 @@ describe("a business's answer when Temporal fails some signals", () => {
     expect(world().intentRequestCount(business.id)).toBe(1);
     await recordHistory('intent-answer-heard-on-recheck', stack.client.workflow.getHandle(onboardingWorkflowId(refused.id)));
     await recordHistory('business-intent-tell-refused', businessHandle(business.id));
+  });
+});
+
+describe("a WABA's join when Temporal fails it", () => {
+  /** The attempt each of the onboarding's joinBusinessIntent activities started with (its last). */
+  const joinAttempts = async (wabaId: string) => {
+    const events = (await stack.client.workflow.getHandle(onboardingWorkflowId(wabaId)).fetchHistory()).events ?? [];
+    const joins = new Set(
+      events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'joinBusinessIntent').map((e) => String(e.eventId)),
+    );
+    return events
+      .filter((e) => joins.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)))
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+  };
+
+  test('Temporal unavailable: the join is retried and the onboarding goes on', async () => {
+    const business = world().createBusiness();
+    const waba = world().createWaba({ ownerBusinessId: business.id, onboardingStatus: 'ELIGIBLE' });
+    faults.set(businessIntentWorkflowId(business.id), { code: UNAVAILABLE, times: 2 });
+    await stack.start({ wabaId: waba.id, businessId: business.id, path: 'intent', options: WEBHOOK_ONLY });
+    await stack.waitForStatus(waba.id, 'AWAITING_TERMS', 30_000);
+    expect(signalAttempts.get(businessIntentWorkflowId(business.id))).toBe(3);
+    expect(await joinAttempts(waba.id)).toEqual([3]);
+  });
+
+  test('refused for good: the onboarding parks in NEEDS_ATTENTION at once, and a recheck joins again', async () => {
+    const business = world().createBusiness();
+    const waba = world().createWaba({ ownerBusinessId: business.id, onboardingStatus: 'ELIGIBLE' });
+    faults.set(businessIntentWorkflowId(business.id), { code: INVALID_ARGUMENT, times: Infinity });
+    await stack.start({ wabaId: waba.id, businessId: business.id, path: 'intent', options: WEBHOOK_ONLY });
+    const parked = await stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
+    expect(parked.statusReason).toMatch(/could not join the business's Intent request in Temporal: Temporal refused the join/);
+    expect(signalAttempts.get(businessIntentWorkflowId(business.id))).toBe(1);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(signalAttempts.get(businessIntentWorkflowId(business.id))).toBe(1);
+
+    faults.clear();
+    await stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)).executeUpdate(recheckUpdate);
+    await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    expect(world().intentRequestCount(business.id)).toBe(1);
+    await recordHistory('intent-join-refused-then-rechecked', stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)));
   });
 });
