@@ -73,7 +73,8 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
             return undefined;
           });
           if (backlog === undefined || backlog <= limit || Date.now() >= deadline) return;
-          context.heartbeat(-1);
+          // What the page waits for, in the Web UI's pending activity (its heartbeat details).
+          context.heartbeat({ waitingForWorkers: { backlog, limit } });
           await context.sleep(BACKLOG_PROBE_MS);
         }
       };
@@ -121,8 +122,7 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
       };
 
       await backlogBelow(config.discoveryMaxTaskBacklog);
-      const heartbeat = (done: number) => context.heartbeat(done);
-      const results = await mapInBatches(wabas, START_CONCURRENCY, startOne, heartbeat);
+      const results = await mapInBatches(wabas, START_CONCURRENCY, startOne, (done) => context.heartbeat({ started: done, of: wabas.length }));
       const startedOf = new Map<string, string[]>(); // business id → its WABAs started by this page
       for (const [i, result] of results.entries()) {
         outcome[result]++;
@@ -134,7 +134,9 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
       if (path === 'intent') {
         // A join that cannot reach Temporal fails the activity: the whole page is retried, joins included.
         const joins = [...startedOf].map(([businessId, wabaIds]) => ({ businessId, wabaIds, solutionId: options?.solutionId }));
-        await mapInBatches(joins, START_CONCURRENCY, (join) => joinIntent(client, config.temporal.taskQueue, join), heartbeat);
+        await mapInBatches(joins, START_CONCURRENCY, (join) => joinIntent(client, config.temporal.taskQueue, join), (done) =>
+          context.heartbeat({ businessesJoined: done, of: joins.length }),
+        );
       }
       return eagerlyStarted ? { ...outcome, eagerlyStarted } : outcome;
     },

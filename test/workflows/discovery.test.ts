@@ -50,11 +50,13 @@ const listed = (wabas: Array<{ id: string; ownerBusinessId: string }>): Discover
 function startPage(
   discoveryKey: string,
   wabas: DiscoveredWaba[],
-  opts: { attempt?: number; client?: Client; eagerStarter?: Client; config?: Config } = {},
+  opts: { attempt?: number; client?: Client; eagerStarter?: Client; config?: Config; heartbeats?: unknown[] } = {},
 ): Promise<PageStartOutcome> {
   const graph = new GraphClient({ baseUrl: stack.sandboxUrl, version: 'v24.0', accessToken: 'unused', appId: 'unused', appSecret: 'unused' });
   const { startDiscoveredOnboardings } = createDiscoveryActivities(graph, opts.client ?? stack.client, opts.config ?? stack.config, opts.eagerStarter);
-  const run = new MockActivityEnvironment({ attempt: opts.attempt ?? 1 }).run(startDiscoveredOnboardings, {
+  const env = new MockActivityEnvironment({ attempt: opts.attempt ?? 1 });
+  env.on('heartbeat', (details: unknown) => opts.heartbeats?.push(details));
+  const run = env.run(startDiscoveredOnboardings, {
     discoveryKey,
     path: 'manual' as const,
     options: WEBHOOK_ONLY,
@@ -217,9 +219,14 @@ describe('a discovery paces itself on the task queue', () => {
       await eventually(async () => (((await workflowTaskBacklog(stack.client, namespace, taskQueue)) ?? 0) >= 3 ? true : undefined), 30_000, 'the backlog');
 
       let done = false;
-      const page = startPage('paced:0', listed(eligible), { config: { ...stack.config, discoveryMaxTaskBacklog: 2 } }).finally(() => (done = true));
+      const heartbeats: unknown[] = [];
+      const page = startPage('paced:0', listed(eligible), { config: { ...stack.config, discoveryMaxTaskBacklog: 2 }, heartbeats }).finally(
+        () => (done = true),
+      );
       await new Promise((r) => setTimeout(r, 3_000));
       expect(done).toBe(false);
+      // The Web UI shows what the page waits for (the pending activity's heartbeat details).
+      expect(heartbeats).toContainEqual({ waitingForWorkers: { backlog: expect.any(Number), limit: 2 } });
       for (const w of eligible) expect(await hasOnboarding(w.id)).toBe(false);
 
       // The workers come back and drain the queue: the page goes ahead.
@@ -227,6 +234,7 @@ describe('a discovery paces itself on the task queue', () => {
       workersBack = true;
       await expect(page).resolves.toEqual({ started: 3, alreadyRunning: 0, failed: 0 });
       for (const w of eligible) expect(await hasOnboarding(w.id)).toBe(true);
+      expect(heartbeats.at(-1)).toEqual({ started: 3, of: 3 });
     } finally {
       if (!workersBack) await stack.startWorkers(); // the tests after this one need them
     }
