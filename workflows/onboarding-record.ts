@@ -14,6 +14,8 @@ export class OnboardingRecord {
   constructor(
     readonly state: OnboardingState,
     private readonly outbox: PartnerCallbackOutbox,
+    /** The status whose search attributes the start already wrote (the run's first move to it writes nothing). */
+    private writtenAtStart?: OnboardingStatus,
   ) {}
 
   get status(): OnboardingStatus {
@@ -28,12 +30,16 @@ export class OnboardingRecord {
     state.statusReason = reason;
     state.history.push(reason ? { status, at, reason } : { status, at });
     if (state.history.length > HISTORY_LIMIT) state.history.splice(0, state.history.length - HISTORY_LIMIT);
-    upsertSearchAttributes([
-      { key: OnboardingStatusKey, value: status },
-      { key: WabaIdKey, value: state.wabaId },
-      { key: BusinessIdKey, value: state.businessId },
-      { key: OnboardingPathKey, value: state.path },
-    ]);
+    const alreadyWritten = this.writtenAtStart === status;
+    this.writtenAtStart = undefined;
+    if (!alreadyWritten) {
+      upsertSearchAttributes([
+        { key: OnboardingStatusKey, value: status },
+        { key: WabaIdKey, value: state.wabaId },
+        { key: BusinessIdKey, value: state.businessId },
+        { key: OnboardingPathKey, value: state.path },
+      ]);
+    }
     this.outbox.enqueue({
       id: uuid4(),
       type: 'onboarding.status_changed',

@@ -106,7 +106,9 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
     state.callbackFailure = refusal;
     record.describe();
   });
-  const record = new OnboardingRecord(state, outbox);
+  // A start that wrote the first status's search attributes (startContract 1) spares the run that write.
+  const startContract = input.startContract ?? 0;
+  const record = new OnboardingRecord(state, outbox, !input.carriedOver && startContract >= 1 ? 'CHECKING_ELIGIBILITY' : undefined);
   const statusReads = new StatusReadBudget(carried.recentStatusReads);
   outbox.start();
 
@@ -323,7 +325,7 @@ export async function onboarding(input: OnboardingInput): Promise<OnboardingStat
       carried.syncingSince = undefined;
       record.moveTo('READY');
     }
-    if (carried.templatesListedAt !== state.readyAt && patched('track-templates')) await listTemplates();
+    if (carried.templatesListedAt !== state.readyAt && (startContract >= 1 || patched('track-templates'))) await listTemplates();
     await watchAccount();
     return false; // unreachable: watching ends only by an exception (attention, cancel, continue-as-new)
   }

@@ -76,6 +76,13 @@ export interface OnboardingInput {
    * request (one signal per business and page): the first pass waits for the answer without joining.
    */
   intentJoined?: boolean;
+  /**
+   * What the start already did, so the run does not do it again (set by `onboardingStartOptions`;
+   * runs started before it have none and replay as they ran). 1: the start wrote the
+   * `CHECKING_ELIGIBILITY` search attributes, and the run lists its templates at READY without the
+   * `track-templates` patch marker (and the search-attribute write Temporal's SDK adds to a marker).
+   */
+  startContract?: number;
   /** Set only by the workflow itself when it continues as new. */
   carriedOver?: CarriedOver;
 }

@@ -287,6 +287,17 @@ describe('a discovered WABA costs no call the page already answered', () => {
     const activities = (await onboarding.fetchHistory()).events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     expect(activities).toEqual(['listMarketingTemplates']);
     for (const w of eligible) expect(world().countCalls({ endpoint: 'phone_numbers', wabaId: w.id })).toBe(0);
+    // Each status is written to the search attributes once (the start wrote the first), and no patch
+    // marker (each would bring a search-attribute write of its own) is on the way to READY.
+    const events = (await onboarding.fetchHistory()).events!;
+    const written = events.flatMap((e) => {
+      const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.OnboardingStatus;
+      return field?.data ? [JSON.parse(Buffer.from(field.data).toString('utf8'))] : [];
+    });
+    expect(written).toEqual(['REQUESTING_INTENT', 'AWAITING_TERMS', 'SYNCING_TEMPLATES', 'READY']);
+    expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toHaveLength(written.length);
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
+    await recordHistory('discovered-intent-ready-start-contract-1', onboarding);
     await recordHistory('discovered-intent-ready', onboarding);
     await recordHistory('business-intent-tells-by-activity', intentHandle);
   });
