@@ -22,6 +22,7 @@ export interface OnboardingWorkers {
 /**
  * The two workers of the service: one for the workflows and their bookkeeping activities, one for the
  * Graph activities under `GRAPH_MAX_RPS`. Both drain for up to `shutdownGraceTime` on shutdown.
+ * `overrides.activities` replace the service's activities of the same name (a test's injected fault).
  */
 export async function createWorkers(
   config: Config,
@@ -33,7 +34,8 @@ export async function createWorkers(
 ): Promise<OnboardingWorkers> {
   // Starts made on the workers' own connection can be eager: the first task comes back with the start.
   const eagerStarter = new Client({ connection, namespace: config.temporal.namespace });
-  const activities = createActivities(config, client, graphUsage, eagerStarter);
+  const { activities: replaced, ...workerOverrides } = overrides;
+  const activities = { ...createActivities(config, client, graphUsage, eagerStarter), ...replaced };
   const common = {
     connection,
     namespace: config.temporal.namespace,
@@ -41,8 +43,8 @@ export async function createWorkers(
     shutdownGraceTime: '20s',
   } satisfies Partial<WorkerOptions>;
   // Production runs a prebuilt bundle (npm run build); development bundles from source at start.
-  const workflowSource = overrides.workflowBundle
-    ? { workflowBundle: overrides.workflowBundle }
+  const workflowSource = workerOverrides.workflowBundle
+    ? { workflowBundle: workerOverrides.workflowBundle }
     : config.workflowBundlePath
       ? { workflowBundle: { codePath: config.workflowBundlePath } }
       : { workflowsPath: require.resolve('../workflows') };
@@ -52,14 +54,14 @@ export async function createWorkers(
     ...WORKFLOW_WORKER_TUNING,
     ...(config.workerMaxCachedWorkflows ? { maxCachedWorkflows: config.workerMaxCachedWorkflows } : {}),
     taskQueue: config.temporal.taskQueue,
-    ...overrides,
+    ...workerOverrides,
     ...workflowSource,
   });
   const graph = await Worker.create({
     ...common,
     taskQueue: graphTaskQueue(config.temporal.taskQueue),
     maxTaskQueueActivitiesPerSecond: config.graph.maxRps,
-    ...overrides,
+    ...workerOverrides,
     workflowBundle: undefined,
     workflowsPath: undefined,
   });

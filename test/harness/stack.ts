@@ -8,7 +8,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Work
 import { loadConfig, type Config } from '../../config';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../sandbox';
 import { createWorkers, type OnboardingWorkers } from '../../worker/worker';
-import { createActivities, type Activities } from '../../activities';
+import type { Activities } from '../../activities';
 import { GraphUsage } from '../../graph';
 import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type OnboardingStatus } from '../../workflows/types';
 import { getStateQuery } from '../../workflows/messages';
@@ -112,14 +112,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let workers: OnboardingWorkers | undefined;
   let running: Promise<void> | undefined;
   const startWorkers = async () => {
-    const activities = opts.activities && {
-      ...createActivities(config, client, graphUsage, new Client({ connection: workerConnection, namespace: config.temporal.namespace })),
-      ...opts.activities(client),
-    };
     workers = await createWorkers(config, workerConnection, client, {
       workflowBundle: workflowBundleCode,
       shutdownGraceTime: '1s',
-      ...(activities ? { activities } : {}),
+      ...(opts.activities ? { activities: opts.activities(client) } : {}),
     }, graphUsage);
     running = workers.run();
   };
