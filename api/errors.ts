@@ -90,6 +90,18 @@ export function isTemporalUnavailable(err: unknown): boolean {
   return err instanceof ServiceError && code === undefined;
 }
 
+const GRPC_FAILED_PRECONDITION = 9;
+
+/**
+ * The server dropped an update because the workflow task carrying it failed (e.g. a signal arrived
+ * as the worker completed it): the update never ran, and the same update may simply be sent again.
+ */
+export function isUpdateLostToTaskFailure(err: unknown): boolean {
+  if (grpcCode(err) !== GRPC_FAILED_PRECONDITION) return false;
+  const messages = [err, (err as { cause?: unknown })?.cause].map((e) => (e instanceof Error ? e.message : ''));
+  return messages.some((m) => /unexpected workflow task failure/i.test(m));
+}
+
 /** Maps what the Temporal client throws to the API's answer. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;

@@ -37,7 +37,7 @@ import {
   type OnboardingStatus,
   type TemplateBook,
 } from '../workflows/types';
-import { ApiError, isTemporalUnavailable } from './errors';
+import { ApiError, isTemporalUnavailable, isUpdateLostToTaskFailure } from './errors';
 import type { Metrics } from './metrics';
 import { listOnboardings, ONBOARDING_WORKFLOW_TYPE, pageTokenKey, type ListFilter, type OnboardingPage } from './onboarding-list';
 
@@ -57,6 +57,10 @@ export { onboardingStartOptions } from '../workflows/start-options';
 
 /** Of the query's deadline, what is kept for the describe that stands in when no worker answers (a healthy describe takes milliseconds). */
 const FALLBACK_DESCRIBE_MS = 1_000;
+
+/** An update lost to a failed workflow task: tries in all, and the pause before the next (times the try). */
+const UPDATE_TRIES = 3;
+const UPDATE_RETRY_PAUSE_MS = 250;
 
 export class OnboardingClient {
   private readonly pageTokenKey: Buffer;
@@ -224,22 +228,37 @@ export class OnboardingClient {
   }
 
   recheck(wabaId: string): Promise<OnboardingState> {
-    return this.update(wabaId, 'recheck', (h) => h.executeUpdate(recheckUpdate));
+    return this.update(wabaId, 'recheck', (h, updateId) => h.executeUpdate(recheckUpdate, { updateId }));
   }
 
   cancel(wabaId: string, reason?: string): Promise<OnboardingState> {
-    return this.update(wabaId, 'cancel', (h) => h.executeUpdate(cancelUpdate, { args: [{ reason }] }));
+    return this.update(wabaId, 'cancel', (h, updateId) => h.executeUpdate(cancelUpdate, { args: [{ reason }], updateId }));
   }
 
-  /** An update to a closed run fails like an unknown workflow; tell "ended" (409) from "never was" (404). */
+  /**
+   * An update to a closed run fails like an unknown workflow; tell "ended" (409) from "never was" (404).
+   * An update the server lost to a failed workflow task is sent again, at most UPDATE_TRIES times in
+   * all and within the same deadline, under one update id (Temporal runs an id once).
+   */
   private async update(
     wabaId: string,
     operation: string,
-    call: (handle: WorkflowHandle) => Promise<OnboardingState>,
+    call: (handle: WorkflowHandle, updateId: string) => Promise<OnboardingState>,
   ): Promise<OnboardingState> {
     const handle = this.handle(wabaId);
+    const updateId = randomUUID();
+    const send = async (): Promise<OnboardingState> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await call(handle, updateId);
+        } catch (err) {
+          if (attempt >= UPDATE_TRIES || !isUpdateLostToTaskFailure(err)) throw err;
+          await new Promise((r) => setTimeout(r, UPDATE_RETRY_PAUSE_MS * attempt));
+        }
+      }
+    };
     try {
-      return await this.within(operation, this.timeouts.updateMs, () => call(handle));
+      return await this.within(operation, this.timeouts.updateMs, send);
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       const description = await this.within('describe', this.timeouts.callMs, () => handle.describe()).catch(

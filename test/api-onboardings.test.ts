@@ -1,3 +1,6 @@
+import { ServiceError, type Client, type WorkflowHandle } from '@temporalio/client';
+import request from 'supertest';
+import { closeApp, createApp } from '../api/app';
 import { onboardingWorkflowId, type OnboardingState } from '../workflows/types';
 import { eventually, FAST, startAppHarness, type AppHarness } from './harness/app-harness';
 import { OpenApiChecker } from './harness/openapi-check';
@@ -183,6 +186,68 @@ describe('onboardings', () => {
     expect(res.body.wabaId).toBe(waba.id);
     const ready = await h.stack.waitForStatus(waba.id, 'READY');
     expect(ready.termsSource).toBe('poll');
+  });
+
+  describe('an update the server lost to a failed workflow task', () => {
+    // What Temporal answers when the workflow task carrying the update failed (seen under load).
+    const lostToTaskFailure = () =>
+      new ServiceError('Workflow Update failed', {
+        cause: Object.assign(new Error('9 FAILED_PRECONDITION: Unable to perform workflow execution update due to unexpected workflow task failure.'), { code: 9 }),
+      });
+
+    /** The API on a client whose next `losses` updates are lost that way; records each update id sent. */
+    async function appLosingUpdates(losses: number) {
+      const sent: string[] = [];
+      const client = h.stack.client;
+      const workflow = Object.create(client.workflow, {
+        getHandle: {
+          value: (workflowId: string) => {
+            const handle = client.workflow.getHandle(workflowId);
+            const executeUpdate = async (def: Parameters<WorkflowHandle['executeUpdate']>[0], options?: { updateId?: string }) => {
+              sent.push(String(options?.updateId));
+              if (losses-- > 0) throw lostToTaskFailure();
+              return handle.executeUpdate(def, options as never);
+            };
+            return { ...handle, executeUpdate };
+          },
+        },
+      });
+      const app = createApp({ config: h.stack.config, client: Object.create(client, { workflow: { value: workflow } }) as Client, log: h.logs });
+      return { app, sent };
+    }
+
+    test('is sent again under the same update id, and the cancel answers 200', async () => {
+      const waba = world().createWaba({ autoSign: false });
+      await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+      await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+      const { app, sent } = await appLosingUpdates(2);
+      try {
+        const res = await request(app).post(`/v1/onboardings/${waba.id}/cancel`).set(h.auth).send({ reason: 'lost twice' });
+        expect(res.status).toBe(200);
+        expect(res.body.status).toBe('CANCELLED');
+        expect(sent).toHaveLength(3);
+        expect(new Set(sent).size).toBe(1);
+        expect(sent[0]).toMatch(/^[0-9a-f-]{36}$/);
+      } finally {
+        await closeApp(app);
+      }
+    });
+
+    test('lost every time: three tries, then a 500 with the JSON error body', async () => {
+      const waba = world().createWaba({ autoSign: false });
+      await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+      await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+      const { app, sent } = await appLosingUpdates(Infinity);
+      try {
+        const res = await request(app).post(`/v1/onboardings/${waba.id}/recheck`).set(h.auth);
+        expect(res.status).toBe(500);
+        expect(res.body).toEqual({ error: { code: 'internal', message: 'internal error' } });
+        expect(sent).toHaveLength(3);
+        expect((await h.stack.state(waba.id)).status).toBe('AWAITING_TERMS');
+      } finally {
+        await closeApp(app);
+      }
+    });
   });
 
   test('cancel ends the onboarding as CANCELLED; a second cancel or a recheck is a 409', async () => {
