@@ -59,7 +59,7 @@ export { onboardingStartOptions } from '../workflows/start-options';
 const FALLBACK_DESCRIBE_MS = 1_000;
 
 /** An update lost to a failed workflow task: tries in all, and the pause before the next (times the try). */
-const UPDATE_TRIES = 3;
+const UPDATE_TRIES = 5;
 const UPDATE_RETRY_PAUSE_MS = 250;
 
 export class OnboardingClient {
