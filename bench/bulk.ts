@@ -24,11 +24,11 @@ import { createApp } from '../api/app';
 import { silentLogger } from '../api/logger';
 import { WEBHOOK_PATH } from '../api/webhooks/receiver';
 import { createSandbox } from '../sandbox';
-import { startDevServer } from '../scripts/dev-server';
+import { startDevServer, type DevServer } from '../scripts/dev-server';
 import { discoveryWorkflowId } from '../workflows/discovery-types';
 import { getDiscoveryStateQuery } from '../workflows/messages';
 import { onboardingWorkflowId } from '../workflows/types';
-import { boundedInt, spawnNode } from './common';
+import { boundedInt, spawnNode, treeCpuSeconds } from './common';
 import { intentRequested, termsSigned, trivialOnboarding } from './trivial-workflow';
 
 const { values: args } = parseArgs({
@@ -88,6 +88,18 @@ async function waitForCount(client: Client, query: string, target: number, since
   }
 }
 
+/** CPU seconds each process spent from now until `read()`: where a phase's time went on the shared cores. */
+function cpuMeter(devServerPid: number, workerPid: number) {
+  const now = () => ({ devServer: treeCpuSeconds(devServerPid), worker: treeCpuSeconds(workerPid), bench: process.cpuUsage() });
+  const start = now();
+  return () => {
+    const end = now();
+    const own = process.cpuUsage(start.bench);
+    return { devServer: end.devServer - start.devServer, worker: end.worker - start.worker, bench: (own.user + own.system) / 1e6 };
+  };
+}
+type CpuSeconds = ReturnType<ReturnType<typeof cpuMeter>>;
+
 async function averageHistoryLength(client: Client, workflowIds: string[]): Promise<number> {
   const sample = workflowIds.filter((_, i) => i % Math.max(1, Math.floor(workflowIds.length / 50)) === 0).slice(0, 50);
   // Runs a time-limited phase never started are left out.
@@ -108,8 +120,8 @@ async function main() {
   const client = new Client({ connection });
   const stops: Array<() => Promise<unknown>> = [];
   try {
-    const baseline = await runBaseline(client, devServer.address, stops);
-    const service = await runService(client, devServer.address, stops);
+    const baseline = await runBaseline(client, devServer, stops);
+    const service = await runService(client, devServer, stops);
 
     const ratio = service.perSecond / baseline.perSecond;
     console.log('\nresults');
@@ -121,6 +133,14 @@ async function main() {
       'peak worker RSS MB': r.peakRssMb,
     });
     console.table({ 'mm-onboarding (discovery → READY)': row(service), 'trivial (same signals + timers)': row(baseline) });
+    // Per 1,000 workflows, so the two phases compare whatever their counts; the bench process is the
+    // sandbox, API and receiver in phase 2, and only the starts and signals in phase 1.
+    const cpuRow = (r: { done: number; cpu: CpuSeconds }) => {
+      const per1000 = (s: number) => +((s * 1000) / Math.max(1, r.done)).toFixed(1);
+      return { 'dev server': per1000(r.cpu.devServer), worker: per1000(r.cpu.worker), 'bench process': per1000(r.cpu.bench) };
+    };
+    console.log('CPU seconds per 1,000 workflows, by process:');
+    console.table({ 'mm-onboarding': cpuRow(service), trivial: cpuRow(baseline) });
     console.log(`Graph calls per WABA: ${service.graphPerWaba.toFixed(2)} (target ≤ 4: ${service.graphBreakdown})`);
     console.log(`Graph calls per end business: ${service.graphPerBusiness.toFixed(2)}, of which Intent API requests: ${service.intentsPerBusiness.toFixed(2)} (target 1)`);
     console.log(`terms webhooks delivered through the receiver: ${service.webhooksDelivered}/${wabaCount}`);
@@ -135,14 +155,15 @@ async function main() {
 }
 
 /** The trivial workflow, N of them, started and signalled from here; done when all have completed. */
-async function runBaseline(client: Client, address: string, stops: Array<() => Promise<unknown>>) {
+async function runBaseline(client: Client, devServer: DevServer, stops: Array<() => Promise<unknown>>) {
   const taskQueue = `bench-trivial-${Date.now()}`;
-  const worker = spawnNode('bench/trivial-worker.ts', { TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: taskQueue, ...workerTuning });
+  const worker = spawnNode('bench/trivial-worker.ts', { TEMPORAL_ADDRESS: devServer.address, TEMPORAL_TASK_QUEUE: taskQueue, ...workerTuning });
   stops.push(() => worker.stop());
   await waitForWorker(client, taskQueue);
   console.log('\nphase 1: trivial baseline');
   const ids = Array.from({ length: wabaCount }, (_, i) => `bench-trivial-${i}`);
   const since = Date.now();
+  const cpu = cpuMeter(devServer.pid, worker.child.pid!);
   await forEachLimited(ids, CONCURRENCY, async (workflowId) => {
     const handle = await client.workflow.start(trivialOnboarding, { workflowId, taskQueue, args: [GRACE_SECONDS] });
     await handle.signal(intentRequested);
@@ -153,6 +174,7 @@ async function runBaseline(client: Client, address: string, stops: Array<() => P
   const result = {
     wallMs,
     done,
+    cpu: cpu(),
     perSecond: done / (wallMs / 1000),
     historyPerWorkflow: await averageHistoryLength(client, ids),
     peakRssMb: worker.peakRssMb(),
@@ -162,7 +184,7 @@ async function runBaseline(client: Client, address: string, stops: Array<() => P
 }
 
 /** One discovery through the real API; done when every onboarding is READY. */
-async function runService(client: Client, address: string, stops: Array<() => Promise<unknown>>) {
+async function runService(client: Client, devServer: DevServer, stops: Array<() => Promise<unknown>>) {
   const sandbox = createSandbox({
     appId: SECRETS.appId,
     appSecret: SECRETS.appSecret,
@@ -184,7 +206,7 @@ async function runService(client: Client, address: string, stops: Array<() => Pr
   );
 
   const env = {
-    TEMPORAL_ADDRESS: address,
+    TEMPORAL_ADDRESS: devServer.address,
     TEMPORAL_TASK_QUEUE: `bench-bulk-${Date.now()}`,
     GRAPH_API_BASE_URL: sandboxUrl,
     META_ACCESS_TOKEN: SECRETS.token,
@@ -210,6 +232,7 @@ async function runService(client: Client, address: string, stops: Array<() => Pr
 
   console.log('\nphase 2: mm-onboarding, one discovery to all READY');
   const since = Date.now();
+  const cpu = cpuMeter(devServer.pid, worker.child.pid!);
   const res = await fetch(`${apiUrl}/v1/discoveries`, {
     method: 'POST',
     headers: { authorization: `Bearer ${SECRETS.apiKey}`, 'content-type': 'application/json' },
@@ -217,6 +240,7 @@ async function runService(client: Client, address: string, stops: Array<() => Pr
   });
   if (res.status !== 202) throw new Error(`POST /v1/discoveries answered ${res.status}: ${await res.text()}`);
   const { ms: wallMs, done } = await waitForCount(client, `WorkflowType = "onboarding" AND OnboardingStatus = "READY"`, wabaCount, since, 'READY');
+  const cpuSpent = cpu();
   const discovery = await client.workflow.getHandle(discoveryWorkflowId(partner.id)).query(getDiscoveryStateQuery);
   console.log(`  discovery: ${JSON.stringify(discovery)}`);
 
@@ -227,6 +251,7 @@ async function runService(client: Client, address: string, stops: Array<() => Pr
   const result = {
     wallMs,
     done,
+    cpu: cpuSpent,
     perSecond: done / (wallMs / 1000),
     graphPerWaba: world.calls.length / wabaCount,
     graphBreakdown: `status ${perWaba('waba_status').toFixed(2)} + numbers ${perWaba('phone_numbers').toFixed(2)} + list pages ${(pages / wabaCount).toFixed(3)} + per-business calls ${((intents + businessReads) / wabaCount).toFixed(3)}`,

@@ -1,6 +1,6 @@
 /** What the benchmarks share: autocannon's types, argument bounds, loopback servers and child processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -93,3 +93,29 @@ export function spawnNode(script: string, env: Record<string, string>, opts: { s
   };
 }
 
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux build in use). */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds (user + system) used so far by a process and every process below it, read from /proc:
+ * where a benchmark's time goes when several processes share the cores. 0 for a process gone.
+ */
+export function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  const visit = (p: number, depth: number) => {
+    try {
+      // The command name (field 2) may hold spaces: the times come after its closing parenthesis.
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+      if (depth >= 8) return;
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) visit(Number(child), depth + 1);
+      }
+    } catch {
+      // exited between the reads
+    }
+  };
+  visit(pid, 0);
+  return ticks / USER_HZ;
+}

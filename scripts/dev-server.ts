@@ -23,6 +23,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl?: string;
+  /** The server's lifeline process (the server is its child): for a benchmark's CPU accounting. */
+  pid: number;
   /** Settles with the exit code when the server exits, whether stopped or died. */
   exited: Promise<number | null>;
   stop(): Promise<void>;
@@ -96,6 +98,7 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   return {
     address,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    pid: child.pid!,
     exited,
     stop: async () => {
       stopping = true;

@@ -12,6 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { freePort } from '../scripts/dev-server';
 import { loadConfig } from '../config';
+import { workflowBundleOptions } from '../worker/workflow-bundle';
 import { createSandbox, type Sandbox } from '../sandbox';
 import { onboardingStartOptions } from '../api/onboarding-client';
 import { WEBHOOK_PATH } from '../api/webhooks/receiver';
@@ -116,7 +117,7 @@ test('SIGTERM: the API stops accepting at once, answers the webhook it had begun
 
 test('SIGTERM: a worker lets its running activity finish, then exits', async () => {
   const taskQueue = `shutdown-worker-${randomUUID()}`;
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({ ...workflowBundleOptions, logger: new DefaultLogger('WARN') });
   const bundlePath = path.join(tmp, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
   const metricsPort = await freePort();

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Config } from '../config';
 import { createActivities } from '../activities';
 import type { GraphUsage } from '../graph';
+import { workflowBundleOptions } from './workflow-bundle';
 
 /**
  * Settings of the workflow worker (also used by the bulk benchmark's baseline, so the two compare fairly).
@@ -47,7 +48,7 @@ export async function createWorkers(
     ? { workflowBundle: workerOverrides.workflowBundle }
     : config.workflowBundlePath
       ? { workflowBundle: { codePath: config.workflowBundlePath } }
-      : { workflowsPath: require.resolve('../workflows') };
+      : { workflowsPath: workflowBundleOptions.workflowsPath, bundlerOptions: { preloadModules: workflowBundleOptions.preloadModules } };
 
   const main = await Worker.create({
     ...common,

@@ -62,7 +62,7 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
 const READS_BUSINESS_STATUS = 'intent-reads-business-status';
 
 /** The business's status on Meta's side says a request stands (or the terms are signed): none is sent. */
-const REQUEST_STANDS: readonly string[] = ['REQUEST_SENT', 'TERM_OF_SERVICE_SIGNED'];
+const REQUEST_STANDS: readonly string[] = Object.freeze(['REQUEST_SENT', 'TERM_OF_SERVICE_SIGNED']);
 
 /**
  * Reads whether Meta already has a request for the business. A read that fails counts as a failed

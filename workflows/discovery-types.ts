@@ -4,7 +4,7 @@
  */
 import type { CloudApiNumbers, OnboardingOptions, OnboardingPath } from './types';
 
-export const DISCOVERY_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED'] as const;
+export const DISCOVERY_STATUSES = Object.freeze(['RUNNING', 'COMPLETED', 'FAILED'] as const);
 export type DiscoveryStatus = (typeof DISCOVERY_STATUSES)[number];
 
 /** The only status a discovery looks for (the seed's filter). */

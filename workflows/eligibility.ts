@@ -13,16 +13,16 @@ export type EligibilityVerdict =
   | { kind: 'wait'; reason: string }
   | { kind: 'ineligible'; reason: string };
 
-const WAIT_REASONS: Record<string, string> = {
+const WAIT_REASONS: Record<string, string> = Object.freeze({
   PENDING_VALID_PAYMENT_METHOD: 'waiting for a valid payment method on the WABA',
   PENDING_INTERNAL_SETUP: "waiting for Meta's internal setup of the WABA",
   INELIGIBLE_INACTIVE_OR_RESTRICTED: 'the WABA is inactive or restricted; this may clear when it is reinstated',
-};
+});
 
-const INELIGIBLE_REASONS: Record<string, string> = {
+const INELIGIBLE_REASONS: Record<string, string> = Object.freeze({
   INELIGIBLE_COUNTRY_NOT_SUPPORTED: "the WABA's tax or owner business country is not supported",
   INELIGIBLE_USING_WHATSAPP_BUSINESS_APP: 'the number is on the WhatsApp Business app, not Cloud API',
-};
+});
 
 export function readOnboardingStatus(
   status: string,

@@ -2,7 +2,7 @@
  * The `ApplicationFailure` types activities throw for expected outcomes. Activities classify Graph
  * errors once (graph/); workflows branch on these names, never on Graph error codes.
  */
-export const FailureType = {
+export const FailureType = Object.freeze({
   /** 190 token, 10 / 200–299 permissions, or a prerequisite a person must fix. Not retried. */
   GraphNeedsAttention: 'GraphNeedsAttention',
   /** Meta refused the Embedded Signup code (expired, already used). */
@@ -11,5 +11,5 @@ export const FailureType = {
   GraphRequestRejected: 'GraphRequestRejected',
   /** The partner's callback endpoint answered a 4xx (not 408/429) or a redirect. */
   PartnerCallbackRejected: 'PartnerCallbackRejected',
-} as const;
+} as const);
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

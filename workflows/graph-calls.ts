@@ -47,7 +47,7 @@ const intentJoins = proxyActivities<Activities>({
 });
 
 /** The activities the onboarding calls, each on the queue it belongs to. */
-export const onboardingActivities = {
+export const onboardingActivities = Object.freeze({
   readOnboardingStatus: (...args: Parameters<Activities['readOnboardingStatus']>) => graphActivities().readOnboardingStatus(...args),
   /** The same read, bounded for an operator waiting on a recheck. */
   readOnboardingStatusNow: (...args: Parameters<Activities['readOnboardingStatus']>) => recheckReadActivities().readOnboardingStatus(...args),
@@ -64,7 +64,7 @@ export const onboardingActivities = {
       if (!(err instanceof ActivityFailure)) throw err;
       throw new NeedsAttention(`could not join the business's Intent request in Temporal: ${err.cause?.message ?? err.message}`);
     }),
-};
+});
 
 /**
  * The business's intent workflow tells its waiting WABAs in one activity (heartbeats per batch of
@@ -86,10 +86,10 @@ const discoveryBookkeeping = proxyActivities<Activities>({
 });
 
 /** The discovery's activities: the Graph list on the rate-limited queue, the starts beside the workflow. */
-export const discoveryActivities = {
+export const discoveryActivities = Object.freeze({
   listEligibleClientWabas: (...args: Parameters<Activities['listEligibleClientWabas']>) => graphActivities().listEligibleClientWabas(...args),
   startDiscoveredOnboardings: discoveryBookkeeping.startDiscoveredOnboardings,
-};
+});
 
 /**
  * Runs a Graph activity; an error a person must fix (expired token, missing permission, a request

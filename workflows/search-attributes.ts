@@ -12,4 +12,4 @@ export const OnboardingPathKey = defineSearchAttributeKey('OnboardingPath', Sear
 /** A discovery's RUNNING / COMPLETED / FAILED (its BusinessId is the partner portfolio it lists). */
 export const DiscoveryStatusKey = defineSearchAttributeKey('DiscoveryStatus', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTES = [OnboardingStatusKey, WabaIdKey, BusinessIdKey, OnboardingPathKey, DiscoveryStatusKey];
+export const SEARCH_ATTRIBUTES = Object.freeze([OnboardingStatusKey, WabaIdKey, BusinessIdKey, OnboardingPathKey, DiscoveryStatusKey]);

@@ -3,7 +3,7 @@
  * workflows, activities and the API alike.
  */
 
-export const ONBOARDING_STATUSES = [
+export const ONBOARDING_STATUSES = Object.freeze([
   'CHECKING_ELIGIBILITY',
   'INELIGIBLE',
   'AWAITING_SIGNUP',
@@ -15,16 +15,16 @@ export const ONBOARDING_STATUSES = [
   'CANCELLED',
   'EXPIRED',
   'OFFBOARDED',
-] as const;
+] as const);
 export type OnboardingStatus = (typeof ONBOARDING_STATUSES)[number];
 
 /** Statuses after which the onboarding's workflow has ended. */
-export const FINAL_STATUSES: readonly OnboardingStatus[] = ['INELIGIBLE', 'CANCELLED', 'EXPIRED', 'OFFBOARDED'];
+export const FINAL_STATUSES: readonly OnboardingStatus[] = Object.freeze(['INELIGIBLE', 'CANCELLED', 'EXPIRED', 'OFFBOARDED']);
 
-export const ONBOARDING_PATHS = ['intent', 'embedded_signup', 'manual'] as const;
+export const ONBOARDING_PATHS = Object.freeze(['intent', 'embedded_signup', 'manual'] as const);
 export type OnboardingPath = (typeof ONBOARDING_PATHS)[number];
 
-export const TERMS_SOURCES = ['webhook', 'legacy_webhook', 'poll'] as const;
+export const TERMS_SOURCES = Object.freeze(['webhook', 'legacy_webhook', 'poll'] as const);
 export type TermsSource = (typeof TERMS_SOURCES)[number];
 
 export interface OnboardingOptions {
@@ -42,12 +42,12 @@ export interface OnboardingOptions {
   templateIdleSeconds?: number;
 }
 
-export const DEFAULT_OPTIONS = {
+export const DEFAULT_OPTIONS = Object.freeze({
   templateSyncGraceSeconds: 600,
   statusPollIntervalSeconds: 3600,
   termsDeadlineSeconds: 30 * 24 * 3600,
   templateIdleSeconds: 7 * 24 * 3600,
-} as const;
+} as const);
 
 /** The WABA's numbers as far as MM API cares: how many are on Cloud API, and the others to name. */
 export interface CloudApiNumbers {
@@ -119,17 +119,17 @@ export interface OnboardingState {
 }
 
 /** `account_update` events after which nothing more can be done for the WABA: the onboarding ends in OFFBOARDED. */
-export const OFFBOARDING_EVENTS = ['PARTNER_REMOVED', 'ACCOUNT_OFFBOARDED', 'ACCOUNT_DELETED'] as const;
+export const OFFBOARDING_EVENTS = Object.freeze(['PARTNER_REMOVED', 'ACCOUNT_OFFBOARDED', 'ACCOUNT_DELETED'] as const);
 
 /** `account_update` events other than the terms that change an onboarding. */
-export const ACCOUNT_ATTENTION_EVENTS = [
+export const ACCOUNT_ATTENTION_EVENTS = Object.freeze([
   'ACCOUNT_RESTRICTION',
   'ACCOUNT_VIOLATION',
   'DISABLED_UPDATE',
   'PARTNER_REMOVED',
   'ACCOUNT_OFFBOARDED',
   'ACCOUNT_DELETED',
-] as const;
+] as const);
 export type AccountAttentionEvent = (typeof ACCOUNT_ATTENTION_EVENTS)[number];
 
 export const onboardingWorkflowId = (wabaId: string) => `mm-onboarding:${wabaId}`;

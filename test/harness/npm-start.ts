@@ -9,6 +9,7 @@ import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { freePort } from '../../scripts/dev-server';
+import { workflowBundleOptions } from '../../worker/workflow-bundle';
 export { isPortFree } from '../../scripts/ports';
 import { waitUntil } from './wait';
 
@@ -27,7 +28,7 @@ export interface StartedNpm {
 let bundlePath: Promise<string> | undefined;
 /** One prebuilt bundle per test file, as `npm run build` would make. */
 function prebuiltBundle(dir: string): Promise<string> {
-  bundlePath ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') }).then(({ code }) => {
+  bundlePath ??= bundleWorkflowCode({ ...workflowBundleOptions, logger: new DefaultLogger('WARN') }).then(({ code }) => {
     const file = path.join(dir, 'workflow-bundle.js');
     writeFileSync(file, code);
     return file;

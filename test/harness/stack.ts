@@ -8,6 +8,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type Work
 import { loadConfig, type Config } from '../../config';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../sandbox';
 import { createWorkers, type OnboardingWorkers } from '../../worker/worker';
+import { workflowBundleOptions } from '../../worker/workflow-bundle';
 import type { Activities } from '../../activities';
 import { GraphUsage } from '../../graph';
 import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type OnboardingStatus } from '../../workflows/types';
@@ -43,7 +44,7 @@ export function testServiceEnv(
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundled once per test file (each jest file has its own module registry). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger() });
+  bundle ??= bundleWorkflowCode({ ...workflowBundleOptions, logger: quietLogger() });
   return bundle;
 }
 

@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SearchAttributeType } from '@temporalio/common';
+import { workflowBundleOptions } from '../worker/workflow-bundle';
+
+/**
+ * The workflow modules are preloaded (worker/workflow-bundle.ts): one copy per worker thread, shared
+ * by every run in it. A value one run could change at module level would leak into the others and
+ * break determinism, so the modules may hold only functions, classes and frozen constants.
+ */
+const WORKFLOWS_DIR = path.resolve(__dirname, '../workflows');
+const modules = readdirSync(WORKFLOWS_DIR).filter((f) => f.endsWith('.ts')).sort();
+
+test('the workflow modules are what the bundle preloads', () => {
+  expect(workflowBundleOptions.preloadModules).toEqual([workflowBundleOptions.workflowsPath]);
+  expect(require.resolve(workflowBundleOptions.workflowsPath)).toBe(path.join(WORKFLOWS_DIR, 'index.ts'));
+});
+
+test.each(modules)('%s declares no module-level variable', (file) => {
+  const source = readFileSync(path.join(WORKFLOWS_DIR, file), 'utf8');
+  expect(source.split('\n').filter((line) => /^(export )?(let|var) /.test(line))).toEqual([]);
+});
+
+/** The SDK's message definitions and search attribute keys: descriptors it reads, never writes. */
+const isSdkDescriptor = (value: object) => {
+  const { type, name } = value as { type?: unknown; name?: unknown };
+  return typeof name === 'string' && (['signal', 'query', 'update'].includes(type as string) || Object.values(SearchAttributeType).includes(type as never));
+};
+
+test.each(modules)('%s exports only frozen objects', (file) => {
+  const exported: Record<string, unknown> = require(path.join(WORKFLOWS_DIR, file));
+  const mutable = Object.entries(exported)
+    .filter(([, value]) => typeof value === 'object' && value !== null && !isSdkDescriptor(value))
+    .filter(([, value]) => !Object.isFrozen(value))
+    .map(([name]) => name);
+  expect(mutable).toEqual([]);
+});
