@@ -35,28 +35,30 @@ export class PartnerCallbackOutbox {
     private readonly onRefused: (refusal: CallbackRefusal) => void,
   ) {}
 
+  /** Set once the worker says no PARTNER_CALLBACK_URL is configured: events are dropped as they come. */
+  private off = false;
+
   enqueue(event: PartnerCallbackEvent): void {
-    this.pending.push(event);
+    if (!this.off) this.pending.push(event);
   }
 
   /** Starts delivering; never cancelled, so CANCELLED itself still reaches the partner. */
   start(): void {
-    void CancellationScope.nonCancellable(() => this.deliverForever());
+    void CancellationScope.nonCancellable(() => this.deliver());
   }
 
   drained(): Promise<void> {
     return condition(() => this.pending.length === 0);
   }
 
-  private async deliverForever(): Promise<never> {
+  private async deliver(): Promise<void> {
     await condition(() => this.pending.length > 0);
     if (!(await partnerCallbacksConfigured())) {
-      // No PARTNER_CALLBACK_URL: nobody to tell, and no activity per status change in the history.
-      // Ceiling: no command at all, one pass per batch of status changes.
-      for (;;) {
-        this.pending.splice(0);
-        await condition(() => this.pending.length > 0);
-      }
+      // No PARTNER_CALLBACK_URL: nobody to tell, no activity per status change in the history, and
+      // no loop left to wake up for each one (later events are dropped as they come).
+      this.off = true;
+      this.pending.splice(0);
+      return;
     }
     // Ceiling: one delivery activity per status change (each retried for at most 14 days, then
     // recorded and dropped); status changes are themselves bounded by the onboarding's loops.
