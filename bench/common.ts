@@ -93,7 +93,6 @@ export function spawnNode(script: string, env: Record<string, string>, opts: { s
   };
 }
 
-
 /** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux build in use). */
 const USER_HZ = 100;
 

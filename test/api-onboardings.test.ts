@@ -19,6 +19,14 @@ afterAll(async () => {
 
 const start = (body: object) => h.http().post('/v1/onboardings').set(h.auth).send(body);
 
+/** A manual onboarding started through the API and waiting for its terms (they are not signed by themselves). */
+async function manualAwaitingTerms() {
+  const waba = world().createWaba({ autoSign: false });
+  await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+  await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+  return waba;
+}
+
 describe('authentication', () => {
   test('/v1 needs a known bearer key; the key is never logged', async () => {
     const none = await h.http().get('/v1/onboardings/123');
@@ -102,9 +110,7 @@ describe('onboardings', () => {
   });
 
   test('GET returns the state, and 404 for a WABA nobody is onboarding', async () => {
-    const waba = world().createWaba({ autoSign: false });
-    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
-    await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    const waba = await manualAwaitingTerms();
 
     const res = await h.http().get(`/v1/onboardings/${waba.id}`).set(h.auth);
     expect(res.status).toBe(200);
@@ -217,9 +223,7 @@ describe('onboardings', () => {
     }
 
     test('is sent again under the same update id, and the cancel answers 200', async () => {
-      const waba = world().createWaba({ autoSign: false });
-      await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
-      await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+      const waba = await manualAwaitingTerms();
       const { app, sent } = await appLosingUpdates(2);
       try {
         const res = await request(app).post(`/v1/onboardings/${waba.id}/cancel`).set(h.auth).send({ reason: 'lost twice' });
@@ -236,9 +240,7 @@ describe('onboardings', () => {
     });
 
     test('lost every time: five tries, then a 500 with the JSON error body', async () => {
-      const waba = world().createWaba({ autoSign: false });
-      await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
-      await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+      const waba = await manualAwaitingTerms();
       const { app, sent } = await appLosingUpdates(Infinity);
       try {
         const res = await request(app).post(`/v1/onboardings/${waba.id}/recheck`).set(h.auth);
@@ -253,9 +255,7 @@ describe('onboardings', () => {
   });
 
   test('cancel ends the onboarding as CANCELLED; a second cancel or a recheck is a 409', async () => {
-    const waba = world().createWaba({ autoSign: false });
-    await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
-    await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS');
+    const waba = await manualAwaitingTerms();
 
     const res = await h.http().post(`/v1/onboardings/${waba.id}/cancel`).set(h.auth).send({ reason: 'customer changed their mind' });
     expect(res.status).toBe(200);

@@ -284,12 +284,12 @@ describe('a discovered WABA costs no call the page already answered', () => {
     const onboarding = stack.client.workflow.getHandle(onboardingWorkflowId(eligible[0].id));
     await onboarding.signal(termsSignedSignal, { source: 'webhook' });
     await stack.waitForStatus(eligible[0].id, 'READY');
-    const activities = (await onboarding.fetchHistory()).events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    const events = (await onboarding.fetchHistory()).events!;
+    const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     expect(activities).toEqual(['listMarketingTemplates']);
     for (const w of eligible) expect(world().countCalls({ endpoint: 'phone_numbers', wabaId: w.id })).toBe(0);
     // Each status is written to the search attributes once (the start wrote the first), and no patch
     // marker (each would bring a search-attribute write of its own) is on the way to READY.
-    const events = (await onboarding.fetchHistory()).events!;
     const written = events.flatMap((e) => {
       const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.OnboardingStatus;
       return field?.data ? [JSON.parse(Buffer.from(field.data).toString('utf8'))] : [];
