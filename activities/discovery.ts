@@ -12,7 +12,7 @@ import { isTemporalUnreachable } from './temporal-errors';
 import { cloudApiNumbersOf } from './onboarding-graph';
 
 /** Starts in flight at once: quick for a page of 100, gentle on the Temporal frontend. */
-const START_CONCURRENCY = 48;
+export const START_CONCURRENCY = 48;
 
 export interface StartDiscoveredInput {
   /** Names this page of this discovery; written into each started onboarding's memo. */

@@ -32,6 +32,23 @@ export type Autocannon = (opts: {
 }) => Promise<AutocannonResult>;
 export const autocannon = require('autocannon') as Autocannon;
 
+/** Runs each call it is given once fewer than `limit` are in flight, in the order given. */
+export function limiter(limit: number) {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(call: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((r) => waiting.push(r));
+    else running++;
+    try {
+      return await call();
+    } finally {
+      const next = waiting.shift();
+      if (next) next(); // the slot passes on
+      else running--;
+    }
+  };
+}
+
 /** A command-line number, or a clear error naming the flag. */
 export function boundedInt(value: string | undefined, min: number, max: number, name: string): number {
   const n = Number(value);
@@ -57,12 +74,12 @@ export function close(server: Server): Promise<void> {
 const ROOT = path.resolve(__dirname, '..');
 
 /** A TypeScript entry point in its own node process; `peakRssMb()` reads its VmHWM. */
-export function spawnNode(script: string, env: Record<string, string>, opts: { stdout?: 'ignore' | 'pipe'; args?: string[] } = {}) {
+export function spawnNode(script: string, env: Record<string, string>, opts: { stdout?: 'ignore' | 'pipe'; args?: string[]; ipc?: boolean } = {}) {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...(opts.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     // The worker's own log lines would drown the figures; its errors still show.
-    stdio: ['ignore', opts.stdout ?? 'ignore', 'inherit'],
+    stdio: ['ignore', opts.stdout ?? 'ignore', 'inherit', ...(opts.ipc ? (['ipc'] as const) : [])],
   });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -83,7 +100,7 @@ export function spawnNode(script: string, env: Record<string, string>, opts: { s
       clearInterval(sampler);
       sample();
       process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return; // exited (or stopped before)
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

@@ -77,6 +77,8 @@ export const META_SDK_URL = 'https://connect.facebook.net/en_US/sdk.js';
 export const META_POPUP_ORIGINS = ['https://www.facebook.com', 'https://web.facebook.com'];
 /** The seed's popup payload: `extras.featureType`. */
 export const DEFAULT_ES_FEATURE_TYPE = 'whatsapp_business_app_onboarding';
+/** Workflow tasks a discovery lets wait on the queue before it starts its next page. */
+export const DEFAULT_DISCOVERY_MAX_TASK_BACKLOG = 200;
 
 /** Credentials the sandbox accepts; never valid against Meta. */
 export const SANDBOX_DEFAULTS = {
@@ -147,7 +149,7 @@ const envSchema = z.object({
     z.coerce.number<string | undefined>({ message: 'must be a whole number' }).int().min(2, 'must be at least 2').optional(),
   ),
   DISCOVERY_MAX_TASK_BACKLOG: optionalText.pipe(
-    z.coerce.number<string | undefined>({ message: 'must be a whole number' }).int().min(1, 'must be at least 1').default(200),
+    z.coerce.number<string | undefined>({ message: 'must be a whole number' }).int().min(1, 'must be at least 1').default(DEFAULT_DISCOVERY_MAX_TASK_BACKLOG),
   ),
   GRAPH_MAX_RPS: optionalText.pipe(
     z.coerce.number<string | undefined>({ message: 'must be a number' }).positive('must be greater than 0').default(10),
