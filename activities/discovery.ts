@@ -58,27 +58,6 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
       const retried = context.info.attempt > 1;
       const outcome: PageStartOutcome = { started: 0, alreadyRunning: 0, failed: 0 };
 
-      /**
-       * Waits until the workers have caught up: the task queue's workflow-task backlog (Temporal's own
-       * statistics) at most `limit`. A discovery of thousands would otherwise bury every other run's
-       * tasks (an operator's recheck, a partner's new onboarding) behind its pages' first tasks.
-       * Ceiling: one probe a second for at most MAX_BACKLOG_WAIT_MS, then the page starts anyway.
-       */
-      const backlogBelow = async (limit: number): Promise<void> => {
-        const deadline = Date.now() + MAX_BACKLOG_WAIT_MS;
-        for (;;) {
-          // A server that will not describe the queue (permissions, an old version) only loses the pacing.
-          const backlog = await workflowTaskBacklog(client, config.temporal.namespace, config.temporal.taskQueue).catch((err: unknown) => {
-            context.log.warn('discovery cannot read the task queue backlog; starting the page unpaced', { error: (err as Error).message });
-            return undefined;
-          });
-          if (backlog === undefined || backlog <= limit || Date.now() >= deadline) return;
-          // What the page waits for, in the Web UI's pending activity (its heartbeat details).
-          context.heartbeat({ waitingForWorkers: { backlog, limit } });
-          await context.sleep(BACKLOG_PROBE_MS);
-        }
-      };
-
       let eagerlyStarted = 0;
       const startOne = async ({ wabaId, businessId, numbers }: DiscoveredWaba): Promise<'started' | 'alreadyRunning' | 'failed'> => {
         const input: OnboardingInput = {
@@ -121,7 +100,14 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
         }
       };
 
-      await backlogBelow(config.discoveryMaxTaskBacklog);
+      // A discovery of thousands would otherwise bury every other run's tasks (an operator's recheck,
+      // a partner's new onboarding) behind its pages' first tasks.
+      await workersCaughtUp(client, config.temporal, config.discoveryMaxTaskBacklog, {
+        sleep: (ms) => context.sleep(ms),
+        // What the page waits for, in the Web UI's pending activity (its heartbeat details).
+        waiting: (backlog, limit) => context.heartbeat({ waitingForWorkers: { backlog, limit } }),
+        unreadable: (err) => context.log.warn('discovery cannot read the task queue backlog; starting the page unpaced', { error: (err as Error).message }),
+      });
       const results = await mapInBatches(wabas, START_CONCURRENCY, startOne, (done) => context.heartbeat({ started: done, of: wabas.length }));
       const startedOf = new Map<string, string[]>(); // business id → its WABAs started by this page
       for (const [i, result] of results.entries()) {
@@ -147,6 +133,30 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
 const MAX_BACKLOG_WAIT_MS = 3 * 60_000;
 const BACKLOG_PROBE_MS = 1_000;
 const WORKFLOW_TASK_QUEUE_TYPE = 1;
+
+/**
+ * Waits until the workers have caught up: the task queue's workflow-task backlog (Temporal's own
+ * statistics) at most `limit`. A server that will not describe the queue (permissions, an old
+ * version) only loses the pacing. Ceiling: one probe a second for at most MAX_BACKLOG_WAIT_MS, then
+ * the caller goes on anyway.
+ */
+export async function workersCaughtUp(
+  client: Client,
+  queue: { namespace: string; taskQueue: string },
+  limit: number,
+  on: { sleep(ms: number): Promise<void>; waiting?(backlog: number, limit: number): void; unreadable?(err: unknown): void },
+): Promise<void> {
+  const deadline = Date.now() + MAX_BACKLOG_WAIT_MS;
+  for (;;) {
+    const backlog = await workflowTaskBacklog(client, queue.namespace, queue.taskQueue).catch((err: unknown) => {
+      on.unreadable?.(err);
+      return undefined;
+    });
+    if (backlog === undefined || backlog <= limit || Date.now() >= deadline) return;
+    on.waiting?.(backlog, limit);
+    await on.sleep(BACKLOG_PROBE_MS);
+  }
+}
 
 /** Workflow tasks waiting on the queue's normal partitions; undefined from a server that reports no statistics. */
 export async function workflowTaskBacklog(client: Client, namespace: string, taskQueue: string): Promise<number | undefined> {

@@ -2,14 +2,15 @@
  * Starts and signals the baseline's trivial workflows from the baseline's worker process, the way the
  * service's onboardings are started and signalled, so the two do the same signals and timers:
  * - in pages of a discovery's size, each page once the task queue's backlog is down to a discovery's
- *   limit (the discovery's own pacing);
+ *   limit (the discovery's own pacing, `workersCaughtUp`);
  * - eagerly, on the worker's own connection, as the discovery's activity starts onboardings;
  * - the intent answer once the run's first task is done (the workflow's sink says so), and the terms
  *   `signAfterMs` after it, as the sandbox signs them after a business's Intent request.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { mapInBatches } from '../activities/batches';
-import { START_CONCURRENCY, workflowTaskBacklog } from '../activities/discovery';
+import { START_CONCURRENCY, workersCaughtUp } from '../activities/discovery';
 import { DEFAULT_DISCOVERY_MAX_TASK_BACKLOG } from '../config';
 import { DEFAULT_DISCOVERY_PAGE_SIZE } from '../workflows/discovery-types';
 import { limiter } from './common';
@@ -45,7 +46,7 @@ export function createTrivialDriver(client: Client, taskQueue: string, plan: Tri
       const workflowIds = trivialWorkflowIds(plan);
       const deadline = Date.now() + plan.maxMs;
       for (let first = 0; first < workflowIds.length && Date.now() < deadline; first += DEFAULT_DISCOVERY_PAGE_SIZE) {
-        await backlogAtMost(client, taskQueue, DEFAULT_DISCOVERY_MAX_TASK_BACKLOG, deadline);
+        await workersCaughtUp(client, { namespace: client.options.namespace, taskQueue }, DEFAULT_DISCOVERY_MAX_TASK_BACKLOG, { sleep });
         // In batches, as the discovery's start activity starts a page.
         await mapInBatches(
           workflowIds.slice(first, first + DEFAULT_DISCOVERY_PAGE_SIZE),
@@ -58,13 +59,3 @@ export function createTrivialDriver(client: Client, taskQueue: string, plan: Tri
   };
 }
 
-/** One probe a second until the queue's workflow-task backlog is at most `limit` (or the deadline). */
-async function backlogAtMost(client: Client, taskQueue: string, limit: number, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    const backlog = await workflowTaskBacklog(client, client.options.namespace, taskQueue);
-    if (backlog === undefined || backlog <= limit) return;
-    await sleep(1_000);
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
