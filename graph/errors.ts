@@ -6,7 +6,8 @@
  * `client_secret` and `code` on the OAuth call) and from Meta's error text after secrets are redacted.
  */
 
-import { headerValue, longestRegainAccessMs } from './usage';
+import { headerValue, type ResponseHeaders } from './response-headers';
+import { longestRegainAccessMs } from './usage';
 
 export type GraphErrorKind = 'retryable' | 'throttled' | 'needs_attention' | 'rejected';
 
@@ -121,8 +122,6 @@ export interface GraphErrorBody {
   is_transient?: boolean;
   fbtrace_id?: string;
 }
-
-export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
 export interface ClassifyContext {
   /** Names the call in the message, without its query: "GET /v24.0/123". */

@@ -7,7 +7,7 @@
  * One per process, shared by the Graph client (which reports every answer's headers and asks before
  * every call) and /metrics (which shows the figures).
  */
-import type { ResponseHeaders } from './errors';
+import { headerValue, type ResponseHeaders } from './response-headers';
 
 export type UsageHeader = 'app' | 'business_use_case';
 
@@ -131,9 +131,4 @@ function parseJson(text: string | undefined): unknown {
   } catch {
     return undefined; // a malformed header is Meta's problem, not a reason to fail the call
   }
-}
-
-export function headerValue(headers: ResponseHeaders, name: string): string | undefined {
-  const v = headers[name] ?? headers[name.toLowerCase()];
-  return Array.isArray(v) ? v[0] : v;
 }
