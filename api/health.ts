@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Metrics } from './metrics';
 import { ApiError, sendError } from './errors';
 import type { PartnerTokenCheck } from './partner-token';
-import { searchAttributesServed } from '../worker/search-attributes';
+import { searchAttributesServed } from '../temporal/search-attribute-registration';
 import { callWithin } from './deadline';
 
 const READINESS_DEADLINE_MS = 2_000;

@@ -8,7 +8,7 @@
  */
 import { Client } from '@temporalio/client';
 import { ConfigError, describeConfig, loadConfig } from '../config';
-import { connectClient } from '../config/temporal';
+import { connectClient } from '../temporal/connection';
 import { createApp } from './app';
 import { consoleLogger } from './logger';
 import { listen } from './server';

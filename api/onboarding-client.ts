@@ -26,7 +26,7 @@ import {
   type TemplateSendRequest,
 } from '../workflows/messages';
 import { signupLinkWorkflowId, type SignupLinkUse } from '../workflows/signup-link';
-import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../workflows/search-attributes';
+import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../temporal/search-attributes';
 import { onboardingStartOptions } from '../workflows/start-options';
 import { callWithin } from './deadline';
 import {

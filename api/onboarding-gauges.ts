@@ -7,7 +7,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { OnboardingStatusKey } from '../workflows/search-attributes';
+import { OnboardingStatusKey } from '../temporal/search-attributes';
 import { ONBOARDING_STATUSES } from '../workflows/types';
 import { callWithin } from './deadline';
 import { ONBOARDING_WORKFLOW_TYPE } from './onboarding-list';

@@ -8,8 +8,8 @@
 import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, loadConfig } from '../config';
-import { connectClient, connectWorker } from '../config/temporal';
-import { ensureSearchAttributes } from './search-attributes';
+import { connectClient, connectWorker } from '../temporal/connection';
+import { ensureSearchAttributes } from '../temporal/search-attribute-registration';
 import { createWorkers } from './worker';
 
 const CONNECT_WAIT_MS = 120_000;

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Config } from '../config';
 import { createActivities } from '../activities';
 import type { GraphUsage } from '../graph';
+import { graphTaskQueue } from '../temporal/task-queues';
 import { workflowBundleOptions } from './workflow-bundle';
 
 /**
@@ -11,9 +12,6 @@ import { workflowBundleOptions } from './workflow-bundle';
  * but halved the trivial baseline, whose worker then replayed workflows it had to evict.
  */
 export const WORKFLOW_WORKER_TUNING = {} satisfies Partial<WorkerOptions>;
-
-/** Graph calls run on their own task queue so one server-side rate limit caps them across all workers. */
-export const graphTaskQueue = (taskQueue: string) => `${taskQueue}-graph`;
 
 export interface OnboardingWorkers {
   run(): Promise<void>;

@@ -29,7 +29,7 @@ import {
 } from './discovery-types';
 import { discoveryActivities, graph, NeedsAttention } from './graph-calls';
 import { getDiscoveryStateQuery } from './messages';
-import { DiscoveryStatusKey } from './search-attributes';
+import { DiscoveryStatusKey } from '../temporal/search-attributes';
 import { discoveryStartOptions } from './start-options';
 
 /** Far past any real portfolio (100 WABAs a page): a cursor that never ends is Meta's bug. */

@@ -1,12 +1,13 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { graphTaskQueue } from '../temporal/task-queues';
 import { FailureType } from './failure-types';
 
 /** Something a person must fix before the onboarding can go on: parks it in NEEDS_ATTENTION. */
 export class NeedsAttention extends Error {}
 
 // Graph calls go through their own task queue, whose server-side rate limit is GRAPH_MAX_RPS.
-const graphQueue = () => `${workflowInfo().taskQueue}-graph`;
+const graphQueue = () => graphTaskQueue(workflowInfo().taskQueue);
 
 /**
  * Graph calls the process makes on its own. Ceiling: 10 attempts, at most 2 minutes apart (about

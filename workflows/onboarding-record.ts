@@ -1,6 +1,6 @@
 import { setCurrentDetails, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import type { OnboardingState, OnboardingStatus } from './types';
-import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from './search-attributes';
+import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../temporal/search-attributes';
 import type { PartnerCallbackOutbox } from './partner-callback-outbox';
 
 /** Enough to read a long life without letting the state grow without bound across continue-as-new. */

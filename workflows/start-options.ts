@@ -5,7 +5,7 @@
  */
 import type { DiscoveryInput } from './discovery-types';
 import { discoveryWorkflowId } from './discovery-types';
-import { BusinessIdKey, DiscoveryStatusKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from './search-attributes';
+import { BusinessIdKey, DiscoveryStatusKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../temporal/search-attributes';
 import { onboardingWorkflowId, type OnboardingInput, type OnboardingStatus } from './types';
 
 /** What an onboarding's start does for its run (`OnboardingInput.startContract`). */

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Waits (bounded) until the Temporal frontend serves, then registers the service's namespace when
-# missing. The service registers its own search attributes when it starts (worker/search-attributes.ts).
+# missing. The service registers its own search attributes when it starts (temporal/search-attribute-registration.ts).
 # Used by docker-compose.yml (temporalio/admin-tools) and by `npm run test:production`.
 #   TEMPORAL_CLI (default temporal), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (default "default"),
 #   NAMESPACE_RETENTION (default 720h: closed onboardings stay visible for 30 days)

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { startProductionCluster, type ProductionCluster } from '../../scripts/production-cluster';
 import { freePort } from '../../scripts/dev-server';
-import { graphTaskQueue } from '../../worker/worker';
+import { graphTaskQueue } from '../../temporal/task-queues';
 import { createSandbox, type Sandbox } from '../../sandbox';
 import { onboardingWorkflowId } from '../../workflows/types';
 import { buildAsTheImageDoes, repoRoot, startEntryPoint, type ImageBuild, type ServiceProcess } from '../harness/image-build';

@@ -1,7 +1,7 @@
 import { FAST, startStack, statuses, WEBHOOK_ONLY, type Stack } from '../harness/stack';
 import { historyAsText, recordHistory } from '../harness/histories';
 import { recheckUpdate, termsSignedSignal } from '../../workflows/messages';
-import { OnboardingStatusKey, WabaIdKey } from '../../workflows/search-attributes';
+import { OnboardingStatusKey, WabaIdKey } from '../../temporal/search-attributes';
 
 let stack: Stack;
 beforeAll(async () => {

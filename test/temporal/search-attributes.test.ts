@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
 import { Client, Connection } from '@temporalio/client';
-import { healthRouter } from '../api/health';
-import { createMetrics } from '../api/metrics';
-import type { PartnerTokenCheck } from '../api/partner-token';
+import { healthRouter } from '../../api/health';
+import { createMetrics } from '../../api/metrics';
+import type { PartnerTokenCheck } from '../../api/partner-token';
 import { msToTs } from '@temporalio/common/lib/time';
-import { ensureSearchAttributes, searchAttributesServed } from '../worker/search-attributes';
-import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { ensureSearchAttributes, searchAttributesServed } from '../../temporal/search-attribute-registration';
+import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
 
 let connection: Connection;
 beforeAll(async () => {

@@ -4,7 +4,7 @@
  */
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
-import type { Config } from './index';
+import type { Config } from '../config';
 
 export interface ConnectOptions {
   /** Keep retrying this long while the server is not up yet (a cluster starting beside us); 0: once. */

@@ -1,6 +1,10 @@
 /**
  * Custom search attributes, so operators can filter runs in the Temporal Web UI
- * (e.g. `OnboardingStatus = "NEEDS_ATTENTION"`). Registered on start when missing.
+ * (e.g. `OnboardingStatus = "NEEDS_ATTENTION"`). Registered on start when missing
+ * (temporal/search-attribute-registration.ts).
+ *
+ * Defined here once, for the workflows, the API, the workers and the scripts alike: the module imports
+ * only @temporalio/common, so workflow code may import it.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 

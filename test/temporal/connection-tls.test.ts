@@ -2,7 +2,7 @@
  * The TLS path to Temporal, end to end: a CA made here with openssl signs a server and a client
  * certificate; a TLS endpoint on loopback that demands a client certificate (mTLS, ALPN h2) fronts
  * the suite's dev server; the service's own config (TEMPORAL_TLS_* through @temporalio/envconfig)
- * and its one way to connect (config/temporal.ts) reach Temporal through it, client and worker alike.
+ * and its one way to connect (temporal/connection.ts) reach Temporal through it, client and worker alike.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { promisify } from 'node:util';
-import { loadConfig } from '../config';
-import { connectClient, connectWorker } from '../config/temporal';
+import { loadConfig } from '../../config';
+import { connectClient, connectWorker } from '../../temporal/connection';
 
 const run = promisify(execFile);
 let dir: string;
