@@ -6,14 +6,14 @@ import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { GraphUsage } from '../graph';
-import { requireApiKey } from './auth';
+import { requireApiKey } from './http/api-key-auth';
 import { codecRouter } from './codec';
 import { discoveriesRouter } from './discoveries';
 import { EmbeddedSignup, embeddedSignupRouter } from './embedded-signup';
 import { DiscoveryClient } from './discovery-client';
-import { errorHandler, notFoundHandler } from './errors';
+import { errorHandler, notFoundHandler } from './http/errors';
 import { healthRouter } from './health';
-import { consoleLogger, type Logger } from './logger';
+import { consoleLogger, type Logger } from './http/logger';
 import { createMetrics } from './metrics';
 import { registerOnboardingGauges } from './onboarding-gauges';
 import { DEFAULT_TIMEOUTS, OnboardingClient, type TemporalTimeouts } from './onboarding-client';
@@ -30,7 +30,7 @@ import { signupPageRouter } from './signup-page';
 import { deriveSealingKey } from '../secrets/sealing';
 import { webhookRouter } from './webhooks/receiver';
 
-export type { Logger } from './logger';
+export type { Logger } from './http/logger';
 
 export interface AppDeps {
   config: Config;

@@ -5,9 +5,9 @@
 import { Router } from 'express';
 import { discoveryWorkflowId, newDiscoveryState, type DiscoveryInput } from '../workflows/discovery-types';
 import type { DiscoveryClient } from './discovery-client';
-import type { Logger } from './logger';
+import type { Logger } from './http/logger';
 import { discoveryIdParam, startDiscoveryBody } from './schemas';
-import { validate } from './validate';
+import { validate } from './http/validate';
 
 export function discoveriesRouter(discoveries: DiscoveryClient, log: Logger): Router {
   const router = Router();

@@ -20,7 +20,7 @@ import {
 import type { repeatDiscovery } from '../workflows/discovery';
 import { getDiscoveryStateQuery } from '../workflows/messages';
 import { discoveryStartOptions } from '../workflows/start-options';
-import { ApiError } from './errors';
+import { ApiError } from './http/errors';
 import type { OnboardingClient } from './onboarding-client';
 import type { TemporalTimeouts } from './onboarding-client';
 

@@ -8,12 +8,12 @@ import { Router } from 'express';
 import type { Config } from '../config';
 import { seal } from '../secrets/sealing';
 import type { OnboardingOptions, OnboardingState } from '../workflows/types';
-import { ApiError } from './errors';
-import type { Logger } from './logger';
+import { ApiError } from './http/errors';
+import type { Logger } from './http/logger';
 import type { OnboardingClient } from './onboarding-client';
 import { DEFAULT_SIGNUP_LINK_SECONDS, embeddedSignupStartBody, signupLinkBody } from './schemas';
 import type { SignupLinkSigner } from './signup-link-token';
-import { validate } from './validate';
+import { validate } from './http/validate';
 
 export interface SignupRequest {
   code: string;

@@ -10,7 +10,7 @@ import { Client } from '@temporalio/client';
 import { ConfigError, describeConfig, loadConfig } from '../config';
 import { connectClient } from '../temporal/connection';
 import { createApp } from './app';
-import { consoleLogger } from './logger';
+import { consoleLogger } from './http/logger';
 import { listen } from './server';
 
 /** How long a container start waits for a Temporal cluster starting beside it. */

@@ -28,7 +28,7 @@ import {
 import { signupLinkWorkflowId, type SignupLinkUse } from '../workflows/signup-link';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../temporal/search-attributes';
 import { onboardingStartOptions } from '../workflows/start-options';
-import { callWithin } from './deadline';
+import { callWithin } from './http/temporal-deadline';
 import {
   onboardingWorkflowId,
   type OnboardingInput,
@@ -37,7 +37,7 @@ import {
   type OnboardingStatus,
   type TemplateBook,
 } from '../workflows/types';
-import { ApiError, isTemporalUnavailable, isUpdateLostToTaskFailure } from './errors';
+import { ApiError, isTemporalUnavailable, isUpdateLostToTaskFailure } from './http/errors';
 import type { Metrics } from './metrics';
 import { listOnboardings, ONBOARDING_WORKFLOW_TYPE, pageTokenKey, type ListFilter, type OnboardingPage } from './onboarding-list';
 

@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { OnboardingStatusKey } from '../temporal/search-attributes';
 import { ONBOARDING_STATUSES } from '../workflows/types';
-import { callWithin } from './deadline';
+import { callWithin } from './http/temporal-deadline';
 import { ONBOARDING_WORKFLOW_TYPE } from './onboarding-list';
 
 export const STALE_AFTER_DAYS = 7;

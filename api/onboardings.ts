@@ -5,10 +5,10 @@
 import { Router } from 'express';
 import { deriveSealingKey, seal } from '../secrets/sealing';
 import { FINAL_STATUSES, type OnboardingInput, type OnboardingState } from '../workflows/types';
-import type { Logger } from './logger';
+import type { Logger } from './http/logger';
 import type { OnboardingClient } from './onboarding-client';
 import { cancelBody, embeddedSignupBody, listOnboardingsQuery, startOnboardingBody, wabaIdParam } from './schemas';
-import { validate } from './validate';
+import { validate } from './http/validate';
 
 export function onboardingsRouter(onboardings: OnboardingClient, appSecret: string, log: Logger): Router {
   const router = Router();

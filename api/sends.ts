@@ -3,12 +3,12 @@
  * `message_activity_sharing` that sends carry.
  */
 import { Router } from 'express';
-import type { Logger } from './logger';
+import type { Logger } from './http/logger';
 import type { OnboardingClient } from './onboarding-client';
 import { sendMessageBody, settingsBody, wabaIdParam } from './schemas';
 import type { SendGate } from './send-gate';
 import type { TemplateReadiness } from './template-readiness';
-import { validate } from './validate';
+import { validate } from './http/validate';
 
 export function sendsRouter(gate: SendGate, onboardings: OnboardingClient, readiness: TemplateReadiness, log: Logger): Router {
   const router = Router();

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RequestListener } from 'node:http';
-import type { ErrorBody } from './errors';
+import type { ErrorBody } from './http/errors';
 
 export const SERVER_LIMITS = {
   /** Time to receive the request line and headers. */

@@ -10,12 +10,12 @@ import express, { Router, type Response } from 'express';
 import type { Config } from '../config';
 import type { OnboardingState } from '../workflows/types';
 import type { EmbeddedSignup } from './embedded-signup';
-import { ApiError } from './errors';
-import type { Logger } from './logger';
+import { ApiError } from './http/errors';
+import type { Logger } from './http/logger';
 import type { OnboardingClient } from './onboarding-client';
 import { signupCompleteBody, signupTokenParam } from './schemas';
 import type { SignupLink, SignupLinkSigner } from './signup-link-token';
-import { validate } from './validate';
+import { validate } from './http/validate';
 
 export const SIGNUP_ASSETS_PATH = '/signup-assets';
 const ASSETS_DIR = path.join(__dirname, 'signup-assets');

@@ -15,7 +15,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TemplateSendRecorded, TemplateSendRequest } from '../workflows/messages';
 import { findTemplate, templateKey } from '../workflows/templates';
 import type { TemplateBook } from '../workflows/types';
-import type { Logger } from './logger';
+import type { Logger } from './http/logger';
 import type { Metrics } from './metrics';
 import type { OnboardingClient } from './onboarding-client';
 

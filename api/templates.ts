@@ -4,10 +4,10 @@
  */
 import { Router } from 'express';
 import { viewTemplate } from '../workflows/templates';
-import { ApiError } from './errors';
+import { ApiError } from './http/errors';
 import { templateParams, templateQuery, wabaIdParam } from './schemas';
 import type { TemplateReadiness } from './template-readiness';
-import { validate } from './validate';
+import { validate } from './http/validate';
 
 export function templatesRouter(readiness: TemplateReadiness): Router {
   const router = Router();

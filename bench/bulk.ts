@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createApp } from '../api/app';
-import { silentLogger } from '../api/logger';
+import { silentLogger } from '../api/http/logger';
 import { WEBHOOK_PATH } from '../api/webhooks/receiver';
 import { createSandbox } from '../sandbox';
 import { startDevServer, type DevServer } from '../scripts/dev-server';

@@ -17,7 +17,7 @@ import express from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createApp } from '../api/app';
-import { silentLogger } from '../api/logger';
+import { silentLogger } from '../api/http/logger';
 import { WEBHOOK_PATH } from '../api/webhooks/receiver';
 import { signatureOf } from '../api/webhooks/signature';
 import { startDevServer, type DevServer } from '../scripts/dev-server';

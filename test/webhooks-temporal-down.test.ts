@@ -65,7 +65,7 @@ test('Temporal down: 503 within the deadline, then the same delivery succeeds on
   const down = await deliver();
   expect(down.status).toBe(503);
   expect(down.body.error.code).toBe('temporal_unavailable');
-  // At the deadline (plus api/deadline.ts's 1 s grace), not after the client's current retry backoff
+  // At the deadline (plus api/http/temporal-deadline.ts's 1 s grace), not after the client's current retry backoff
   // (up to 5 s more: about 5.6 s for 4 s).
   expect(Date.now() - startedAt).toBeLessThan(CALL_TIMEOUT_MS + 2_000);
   expect((await request(app).get('/readyz')).status).toBe(503);

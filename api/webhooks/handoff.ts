@@ -12,7 +12,7 @@ import { accountEventSignal, templateStatusSignal, termsSignedSignal } from '../
 import { onboardingWorkflowId, type OnboardingInput } from '../../workflows/types';
 import { onboardingStartOptions } from '../onboarding-client';
 import { ONBOARDING_WORKFLOW_TYPE } from '../onboarding-list';
-import { callWithin } from '../deadline';
+import { callWithin } from '../http/temporal-deadline';
 import type { WebhookAction } from './payload';
 
 /** Temporal calls in flight per delivery: enough for speed, few enough not to flood the frontend. */

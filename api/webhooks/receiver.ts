@@ -8,9 +8,9 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
-import { ApiError, sendError } from '../errors';
-import { sameSecret } from '../constant-time';
-import type { Logger } from '../logger';
+import { ApiError, sendError } from '../http/errors';
+import { sameSecret } from '../http/constant-time';
+import type { Logger } from '../http/logger';
 import type { DeliveryOutcome, Metrics } from '../metrics';
 import { handOff, type Deliverable } from './handoff';
 import { BodyError, decodedBody, readWireBytes } from './body';

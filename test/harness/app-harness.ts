@@ -10,7 +10,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { closeApp, createApp } from '../../api/app';
 import { listen } from '../../api/server';
-import type { Logger } from '../../api/logger';
+import type { Logger } from '../../api/http/logger';
 import type { TemporalTimeouts } from '../../api/onboarding-client';
 import { WEBHOOK_PATH } from '../../api/webhooks/receiver';
 import { signatureOf } from '../../api/webhooks/signature';

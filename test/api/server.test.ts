@@ -8,10 +8,10 @@ import { connect, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../config';
-import { createApp } from '../api/app';
-import { listen, SERVER_LIMITS } from '../api/server';
-import { capturingLogger } from './harness/app-harness';
+import { loadConfig } from '../../config';
+import { createApp } from '../../api/app';
+import { listen, SERVER_LIMITS } from '../../api/server';
+import { capturingLogger } from '../harness/app-harness';
 
 let server: Server;
 let port: number;

@@ -1,10 +1,10 @@
 /**
- * api/deadline.ts: a Temporal call answers at its deadline even while the client's own gRPC retries
+ * api/http/temporal-deadline.ts: a Temporal call answers at its deadline even while the client's own gRPC retries
  * would sleep past it (they check the deadline only after their current backoff, up to 5 s).
  */
 import type { Client } from '@temporalio/client';
-import { callWithin, DeadlineExceededError } from '../api/deadline';
-import { toApiError } from '../api/errors';
+import { callWithin, DeadlineExceededError } from '../../../api/http/temporal-deadline';
+import { toApiError } from '../../../api/http/errors';
 
 /** A client whose calls run as given, recording the deadline they were handed. */
 function fakeClient() {
