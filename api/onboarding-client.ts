@@ -38,7 +38,7 @@ import {
   type TemplateBook,
 } from '../workflows/types';
 import { ApiError, isTemporalUnavailable, isUpdateLostToTaskFailure } from './http/errors';
-import type { Metrics } from './metrics';
+import type { Metrics } from './ops/metrics';
 import { listOnboardings, ONBOARDING_WORKFLOW_TYPE, pageTokenKey, type ListFilter, type OnboardingPage } from './onboarding-list';
 
 export interface TemporalTimeouts {

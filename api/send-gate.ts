@@ -11,7 +11,7 @@ import { GraphApiError, type GraphClient, type SendEdge } from '../graph';
 import { findTemplate, sendRecordDue, viewTemplate, type SendRecord } from '../workflows/templates';
 import type { TemplateBook } from '../workflows/types';
 import { ApiError } from './http/errors';
-import type { Metrics } from './metrics';
+import type { Metrics } from './ops/metrics';
 import type { SendMessageBody } from './schemas';
 import type { TemplateReadiness } from './template-readiness';
 

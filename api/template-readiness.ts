@@ -16,7 +16,7 @@ import type { TemplateSendRecorded, TemplateSendRequest } from '../workflows/mes
 import { findTemplate, templateKey } from '../workflows/templates';
 import type { TemplateBook } from '../workflows/types';
 import type { Logger } from './http/logger';
-import type { Metrics } from './metrics';
+import type { Metrics } from './ops/metrics';
 import type { OnboardingClient } from './onboarding-client';
 
 /** Long enough that a busy WABA costs one query per few seconds, short enough that a pause is heard quickly. */

@@ -15,7 +15,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, describeConfig, listeningPorts, loadConfig, type Config } from '../config';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { closeApp, createApp } from '../api/app';
-import { PartnerTokenCheck } from '../api/partner-token';
+import { PartnerTokenCheck } from '../api/ops/meta-token-check';
 import { listen } from '../api/server';
 import { createWorkers } from '../worker/worker';
 import { GraphUsage } from '../graph';

@@ -3,7 +3,7 @@
  * never wait for the workflow query that refreshes it, and what they decide on is never older than
  * twice the TTL. The clock is Date.now, set by each test; reads are held open until released.
  */
-import { createMetrics } from '../api/metrics';
+import { createMetrics } from '../api/ops/metrics';
 import type { OnboardingClient } from '../api/onboarding-client';
 import { TemplateReadiness } from '../api/template-readiness';
 import type { TemplateBook } from '../workflows/types';

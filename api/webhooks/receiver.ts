@@ -11,7 +11,7 @@ import type { Config } from '../../config';
 import { ApiError, sendError } from '../http/errors';
 import { sameSecret } from '../http/constant-time';
 import type { Logger } from '../http/logger';
-import type { DeliveryOutcome, Metrics } from '../metrics';
+import type { DeliveryOutcome, Metrics } from '../ops/metrics';
 import { handOff, type Deliverable } from './handoff';
 import { BodyError, decodedBody, readWireBytes } from './body';
 import { actionsOf, changeCount, MAX_CHANGES, WABA_OBJECT, webhookEnvelope } from './payload';

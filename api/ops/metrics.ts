@@ -4,7 +4,7 @@
  */
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { GraphUsage } from '../graph';
+import type { GraphUsage } from '../../graph';
 
 export type DeliveryOutcome = 'accepted' | 'ignored' | 'unauthorized' | 'malformed' | 'too_large' | 'unavailable';
 export type ChangeOutcome = 'signalled' | 'no_onboarding' | 'ignored' | 'invalid' | 'failed';

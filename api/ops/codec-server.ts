@@ -9,11 +9,11 @@
  */
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { isSealed, unseal } from '../secrets/sealing';
-import { requireApiKey } from './http/api-key-auth';
-import { validate } from './http/validate';
-import { ApiError, sendError } from './http/errors';
-import type { Logger } from './http/logger';
+import { isSealed, unseal } from '../../secrets/sealing';
+import { requireApiKey } from '../http/api-key-auth';
+import { validate } from '../http/validate';
+import { ApiError, sendError } from '../http/errors';
+import type { Logger } from '../http/logger';
 
 export const CODEC_PATH = '/codec';
 

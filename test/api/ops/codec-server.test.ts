@@ -2,9 +2,9 @@
  * The operators' codec endpoint: the Embedded Signup code sealed in real workflow history comes back
  * opened for a CODEC_KEYS key, and stays ciphertext for everyone else (partner keys included).
  */
-import { onboardingWorkflowId } from '../workflows/types';
-import { startAppHarness, type AppHarness } from './harness/app-harness';
-import { TEST_SECRETS, WEBHOOK_ONLY } from './harness/stack';
+import { onboardingWorkflowId } from '../../../workflows/types';
+import { startAppHarness, type AppHarness } from '../../harness/app-harness';
+import { TEST_SECRETS, WEBHOOK_ONLY } from '../../harness/stack';
 
 const CODEC_KEY = 'operator-codec-key';
 const UI_ORIGIN = 'http://127.0.0.1:8233';

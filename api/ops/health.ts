@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Metrics } from './metrics';
-import { ApiError, sendError } from './http/errors';
-import type { PartnerTokenCheck } from './partner-token';
-import { searchAttributesServed } from '../temporal/search-attribute-registration';
-import { callWithin } from './http/temporal-deadline';
+import { ApiError, sendError } from '../http/errors';
+import type { PartnerTokenCheck } from './meta-token-check';
+import { searchAttributesServed } from '../../temporal/search-attribute-registration';
+import { callWithin } from '../http/temporal-deadline';
 
 const READINESS_DEADLINE_MS = 2_000;
 

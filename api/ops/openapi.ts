@@ -3,7 +3,7 @@
  * (api/schemas.ts), so it always says what the API actually accepts. Served at /openapi.json.
  */
 import { z } from 'zod';
-import * as s from './schemas';
+import * as s from '../schemas';
 
 type JsonSchema = Record<string, unknown>;
 

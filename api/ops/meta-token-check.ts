@@ -4,8 +4,8 @@
  * nothing can be onboarded or sent, so the service is not ready and says which permission is missing.
  * A Graph that does not answer is not the token's fault: the check then says "unknown".
  */
-import type { Config } from '../config';
-import { createGraphClient, namePermissions, permissionsOf, type GraphClient } from '../graph';
+import type { Config } from '../../config';
+import { createGraphClient, namePermissions, permissionsOf, type GraphClient } from '../../graph';
 
 export type PartnerTokenStatus =
   | { kind: 'ok'; insightsAvailable: boolean }
