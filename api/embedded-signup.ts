@@ -10,8 +10,8 @@ import { seal } from '../secrets/sealing';
 import type { OnboardingOptions, OnboardingState } from '../workflows/types';
 import { ApiError } from './http/errors';
 import type { Logger } from './http/logger';
-import type { OnboardingClient } from './onboarding-client';
-import { DEFAULT_SIGNUP_LINK_SECONDS, embeddedSignupStartBody, signupLinkBody } from './schemas';
+import type { OnboardingClient } from './partner/onboarding-client';
+import { DEFAULT_SIGNUP_LINK_SECONDS, embeddedSignupStartBody, signupLinkBody } from './partner/schemas';
 import type { SignupLinkSigner } from './signup-link-token';
 import { validate } from './http/validate';
 

@@ -12,7 +12,7 @@ import { findTemplate, sendRecordDue, viewTemplate, type SendRecord } from '../w
 import type { TemplateBook } from '../workflows/types';
 import { ApiError } from './http/errors';
 import type { Metrics } from './ops/metrics';
-import type { SendMessageBody } from './schemas';
+import type { SendMessageBody } from './partner/schemas';
 import type { TemplateReadiness } from './template-readiness';
 
 export type SendResult =

@@ -4,8 +4,8 @@
  */
 import { Router } from 'express';
 import type { Logger } from './http/logger';
-import type { OnboardingClient } from './onboarding-client';
-import { sendMessageBody, settingsBody, wabaIdParam } from './schemas';
+import type { OnboardingClient } from './partner/onboarding-client';
+import { sendMessageBody, settingsBody, wabaIdParam } from './partner/schemas';
 import type { SendGate } from './send-gate';
 import type { TemplateReadiness } from './template-readiness';
 import { validate } from './http/validate';

@@ -12,8 +12,8 @@ import type { OnboardingState } from '../workflows/types';
 import type { EmbeddedSignup } from './embedded-signup';
 import { ApiError } from './http/errors';
 import type { Logger } from './http/logger';
-import type { OnboardingClient } from './onboarding-client';
-import { signupCompleteBody, signupTokenParam } from './schemas';
+import type { OnboardingClient } from './partner/onboarding-client';
+import { signupCompleteBody, signupTokenParam } from './partner/schemas';
 import type { SignupLink, SignupLinkSigner } from './signup-link-token';
 import { validate } from './http/validate';
 

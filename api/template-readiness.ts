@@ -17,7 +17,7 @@ import { findTemplate, templateKey } from '../workflows/templates';
 import type { TemplateBook } from '../workflows/types';
 import type { Logger } from './http/logger';
 import type { Metrics } from './ops/metrics';
-import type { OnboardingClient } from './onboarding-client';
+import type { OnboardingClient } from './partner/onboarding-client';
 
 /** Long enough that a busy WABA costs one query per few seconds, short enough that a pause is heard quickly. */
 export const DEFAULT_TEMPLATE_CACHE_MS = 5_000;

@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import { viewTemplate } from '../workflows/templates';
 import { ApiError } from './http/errors';
-import { templateParams, templateQuery, wabaIdParam } from './schemas';
+import { templateParams, templateQuery, wabaIdParam } from './partner/schemas';
 import type { TemplateReadiness } from './template-readiness';
 import { validate } from './http/validate';
 

@@ -14,7 +14,7 @@ import { freePort } from '../scripts/dev-server';
 import { loadConfig } from '../config';
 import { workflowBundleOptions } from '../worker/workflow-bundle';
 import { createSandbox, type Sandbox } from '../sandbox';
-import { onboardingStartOptions } from '../api/onboarding-client';
+import { onboardingStartOptions } from '../api/partner/onboarding-client';
 import { WEBHOOK_PATH } from '../api/webhooks/receiver';
 import { signatureOf } from '../api/webhooks/signature';
 import { onboardingWorkflowId } from '../workflows/types';

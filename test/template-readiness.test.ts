@@ -4,7 +4,7 @@
  * twice the TTL. The clock is Date.now, set by each test; reads are held open until released.
  */
 import { createMetrics } from '../api/ops/metrics';
-import type { OnboardingClient } from '../api/onboarding-client';
+import type { OnboardingClient } from '../api/partner/onboarding-client';
 import { TemplateReadiness } from '../api/template-readiness';
 import type { TemplateBook } from '../workflows/types';
 import { capturingLogger } from './harness/app-harness';

@@ -10,7 +10,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { OnboardingStatusKey } from '../../temporal/search-attributes';
 import { ONBOARDING_STATUSES } from '../../workflows/types';
 import { callWithin } from '../http/temporal-deadline';
-import { ONBOARDING_WORKFLOW_TYPE } from '../onboarding-list';
+import { ONBOARDING_WORKFLOW_TYPE } from '../partner/onboarding-list';
 
 export const STALE_AFTER_DAYS = 7;
 const COUNT_DEADLINE_MS = 2_000;

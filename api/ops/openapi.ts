@@ -1,9 +1,9 @@
 /**
  * The OpenAPI 3.1 document of /v1/*, generated from the zod schemas the routes validate with
- * (api/schemas.ts), so it always says what the API actually accepts. Served at /openapi.json.
+ * (api/partner/schemas.ts), so it always says what the API actually accepts. Served at /openapi.json.
  */
 import { z } from 'zod';
-import * as s from '../schemas';
+import * as s from '../partner/schemas';
 
 type JsonSchema = Record<string, unknown>;
 

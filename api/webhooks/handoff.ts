@@ -1,5 +1,6 @@
 /**
- * Hands webhook changes to Temporal: journey 2 of ARCHITECTURE.md. Each change becomes one signal;
+ * Hands webhook changes to Temporal (after the receiver checked the signature and parsed the
+ * envelope; it answers 503 when any hand-off failed, so Meta retries). Each change becomes one signal;
  * a terms signing for a WABA nobody is onboarding yet starts a `manual` onboarding with it
  * (signal-with-start), since the business accepted the terms on its own.
  *
@@ -10,8 +11,8 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import { accountEventSignal, templateStatusSignal, termsSignedSignal } from '../../workflows/messages';
 import { onboardingWorkflowId, type OnboardingInput } from '../../workflows/types';
-import { onboardingStartOptions } from '../onboarding-client';
-import { ONBOARDING_WORKFLOW_TYPE } from '../onboarding-list';
+import { onboardingStartOptions } from '../../workflows/start-options';
+import { ONBOARDING_WORKFLOW_TYPE } from '../partner/onboarding-list';
 import { callWithin } from '../http/temporal-deadline';
 import type { WebhookAction } from './payload';
 

@@ -11,7 +11,7 @@ import type { Express } from 'express';
 import { closeApp, createApp } from '../../api/app';
 import { listen } from '../../api/server';
 import type { Logger } from '../../api/http/logger';
-import type { TemporalTimeouts } from '../../api/onboarding-client';
+import type { TemporalTimeouts } from '../../api/partner/onboarding-client';
 import { WEBHOOK_PATH } from '../../api/webhooks/receiver';
 import { signatureOf } from '../../api/webhooks/signature';
 import { checkedAgent, servedDocumentChecker, type OpenApiChecker } from './openapi-check';

@@ -13,7 +13,7 @@ import type { Activities } from '../../activities';
 import { GraphUsage } from '../../graph';
 import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type OnboardingStatus } from '../../workflows/types';
 import { getStateQuery } from '../../workflows/messages';
-import { onboardingStartOptions } from '../../api/onboarding-client';
+import { onboardingStartOptions } from '../../api/partner/onboarding-client';
 
 export const TEST_SECRETS = {
   accessToken: 'test-system-user-token',

@@ -11,7 +11,7 @@ import {
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import type { Config } from '../config';
+import type { Config } from '../../config';
 import {
   cancelUpdate,
   getStateQuery,
@@ -24,11 +24,11 @@ import {
   type SignupCodeUpdate,
   type TemplateSendRecorded,
   type TemplateSendRequest,
-} from '../workflows/messages';
-import { signupLinkWorkflowId, type SignupLinkUse } from '../workflows/signup-link';
-import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../temporal/search-attributes';
-import { onboardingStartOptions } from '../workflows/start-options';
-import { callWithin } from './http/temporal-deadline';
+} from '../../workflows/messages';
+import { signupLinkWorkflowId, type SignupLinkUse } from '../../workflows/signup-link';
+import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../../temporal/search-attributes';
+import { onboardingStartOptions } from '../../workflows/start-options';
+import { callWithin } from '../http/temporal-deadline';
 import {
   onboardingWorkflowId,
   type OnboardingInput,
@@ -36,9 +36,9 @@ import {
   type OnboardingState,
   type OnboardingStatus,
   type TemplateBook,
-} from '../workflows/types';
-import { ApiError, isTemporalUnavailable, isUpdateLostToTaskFailure } from './http/errors';
-import type { Metrics } from './ops/metrics';
+} from '../../workflows/types';
+import { ApiError, isTemporalUnavailable, isUpdateLostToTaskFailure } from '../http/errors';
+import type { Metrics } from '../ops/metrics';
 import { listOnboardings, ONBOARDING_WORKFLOW_TYPE, pageTokenKey, type ListFilter, type OnboardingPage } from './onboarding-list';
 
 export interface TemporalTimeouts {
@@ -53,7 +53,7 @@ export interface TemporalTimeouts {
 export const DEFAULT_TIMEOUTS: TemporalTimeouts = { callMs: 5_000, queryMs: 5_000, updateMs: 30_000 };
 
 // Shared with the webhook receiver and the discovery's activities.
-export { onboardingStartOptions } from '../workflows/start-options';
+export { onboardingStartOptions } from '../../workflows/start-options';
 
 /** Of the query's deadline, what is kept for the describe that stands in when no worker answers (a healthy describe takes milliseconds). */
 const FALLBACK_DESCRIBE_MS = 1_000;

@@ -1,14 +1,15 @@
 /**
- * /v1/onboardings: journey 1 of ARCHITECTURE.md (a partner starts an onboarding) and the partner's
- * handles on it. Every input is zod-validated before it reaches Temporal.
+ * /v1/onboardings: a partner starts an onboarding (one workflow per WABA: 201 when this call started
+ * it, 200 with the one already running) and the partner's handles on it. Every input is
+ * zod-validated before it reaches Temporal.
  */
 import { Router } from 'express';
-import { deriveSealingKey, seal } from '../secrets/sealing';
-import { FINAL_STATUSES, type OnboardingInput, type OnboardingState } from '../workflows/types';
-import type { Logger } from './http/logger';
+import { deriveSealingKey, seal } from '../../secrets/sealing';
+import { FINAL_STATUSES, type OnboardingInput, type OnboardingState } from '../../workflows/types';
+import type { Logger } from '../http/logger';
 import type { OnboardingClient } from './onboarding-client';
 import { cancelBody, embeddedSignupBody, listOnboardingsQuery, startOnboardingBody, wabaIdParam } from './schemas';
-import { validate } from './http/validate';
+import { validate } from '../http/validate';
 
 export function onboardingsRouter(onboardings: OnboardingClient, appSecret: string, log: Logger): Router {
   const router = Router();

@@ -4,9 +4,9 @@
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { defaultPayloadConverter, type Client, type Payload } from '@temporalio/client';
-import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../temporal/search-attributes';
-import { ONBOARDING_PATHS, ONBOARDING_STATUSES, type OnboardingPath, type OnboardingStatus } from '../workflows/types';
-import { ApiError } from './http/errors';
+import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../../temporal/search-attributes';
+import { ONBOARDING_PATHS, ONBOARDING_STATUSES, type OnboardingPath, type OnboardingStatus } from '../../workflows/types';
+import { ApiError } from '../http/errors';
 
 export const ONBOARDING_WORKFLOW_TYPE = 'onboarding';
 

@@ -4,8 +4,8 @@
  * No transforms here: every schema must be representable as JSON Schema.
  */
 import { z } from 'zod';
-import { ONBOARDING_PATHS, ONBOARDING_STATUSES, TERMS_SOURCES } from '../workflows/types';
-import { DISCOVERY_STATUSES, MIN_REPEAT_EVERY_SECONDS } from '../workflows/discovery-types';
+import { ONBOARDING_PATHS, ONBOARDING_STATUSES, TERMS_SOURCES } from '../../workflows/types';
+import { DISCOVERY_STATUSES, MIN_REPEAT_EVERY_SECONDS } from '../../workflows/discovery-types';
 
 /** Meta's ids are decimal digits; anything else never reaches a workflow id or a visibility query. */
 const metaId = (what: string) =>

@@ -3,11 +3,11 @@
  * business portfolio to be onboarded (Intent path unless told otherwise), once or repeatedly.
  */
 import { Router } from 'express';
-import { discoveryWorkflowId, newDiscoveryState, type DiscoveryInput } from '../workflows/discovery-types';
+import { discoveryWorkflowId, newDiscoveryState, type DiscoveryInput } from '../../workflows/discovery-types';
 import type { DiscoveryClient } from './discovery-client';
-import type { Logger } from './http/logger';
+import type { Logger } from '../http/logger';
 import { discoveryIdParam, startDiscoveryBody } from './schemas';
-import { validate } from './http/validate';
+import { validate } from '../http/validate';
 
 export function discoveriesRouter(discoveries: DiscoveryClient, log: Logger): Router {
   const router = Router();

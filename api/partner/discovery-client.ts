@@ -10,17 +10,17 @@ import {
   type ScheduleOptionsStartWorkflowAction,
   type ScheduleUpdateOptions,
 } from '@temporalio/client';
-import type { Config } from '../config';
+import type { Config } from '../../config';
 import {
   discoveryScheduleId,
   repeatDiscoveryWorkflowId,
   type DiscoveryInput,
   type DiscoveryState,
-} from '../workflows/discovery-types';
-import type { repeatDiscovery } from '../workflows/discovery';
-import { getDiscoveryStateQuery } from '../workflows/messages';
-import { discoveryStartOptions } from '../workflows/start-options';
-import { ApiError } from './http/errors';
+} from '../../workflows/discovery-types';
+import type { repeatDiscovery } from '../../workflows/discovery';
+import { getDiscoveryStateQuery } from '../../workflows/messages';
+import { discoveryStartOptions } from '../../workflows/start-options';
+import { ApiError } from '../http/errors';
 import type { OnboardingClient } from './onboarding-client';
 import type { TemporalTimeouts } from './onboarding-client';
 

@@ -1,10 +1,10 @@
 import { ServiceError, type Client, type WorkflowHandle } from '@temporalio/client';
 import request from 'supertest';
-import { closeApp, createApp } from '../api/app';
-import { onboardingWorkflowId, type OnboardingState } from '../workflows/types';
-import { eventually, FAST, startAppHarness, type AppHarness } from './harness/app-harness';
-import { OpenApiChecker } from './harness/openapi-check';
-import { WEBHOOK_ONLY } from './harness/stack';
+import { closeApp, createApp } from '../../../api/app';
+import { onboardingWorkflowId, type OnboardingState } from '../../../workflows/types';
+import { eventually, FAST, startAppHarness, type AppHarness } from '../../harness/app-harness';
+import { OpenApiChecker } from '../../harness/openapi-check';
+import { WEBHOOK_ONLY } from '../../harness/stack';
 
 let h: AppHarness;
 const world = () => h.stack.sandbox.world;

@@ -1,7 +1,7 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
-import type { DiscoveryState } from '../workflows/discovery-types';
-import { eventually, startAppHarness, type AppHarness } from './harness/app-harness';
-import { WEBHOOK_ONLY } from './harness/stack';
+import type { DiscoveryState } from '../../../workflows/discovery-types';
+import { eventually, startAppHarness, type AppHarness } from '../../harness/app-harness';
+import { WEBHOOK_ONLY } from '../../harness/stack';
 
 let h: AppHarness;
 const world = () => h.stack.sandbox.world;
