@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, TemplateBook } from './types';
-import type { SendRecord, TemplateStatusChange, TemplateView } from './templates';
+import type { SendRecord, TemplateStatusChange, TemplateView } from './template-readiness';
 import type { DiscoveryState } from './discovery-types';
 
 export interface TermsSignedSignal {

@@ -48,7 +48,7 @@ import {
   type TemplateBook,
   type TermsSource,
 } from './types';
-import { applyTemplateStatus, findTemplate, mergeListing, recordSend, sendRecordDue, viewTemplate } from './templates';
+import { applyTemplateStatus, findTemplate, mergeListing, recordSend, sendRecordDue, viewTemplate } from './template-readiness';
 import { nextPollDelaySeconds, readOnboardingStatus, type EligibilityVerdict } from './eligibility';
 import { OnboardingRecord } from './onboarding-record';
 import { PartnerCallbackOutbox } from './partner-callback-outbox';

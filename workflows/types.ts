@@ -159,7 +159,7 @@ export interface CarriedOver {
 
 /**
  * One marketing template as the workflow tracks it: Meta's status plus the facts readiness is computed
- * from (workflows/templates.ts). Times are ISO 8601.
+ * from (workflows/template-readiness.ts). Times are ISO 8601.
  */
 export interface TrackedTemplate {
   name: string;

@@ -4,7 +4,7 @@
  * adds (or re-adds) one; PAUSED, DISABLED, REJECTED, PENDING_DELETION and DELETED make it not ready.
  */
 import { z } from 'zod';
-import type { TemplateStatusChange } from '../../workflows/templates';
+import type { TemplateStatusChange } from '../../workflows/template-readiness';
 
 export const TEMPLATE_STATUS_FIELD = 'message_template_status_update';
 /** The events the onboarding acts on; others (PENDING, FLAGGED, IN_APPEAL, ...) are acknowledged and counted. */

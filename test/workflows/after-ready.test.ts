@@ -10,7 +10,7 @@ import {
   templateStatusSignal,
   termsSignedSignal,
 } from '../../workflows/messages';
-import { viewTemplate } from '../../workflows/templates';
+import { viewTemplate } from '../../workflows/template-readiness';
 import { onboardingWorkflowId } from '../../workflows/types';
 
 /** Life after READY: template tracking, and the account events that park, resume or end an onboarding. */

@@ -1,14 +1,14 @@
 /**
- * Sending marketing templates through the gate (api/send-gate.ts), and the WABA's default for
+ * Sending marketing templates through the gate (api/sends/send-gate.ts), and the WABA's default for
  * `message_activity_sharing` that sends carry.
  */
 import { Router } from 'express';
-import type { Logger } from './http/logger';
-import type { OnboardingClient } from './partner/onboarding-client';
-import { sendMessageBody, settingsBody, wabaIdParam } from './partner/schemas';
+import type { Logger } from '../http/logger';
+import type { OnboardingClient } from '../partner/onboarding-client';
+import { sendMessageBody, settingsBody, wabaIdParam } from '../partner/schemas';
 import type { SendGate } from './send-gate';
-import type { TemplateReadiness } from './template-readiness';
-import { validate } from './http/validate';
+import type { TemplateReadiness } from './template-readiness-cache';
+import { validate } from '../http/validate';
 
 export function sendsRouter(gate: SendGate, onboardings: OnboardingClient, readiness: TemplateReadiness, log: Logger): Router {
   const router = Router();

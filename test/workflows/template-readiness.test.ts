@@ -6,8 +6,8 @@ import {
   recordSend,
   sendRecordDue,
   viewTemplate,
-} from '../workflows/templates';
-import type { TemplateBook, TrackedTemplate } from '../workflows/types';
+} from '../../workflows/template-readiness';
+import type { TemplateBook, TrackedTemplate } from '../../workflows/types';
 
 /** The readiness rules on their own, with a fixed clock. */
 const READY_AT = Date.parse('2026-11-25T10:00:00.000Z');

@@ -5,19 +5,19 @@
  * is the source of truth, so a restarted API, or several API processes, answer alike: each refills
  * from the workflow.
  *
- * A send is recorded in the workflow only when it matters (workflows/templates.ts): the first send
+ * A send is recorded in the workflow only when it matters (workflows/template-readiness.ts): the first send
  * after an idle window (it starts Meta's re-sync, and the validator lets exactly one sender win) and
  * the daily refresh of `lastSentAt`. Refreshes go in the background, one in flight per template per
  * process, and the validator refuses all but the first across processes, so a refused one costs no
  * write.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TemplateSendRecorded, TemplateSendRequest } from '../workflows/messages';
-import { findTemplate, templateKey } from '../workflows/templates';
-import type { TemplateBook } from '../workflows/types';
-import type { Logger } from './http/logger';
-import type { Metrics } from './ops/metrics';
-import type { OnboardingClient } from './partner/onboarding-client';
+import type { TemplateSendRecorded, TemplateSendRequest } from '../../workflows/messages';
+import { findTemplate, templateKey } from '../../workflows/template-readiness';
+import type { TemplateBook } from '../../workflows/types';
+import type { Logger } from '../http/logger';
+import type { Metrics } from '../ops/metrics';
+import type { OnboardingClient } from '../partner/onboarding-client';
 
 /** Long enough that a busy WABA costs one query per few seconds, short enough that a pause is heard quickly. */
 export const DEFAULT_TEMPLATE_CACHE_MS = 5_000;

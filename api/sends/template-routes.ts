@@ -3,11 +3,11 @@
  * through MM API now. Read fresh from the onboarding (and left in the send gate's memory).
  */
 import { Router } from 'express';
-import { viewTemplate } from '../workflows/templates';
-import { ApiError } from './http/errors';
-import { templateParams, templateQuery, wabaIdParam } from './partner/schemas';
-import type { TemplateReadiness } from './template-readiness';
-import { validate } from './http/validate';
+import { viewTemplate } from '../../workflows/template-readiness';
+import { ApiError } from '../http/errors';
+import { templateParams, templateQuery, wabaIdParam } from '../partner/schemas';
+import type { TemplateReadiness } from './template-readiness-cache';
+import { validate } from '../http/validate';
 
 export function templatesRouter(readiness: TemplateReadiness): Router {
   const router = Router();

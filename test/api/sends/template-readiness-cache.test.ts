@@ -1,13 +1,13 @@
 /**
- * The send gate's memory of template readiness (api/template-readiness.ts): a busy WABA's sends
+ * The send gate's memory of template readiness (api/sends/template-readiness-cache.ts): a busy WABA's sends
  * never wait for the workflow query that refreshes it, and what they decide on is never older than
  * twice the TTL. The clock is Date.now, set by each test; reads are held open until released.
  */
-import { createMetrics } from '../api/ops/metrics';
-import type { OnboardingClient } from '../api/partner/onboarding-client';
-import { TemplateReadiness } from '../api/template-readiness';
-import type { TemplateBook } from '../workflows/types';
-import { capturingLogger } from './harness/app-harness';
+import { createMetrics } from '../../../api/ops/metrics';
+import type { OnboardingClient } from '../../../api/partner/onboarding-client';
+import { TemplateReadiness } from '../../../api/sends/template-readiness-cache';
+import type { TemplateBook } from '../../../workflows/types';
+import { capturingLogger } from '../../harness/app-harness';
 
 const TTL = 5_000;
 let now = 1_000_000;

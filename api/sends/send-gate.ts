@@ -1,19 +1,19 @@
 /**
  * The send gate (a partner sends a marketing template). A marketing template goes through
  * `/marketing_messages` only when the WABA is READY and the template has been synced to the ad account
- * (workflows/templates.ts); otherwise through Cloud API's `/messages` when the partner asks for that
+ * (workflows/template-readiness.ts); otherwise through Cloud API's `/messages` when the partner asks for that
  * fallback, or not at all (409 with when it will be ready).
  *
  *   readiness from memory (TemplateReadiness) → decide → Graph (never retried: a send is not
  *   idempotent) → record the send in Temporal only when it starts a re-sync or the daily refresh is due.
  */
-import { GraphApiError, type GraphClient, type SendEdge } from '../graph';
-import { findTemplate, sendRecordDue, viewTemplate, type SendRecord } from '../workflows/templates';
-import type { TemplateBook } from '../workflows/types';
-import { ApiError } from './http/errors';
-import type { Metrics } from './ops/metrics';
-import type { SendMessageBody } from './partner/schemas';
-import type { TemplateReadiness } from './template-readiness';
+import { GraphApiError, type GraphClient, type SendEdge } from '../../graph';
+import { findTemplate, sendRecordDue, viewTemplate, type SendRecord } from '../../workflows/template-readiness';
+import type { TemplateBook } from '../../workflows/types';
+import { ApiError } from '../http/errors';
+import type { Metrics } from '../ops/metrics';
+import type { SendMessageBody } from '../partner/schemas';
+import type { TemplateReadiness } from './template-readiness-cache';
 
 export type SendResult =
   | { route: 'marketing_messages'; messageId: string; graph: unknown }

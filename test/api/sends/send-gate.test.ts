@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { closeApp, createApp } from '../api/app';
-import { capturingLogger, eventually, startAppHarness, type AppHarness } from './harness/app-harness';
-import { statuses } from './harness/stack';
-import { recordHistory } from './harness/histories';
-import { onboardingWorkflowId } from '../workflows/types';
+import { closeApp, createApp } from '../../../api/app';
+import { capturingLogger, eventually, startAppHarness, type AppHarness } from '../../harness/app-harness';
+import { statuses } from '../../harness/stack';
+import { recordHistory } from '../../harness/histories';
+import { onboardingWorkflowId } from '../../../workflows/types';
 
 /**
  * The send gate end to end: the real app, workers, dev server and the Graph sandbox, whose webhooks
