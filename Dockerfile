@@ -11,7 +11,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 # Compiled JavaScript plus a prebuilt workflow bundle, so workers start without webpack.
 RUN npx tsc -p tsconfig.build.json --outDir dist && npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js \
- && cp -r api/signup-assets dist/api/ && cp -r sandbox/js-sdk-assets dist/sandbox/
+ && cp -r api/signup/assets dist/api/signup/ && cp -r sandbox/js-sdk-assets dist/sandbox/
 
 FROM node:24-bookworm-slim
 WORKDIR /app

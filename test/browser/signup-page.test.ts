@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { SANDBOX_DEFAULTS } from '../../config';
-import { SignupLinkSigner } from '../../api/signup-link-token';
+import { SignupLinkSigner } from '../../api/signup/link-token';
 import { startAppHarness, TEST_SECRETS, type AppHarness } from '../harness/app-harness';
 import { WEBHOOK_ONLY } from '../harness/stack';
 

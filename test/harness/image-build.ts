@@ -17,7 +17,7 @@ export interface ImageBuild {
 }
 
 /** Folders of run-time files the image copies beside the compiled code (the hosted signup page's, the SDK stand-in's). */
-export const IMAGE_ASSET_DIRS = ['api/signup-assets', 'sandbox/js-sdk-assets'];
+export const IMAGE_ASSET_DIRS = ['api/signup/assets', 'sandbox/js-sdk-assets'];
 
 /** `npx tsc -p tsconfig.build.json --outDir <dir>` and `npx tsx scripts/build-workflow-bundle.ts <dir>/workflow-bundle.js`, as the Dockerfile runs them. */
 export async function buildAsTheImageDoes(name: string): Promise<ImageBuild> {

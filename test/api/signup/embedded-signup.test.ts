@@ -4,13 +4,13 @@
  * and the partner token in /readyz.
  */
 import request from 'supertest';
-import { createApp } from '../api/app';
-import { ALL_SCOPES } from '../sandbox';
-import { SignupLinkSigner } from '../api/signup-link-token';
-import { onboardingWorkflowId } from '../workflows/types';
-import { capturingLogger, startAppHarness, TEST_SECRETS, type AppHarness } from './harness/app-harness';
-import { historyAsText, recordHistory } from './harness/histories';
-import { statuses, WEBHOOK_ONLY } from './harness/stack';
+import { createApp } from '../../../api/app';
+import { ALL_SCOPES } from '../../../sandbox';
+import { SignupLinkSigner } from '../../../api/signup/link-token';
+import { onboardingWorkflowId } from '../../../workflows/types';
+import { capturingLogger, startAppHarness, TEST_SECRETS, type AppHarness } from '../../harness/app-harness';
+import { historyAsText, recordHistory } from '../../harness/histories';
+import { statuses, WEBHOOK_ONLY } from '../../harness/stack';
 
 let h: AppHarness;
 const world = () => h.stack.sandbox.world;

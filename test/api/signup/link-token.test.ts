@@ -1,5 +1,5 @@
-import { permissionsOf } from '../graph';
-import { SignupLinkSigner } from '../api/signup-link-token';
+import { permissionsOf } from '../../../graph';
+import { SignupLinkSigner } from '../../../api/signup/link-token';
 
 describe('signup link tokens', () => {
   const signer = new SignupLinkSigner('app-secret');

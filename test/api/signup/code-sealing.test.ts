@@ -2,9 +2,9 @@
  * The Embedded Signup code through the API, end to end against the Graph sandbox: handed over,
  * exchanged at once, and never visible in plain text in workflow history or the logs.
  */
-import { onboardingWorkflowId } from '../workflows/types';
-import { startAppHarness, type AppHarness } from './harness/app-harness';
-import { WEBHOOK_ONLY } from './harness/stack';
+import { onboardingWorkflowId } from '../../../workflows/types';
+import { startAppHarness, type AppHarness } from '../../harness/app-harness';
+import { WEBHOOK_ONLY } from '../../harness/stack';
 
 /** Terms come by webhook here (no poll may race them); the sync grace is compressed. */
 const OPTIONS = WEBHOOK_ONLY;

@@ -6,7 +6,7 @@
  */
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { onboardingOptions } from './partner/schemas';
+import { onboardingOptions } from '../partner/schemas';
 
 const VERSION = 'v1';
 const HKDF_SALT = 'mm-onboarding/signup-links/salt/v1';

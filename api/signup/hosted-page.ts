@@ -7,18 +7,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Response } from 'express';
-import type { Config } from '../config';
-import type { OnboardingState } from '../workflows/types';
+import type { Config } from '../../config';
+import type { OnboardingState } from '../../workflows/types';
 import type { EmbeddedSignup } from './embedded-signup';
-import { ApiError } from './http/errors';
-import type { Logger } from './http/logger';
-import type { OnboardingClient } from './partner/onboarding-client';
-import { signupCompleteBody, signupTokenParam } from './partner/schemas';
-import type { SignupLink, SignupLinkSigner } from './signup-link-token';
-import { validate } from './http/validate';
+import { ApiError } from '../http/errors';
+import type { Logger } from '../http/logger';
+import type { OnboardingClient } from '../partner/onboarding-client';
+import { signupCompleteBody, signupTokenParam } from '../partner/schemas';
+import type { SignupLink, SignupLinkSigner } from './link-token';
+import { validate } from '../http/validate';
 
 export const SIGNUP_ASSETS_PATH = '/signup-assets';
-const ASSETS_DIR = path.join(__dirname, 'signup-assets');
+const ASSETS_DIR = path.join(__dirname, 'assets');
 const ASSETS: Record<string, { type: string; body: Buffer }> = {
   'signup.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(path.join(ASSETS_DIR, 'signup.js')) },
   'signup.css': { type: 'text/css; charset=utf-8', body: readFileSync(path.join(ASSETS_DIR, 'signup.css')) },

@@ -2,18 +2,18 @@
  * Embedded Signup, both ways a partner can run it:
  * - its own page: `POST /v1/embedded-signup` with what Meta's popup returned, in one call;
  * - the service's hosted page: `POST /v1/signup-links` hands out a link for one customer
- *   (api/signup-page.ts serves it).
+ *   (api/signup/hosted-page.ts serves it).
  */
 import { Router } from 'express';
-import type { Config } from '../config';
-import { seal } from '../secrets/sealing';
-import type { OnboardingOptions, OnboardingState } from '../workflows/types';
-import { ApiError } from './http/errors';
-import type { Logger } from './http/logger';
-import type { OnboardingClient } from './partner/onboarding-client';
-import { DEFAULT_SIGNUP_LINK_SECONDS, embeddedSignupStartBody, signupLinkBody } from './partner/schemas';
-import type { SignupLinkSigner } from './signup-link-token';
-import { validate } from './http/validate';
+import type { Config } from '../../config';
+import { seal } from '../../secrets/sealing';
+import type { OnboardingOptions, OnboardingState } from '../../workflows/types';
+import { ApiError } from '../http/errors';
+import type { Logger } from '../http/logger';
+import type { OnboardingClient } from '../partner/onboarding-client';
+import { DEFAULT_SIGNUP_LINK_SECONDS, embeddedSignupStartBody, signupLinkBody } from '../partner/schemas';
+import type { SignupLinkSigner } from './link-token';
+import { validate } from '../http/validate';
 
 export interface SignupRequest {
   code: string;
