@@ -5,14 +5,14 @@
  */
 import request from 'supertest';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../config';
-import { createApp } from '../api/app';
-import { signatureOf } from '../api/webhooks/signature';
-import { startDevServer, freePort, type DevServer } from '../scripts/dev-server';
-import { onboardingWorkflowId } from '../workflows/types';
-import { termsSignedSignal } from '../workflows/messages';
-import { capturingLogger, eventually, webhookBody } from './harness/app-harness';
-import { checkedAgent, servedDocumentChecker } from './harness/openapi-check';
+import { loadConfig } from '../../../config';
+import { createApp } from '../../../api/app';
+import { signatureOf } from '../../../api/webhooks/signature';
+import { startDevServer, freePort, type DevServer } from '../../../scripts/dev-server';
+import { onboardingWorkflowId } from '../../../workflows/types';
+import { termsSignedSignal } from '../../../workflows/messages';
+import { capturingLogger, eventually, webhookBody } from '../../harness/app-harness';
+import { checkedAgent, servedDocumentChecker } from '../../harness/openapi-check';
 
 const APP_SECRET = 'down-test-app-secret';
 const CALL_TIMEOUT_MS = 4_000;

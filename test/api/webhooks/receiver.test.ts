@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { metaJson } from '../sandbox';
-import { onboardingWorkflowId, type OnboardingState } from '../workflows/types';
-import { OnboardingPathKey } from '../temporal/search-attributes';
-import { signatureOf } from '../api/webhooks/signature';
-import { eventually, startAppHarness, TEST_SECRETS, webhookBody, type AppHarness } from './harness/app-harness';
-import { WEBHOOK_ONLY } from './harness/stack';
+import { metaJson } from '../../../sandbox';
+import { onboardingWorkflowId, type OnboardingState } from '../../../workflows/types';
+import { OnboardingPathKey } from '../../../temporal/search-attributes';
+import { signatureOf } from '../../../api/webhooks/signature';
+import { eventually, startAppHarness, TEST_SECRETS, webhookBody, type AppHarness } from '../../harness/app-harness';
+import { WEBHOOK_ONLY } from '../../harness/stack';
 
 
 let h: AppHarness;
