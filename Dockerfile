@@ -1,7 +1,7 @@
 # The service image: one image, two entry points (the API and the workers), run as separate services.
 #   API:     node dist/api/main.js     (the default command)
 #   workers: node dist/worker/main.js
-# test/deploy.test.ts lints this file and runs the same build steps and entry points natively.
+# test/deploy/deploy.test.ts lints this file and runs the same build steps and entry points natively.
 
 # Node 24: the active LTS line (Node 20 is past its end of life).
 FROM node:24-bookworm-slim AS build

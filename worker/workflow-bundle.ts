@@ -9,7 +9,7 @@ const workflowsPath = require.resolve('../workflows');
  * cache eviction) evaluates and keeps its own copy. At 2,000 onboardings that cut the worker's CPU by
  * a tenth and its memory by 65 KB per cached run (`npm run bench:bulk`). It is safe because the
  * modules keep no per-run state: functions, classes and frozen constants only, which
- * test/workflow-modules.test.ts holds them to.
+ * test/workflows/workflow-modules.test.ts holds them to.
  */
 export const workflowBundleOptions = {
   workflowsPath,

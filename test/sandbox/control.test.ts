@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { createSandbox, type Sandbox } from '../sandbox';
+import { createSandbox, type Sandbox } from '../../sandbox';
 
 /** The sandbox over HTTP: Meta-faithful Graph answers, and the `/_sandbox` control routes. */
 

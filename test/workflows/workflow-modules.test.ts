@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SearchAttributeType } from '@temporalio/common';
-import { workflowBundleOptions } from '../worker/workflow-bundle';
+import { workflowBundleOptions } from '../../worker/workflow-bundle';
 
 /**
  * The workflow modules are preloaded (worker/workflow-bundle.ts): one copy per worker thread, shared
  * by every run in it. A value one run could change at module level would leak into the others and
  * break determinism, so the modules may hold only functions, classes and frozen constants.
  */
-const WORKFLOWS_DIR = path.resolve(__dirname, '../workflows');
+const WORKFLOWS_DIR = path.resolve(__dirname, '../../workflows');
 const modules = readdirSync(WORKFLOWS_DIR).filter((f) => f.endsWith('.ts')).sort();
 
 test('the workflow modules are what the bundle preloads', () => {

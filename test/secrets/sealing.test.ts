@@ -1,4 +1,4 @@
-import { deriveSealingKey, isSealed, seal, SealedSecretError, unseal } from '../secrets/sealing';
+import { deriveSealingKey, isSealed, seal, SealedSecretError, unseal } from '../../secrets/sealing';
 
 const key = deriveSealingKey('app-secret-for-tests');
 const token = 'EAAG-very-secret-access-token-1234567890';

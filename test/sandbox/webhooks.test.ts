@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSandbox, type Sandbox, type WebhookBody } from '../sandbox';
+import { createSandbox, type Sandbox, type WebhookBody } from '../../sandbox';
 
 /** The sandbox's `account_update` webhooks, caught by a small receiver on 127.0.0.1. */
 

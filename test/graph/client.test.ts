@@ -8,9 +8,9 @@ import {
   GraphThrottledError,
   INTENT_ALREADY_SENT_SUBCODE,
   isRegisteredOnCloudApi,
-} from '../graph';
-import { createSandbox, INTENT_ALREADY_SENT_SUBCODE as SANDBOX_ALREADY_SENT_SUBCODE, type Sandbox } from '../sandbox';
-import { failureOf } from './harness/failures';
+} from '../../graph';
+import { createSandbox, INTENT_ALREADY_SENT_SUBCODE as SANDBOX_ALREADY_SENT_SUBCODE, type Sandbox } from '../../sandbox';
+import { failureOf } from '../harness/failures';
 
 /** The Graph client against the sandbox on a real socket: every method, paging, and each error class. */
 

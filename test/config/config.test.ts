@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, describeConfig, loadConfig, SANDBOX_DEFAULTS } from '../config';
+import { ConfigError, describeConfig, loadConfig, SANDBOX_DEFAULTS } from '../../config';
 
 const production = {
   META_ACCESS_TOKEN: 'system-user-token',

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { HISTORIES_DIR } from './harness/histories';
-import { workflowBundle } from './harness/stack';
+import { HISTORIES_DIR } from '../harness/histories';
+import { workflowBundle } from '../harness/stack';
 
 /**
  * Histories recorded from real runs (RECORD_HISTORIES=1 npx jest test/workflows) must replay on the

@@ -7,11 +7,11 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { killEverything, removeTmpDirs, spawnNpmStart, waitUntilServing, type StartedNpm } from './harness/npm-start';
+import { killEverything, removeTmpDirs, spawnNpmStart, waitUntilServing, type StartedNpm } from '../harness/npm-start';
 
 jest.setTimeout(180_000);
 
-const repoRoot = path.resolve(__dirname, '..');
+const repoRoot = path.resolve(__dirname, '..', '..');
 const docs = ['README.md', ...readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 interface Example {

@@ -1,5 +1,5 @@
-import { nextPollDelaySeconds, readOnboardingStatus } from '../workflows/eligibility';
-import { StatusReadBudget, STATUS_READS_PER_DAY } from '../workflows/graph-budget';
+import { nextPollDelaySeconds, readOnboardingStatus } from '../../workflows/eligibility';
+import { StatusReadBudget, STATUS_READS_PER_DAY } from '../../workflows/graph-budget';
 
 const current = (s: string) => readOnboardingStatus(s, 'marketing_messages_onboarding_status');
 

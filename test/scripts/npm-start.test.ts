@@ -16,7 +16,7 @@ import {
   freePorts,
   exitWithin,
   type StartedNpm,
-} from './harness/npm-start';
+} from '../harness/npm-start';
 
 jest.setTimeout(120_000);
 

@@ -1,13 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { asActivityFailure } from '../activities/graph-failures';
+import { asActivityFailure } from '../../activities/graph-failures';
 import {
   GraphCodeRejectedError,
   GraphNeedsAttentionError,
   GraphRequestError,
   GraphRetryableError,
   GraphThrottledError,
-} from '../graph';
-import { FailureType } from '../workflows/failure-types';
+} from '../../graph';
+import { FailureType } from '../../workflows/failure-types';
 
 const fields = { httpStatus: 400, code: 190, fbtraceId: 'trace' };
 

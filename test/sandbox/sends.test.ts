@@ -1,5 +1,5 @@
-import { GraphClient, GraphRequestError } from '../graph';
-import { createSandbox, type Sandbox } from '../sandbox';
+import { GraphClient, GraphRequestError } from '../../graph';
+import { createSandbox, type Sandbox } from '../../sandbox';
 
 /** The sandbox's templates and both send edges, driven through the service's own Graph client. */
 

@@ -10,8 +10,8 @@ import {
   GraphRetryableError,
   GraphThrottledError,
   retryAfterMsOf,
-} from '../graph';
-import { failureOf } from './harness/failures';
+} from '../../graph';
+import { failureOf } from '../harness/failures';
 
 /**
  * Answers the sandbox never gives: malformed bodies, proxies' HTML pages, Meta echoing secrets back.

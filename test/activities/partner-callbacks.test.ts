@@ -11,7 +11,7 @@ import {
   verifyCallbackSignature,
   type PartnerCallbackEvent,
   type PartnerCallbackLog,
-} from '../activities/partner-callbacks';
+} from '../../activities/partner-callbacks';
 
 const SECRET = 'whsec-partner-callback-secret-0123456789';
 const QUERY_TOKEN = 'query-token-should-not-leak';

@@ -10,10 +10,10 @@ import { promisify } from 'node:util';
 import { DockerfileParser } from 'dockerfile-ast';
 import { validate as lintDockerfile } from 'dockerfile-utils';
 import { parse as parseYaml } from 'yaml';
-import { freePort } from '../scripts/dev-server';
-import { TEST_SECRETS } from './harness/stack';
-import { buildAsTheImageDoes, IMAGE_ASSET_DIRS, repoRoot, startEntryPoint, type ImageBuild } from './harness/image-build';
-import { eventually } from './harness/wait';
+import { freePort } from '../../scripts/dev-server';
+import { TEST_SECRETS } from '../harness/stack';
+import { buildAsTheImageDoes, IMAGE_ASSET_DIRS, repoRoot, startEntryPoint, type ImageBuild } from '../harness/image-build';
+import { eventually } from '../harness/wait';
 
 const run = promisify(execFile);
 const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');

@@ -1,6 +1,6 @@
-import { GraphClient, GraphThrottledError, GraphUsage } from '../graph';
-import { createSandbox, type Sandbox } from '../sandbox';
-import { failureOf } from './harness/failures';
+import { GraphClient, GraphThrottledError, GraphUsage } from '../../graph';
+import { createSandbox, type Sandbox } from '../../sandbox';
+import { failureOf } from '../harness/failures';
 
 /** The Graph client paces itself by Meta's usage headers (the sandbox reports what a test sets). */
 
