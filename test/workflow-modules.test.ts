@@ -9,7 +9,8 @@ import { workflowBundleOptions } from '../worker/workflow-bundle';
  * break determinism, so the modules may hold only functions, classes and frozen constants.
  */
 const WORKFLOWS_DIR = path.resolve(__dirname, '../workflows');
-const modules = readdirSync(WORKFLOWS_DIR).filter((f) => f.endsWith('.ts')).sort();
+// With the modules in sub-folders (onboarding-phases/), which the bundle preloads too.
+const modules = readdirSync(WORKFLOWS_DIR, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).sort();
 
 test('the workflow modules are what the bundle preloads', () => {
   expect(workflowBundleOptions.preloadModules).toEqual([workflowBundleOptions.workflowsPath]);
