@@ -13,7 +13,7 @@ import {
   ActivityFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -38,10 +38,15 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
   });
   setHandler(getIntentStateQuery, () => state);
 
+  const quiet = () => !sendWanted && state.waiting.length === 0;
+  const newBuild = () => workflowInfo().targetWorkerDeploymentVersionChanged === true;
+  const timeToMove = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000 || newBuild();
+
   // Ceiling: one request per resend or per join after a failure (a WABA's recheck), each with the
-  // Graph activity's bounded retry; continue-as-new keeps the history short.
+  // Graph activity's bounded retry; continue-as-new keeps the history short, and a quiet business
+  // wakes for a new build of the workers only to move to it.
   for (;;) {
-    await condition(() => sendWanted || (state.waiting.length > 0 && (state.requested || state.lastError !== undefined)));
+    await condition(() => sendWanted || (state.waiting.length > 0 && (state.requested || state.lastError !== undefined)) || (quiet() && newBuild()));
     if (sendWanted) {
       sendWanted = false;
       const byOperator = resendAsked;
@@ -49,9 +54,10 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
       if (byOperator || (await readStatusOnMeta(state)) === 'not_requested') await sendRequest(state);
     }
     await tellWaitingWabas(state);
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000) {
+    if (timeToMove()) {
       await condition(allHandlersFinished);
-      if (!sendWanted && state.waiting.length === 0) await continueAsNew<typeof businessIntent>({ ...input, carriedOver: state });
+      // On the workers' current build (Worker Versioning: runs are pinned until they continue as new).
+      if (quiet()) await makeContinueAsNewFunc<typeof businessIntent>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({ ...input, carriedOver: state });
     }
   }
 }
