@@ -13,15 +13,13 @@ import {
   ActivityFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
-  getExternalWorkflowHandle,
-  patched,
+  makeContinueAsNewFunc,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { getIntentStateQuery, intentRequestedSignal, joinIntentSignal, resendIntentSignal } from './messages';
+import { getIntentStateQuery, joinIntentSignal, resendIntentSignal } from './messages';
 import { graph, NeedsAttention, onboardingActivities, tellIntentRequested } from './graph-calls';
-import { onboardingWorkflowId, type BusinessIntentInput, type BusinessIntentState } from './types';
+import type { BusinessIntentInput, BusinessIntentState } from './types';
 
 export async function businessIntent(input: BusinessIntentInput): Promise<void> {
   const state: BusinessIntentState = input.carriedOver ?? { businessId: input.businessId, requested: false, requestCount: 0, waiting: [] };
@@ -40,26 +38,29 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
   });
   setHandler(getIntentStateQuery, () => state);
 
+  const quiet = () => !sendWanted && state.waiting.length === 0;
+  const newBuild = () => workflowInfo().targetWorkerDeploymentVersionChanged === true;
+  const timeToMove = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000 || newBuild();
+
   // Ceiling: one request per resend or per join after a failure (a WABA's recheck), each with the
-  // Graph activity's bounded retry; continue-as-new keeps the history short.
+  // Graph activity's bounded retry; continue-as-new keeps the history short, and a quiet business
+  // wakes for a new build of the workers only to move to it.
   for (;;) {
-    await condition(() => sendWanted || (state.waiting.length > 0 && (state.requested || state.lastError !== undefined)));
+    await condition(() => sendWanted || (state.waiting.length > 0 && (state.requested || state.lastError !== undefined)) || (quiet() && newBuild()));
     if (sendWanted) {
       sendWanted = false;
       const byOperator = resendAsked;
       resendAsked = false;
-      if (byOperator || !patched(READS_BUSINESS_STATUS) || (await readStatusOnMeta(state)) === 'not_requested') await sendRequest(state);
+      if (byOperator || (await readStatusOnMeta(state)) === 'not_requested') await sendRequest(state);
     }
     await tellWaitingWabas(state);
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000) {
+    if (timeToMove()) {
       await condition(allHandlersFinished);
-      if (!sendWanted && state.waiting.length === 0) await continueAsNew<typeof businessIntent>({ ...input, carriedOver: state });
+      // On the workers' current build (Worker Versioning: runs are pinned until they continue as new).
+      if (quiet()) await makeContinueAsNewFunc<typeof businessIntent>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({ ...input, carriedOver: state });
     }
   }
 }
-
-/** Histories recorded before the business-status read replay without it. */
-const READS_BUSINESS_STATUS = 'intent-reads-business-status';
 
 /** The business's status on Meta's side says a request stands (or the terms are signed): none is sent. */
 const REQUEST_STANDS: readonly string[] = Object.freeze(['REQUEST_SENT', 'TERM_OF_SERVICE_SIGNED']);
@@ -96,32 +97,17 @@ async function sendRequest(state: BusinessIntentState): Promise<void> {
   state.requestCount++;
 }
 
-/** Histories recorded before the WABAs were told by one activity replay with a signal command per WABA. */
-const TELLS_BY_ACTIVITY = 'intent-tells-wabas-by-activity';
-
+/** The waiting WABAs are told in one activity (a signal per WABA from there), not a signal command each. */
 async function tellWaitingWabas(state: BusinessIntentState): Promise<void> {
   const waiting = state.waiting.splice(0);
   if (waiting.length === 0) return;
   const answer = { businessId: state.businessId, requestId: state.requestId, error: state.requested ? undefined : state.lastError };
-  if (patched(TELLS_BY_ACTIVITY)) {
-    // WABAs not told (refused, or past the activity's ceiling) hear it when their recheck joins again.
-    try {
-      // Histories recorded before the activity answered anything replay with no outcome.
-      const refused = (await tellIntentRequested({ wabaIds: waiting, answer }))?.refused ?? [];
-      if (refused.length) state.tellError = `Temporal refused the answer to ${refused.length} WABA(s): ${refused.slice(0, 10).join(', ')}`;
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      state.tellError = `not every WABA was told: ${err.cause?.message ?? err.message}`;
-    }
-    return;
+  // WABAs not told (refused, or past the activity's ceiling) hear it when their recheck joins again.
+  try {
+    const { refused } = await tellIntentRequested({ wabaIds: waiting, answer });
+    if (refused.length) state.tellError = `Temporal refused the answer to ${refused.length} WABA(s): ${refused.slice(0, 10).join(', ')}`;
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    state.tellError = `not every WABA was told: ${err.cause?.message ?? err.message}`;
   }
-  await Promise.all(
-    waiting.map(async (wabaId) => {
-      try {
-        await getExternalWorkflowHandle(onboardingWorkflowId(wabaId)).signal(intentRequestedSignal, answer);
-      } catch {
-        // That onboarding has ended meanwhile: nobody left to tell.
-      }
-    }),
-  );
 }

@@ -1,4 +1,4 @@
-import { setCurrentDetails, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { OnboardingState, OnboardingStatus } from './types';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../temporal/search-attributes';
 import type { PartnerCallbackOutbox } from './partner-callback-outbox';
@@ -14,8 +14,6 @@ export class OnboardingRecord {
   constructor(
     readonly state: OnboardingState,
     private readonly outbox: PartnerCallbackOutbox,
-    /** The status whose search attributes the start already wrote (the run's first move to it writes nothing). */
-    private writtenAtStart?: OnboardingStatus,
   ) {}
 
   get status(): OnboardingStatus {
@@ -30,16 +28,15 @@ export class OnboardingRecord {
     state.statusReason = reason;
     state.history.push(reason ? { status, at, reason } : { status, at });
     if (state.history.length > HISTORY_LIMIT) state.history.splice(0, state.history.length - HISTORY_LIMIT);
-    const alreadyWritten = this.writtenAtStart === status;
-    this.writtenAtStart = undefined;
-    if (!alreadyWritten) {
-      upsertSearchAttributes([
-        { key: OnboardingStatusKey, value: status },
-        { key: WabaIdKey, value: state.wabaId },
-        { key: BusinessIdKey, value: state.businessId },
-        { key: OnboardingPathKey, value: state.path },
-      ]);
-    }
+    // Written only when they change: the start already wrote CHECKING_ELIGIBILITY's (start-options.ts).
+    const attributes = [
+      { key: OnboardingStatusKey, value: status },
+      { key: WabaIdKey, value: state.wabaId },
+      { key: BusinessIdKey, value: state.businessId },
+      { key: OnboardingPathKey, value: state.path },
+    ];
+    const written = workflowInfo().typedSearchAttributes;
+    if (attributes.some(({ key, value }) => written.get(key) !== value)) upsertSearchAttributes(attributes);
     this.outbox.enqueue({
       id: uuid4(),
       type: 'onboarding.status_changed',

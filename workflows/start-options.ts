@@ -8,14 +8,11 @@ import { discoveryWorkflowId } from './discovery-types';
 import { BusinessIdKey, DiscoveryStatusKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../temporal/search-attributes';
 import { onboardingWorkflowId, type OnboardingInput, type OnboardingStatus } from './types';
 
-/** What an onboarding's start does for its run (`OnboardingInput.startContract`). */
-export const ONBOARDING_START_CONTRACT = 1;
-
 export function onboardingStartOptions(input: OnboardingInput, config: { temporal: { taskQueue: string } }) {
   return {
     workflowId: onboardingWorkflowId(input.wabaId),
     taskQueue: config.temporal.taskQueue,
-    args: [{ ...input, startContract: ONBOARDING_START_CONTRACT }] as [OnboardingInput],
+    args: [input] as [OnboardingInput],
     typedSearchAttributes: [
       { key: OnboardingStatusKey, value: 'CHECKING_ELIGIBILITY' satisfies OnboardingStatus },
       { key: WabaIdKey, value: input.wabaId },

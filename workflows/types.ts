@@ -2,6 +2,7 @@
  * The onboarding's vocabulary, defined once (docs/api.md, "Onboarding state"). Pure: imported by
  * workflows, activities and the API alike.
  */
+import type { OnboardingInbox } from './onboarding-inbox';
 
 export const ONBOARDING_STATUSES = Object.freeze([
   'CHECKING_ELIGIBILITY',
@@ -76,13 +77,6 @@ export interface OnboardingInput {
    * request (one signal per business and page): the first pass waits for the answer without joining.
    */
   intentJoined?: boolean;
-  /**
-   * What the start already did, so the run does not do it again (set by `onboardingStartOptions`;
-   * runs started before it have none and replay as they ran). 1: the start wrote the
-   * `CHECKING_ELIGIBILITY` search attributes, and the run lists its templates at READY without the
-   * `track-templates` patch marker (and the search-attribute write Temporal's SDK adds to a marker).
-   */
-  startContract?: number;
   /** Set only by the workflow itself when it continues as new. */
   carriedOver?: CarriedOver;
 }
@@ -135,9 +129,11 @@ export type AccountAttentionEvent = (typeof ACCOUNT_ATTENTION_EVENTS)[number];
 export const onboardingWorkflowId = (wabaId: string) => `mm-onboarding:${wabaId}`;
 export const businessIntentWorkflowId = (businessId: string) => `mm-intent:${businessId}`;
 
-/** What a run hands to the next when it continues as new: where it was, and what it still owes. */
-export interface CarriedOver {
-  state: OnboardingState;
+/**
+ * What only the process needs besides the state it shows: the deadline, the signup's token, the
+ * callbacks still owed, the day's status reads and the templates it tracks.
+ */
+export interface ProcessState {
   /** Absolute deadline (epoch ms) for the terms; after it the onboarding EXPIRES. */
   expiresAt: number;
   /** Embedded Signup token, sealed (never plain text in history). */
@@ -147,14 +143,26 @@ export interface CarriedOver {
   pendingCallbacks: PartnerCallbackEvent[];
   /** Graph status reads in the last day (epoch ms), for the per-WABA daily budget. */
   recentStatusReads: number[];
-  /** Terms signed but not yet acted on (e.g. while parked in NEEDS_ATTENTION): never lost with a run. */
-  terms?: { source: TermsSource; at: string };
   /** The WABA's marketing templates, tracked from READY on. */
-  templates?: TrackedTemplate[];
+  templates: TrackedTemplate[];
   /** The `readyAt` at which the templates were last listed: a run continued at READY does not list again. */
   templatesListedAt?: string;
   /** When the current SYNCING_TEMPLATES wait began (epoch ms), so the WABA's ready time is known ahead. */
   syncingSince?: number;
+}
+
+/** The phases in which an onboarding waits for the outside world: the only ones it continues as new in. */
+export type WaitingPhase = 'terms' | 'attention' | 'watching';
+
+/**
+ * What a run hands the next when it continues as new, and nothing else: the phase it was waiting in,
+ * its state (shown and private) and its inbox (workflows/onboarding-inbox.ts).
+ */
+export interface CarriedOver {
+  phase: WaitingPhase;
+  state: OnboardingState;
+  process: ProcessState;
+  inbox: OnboardingInbox;
 }
 
 /**

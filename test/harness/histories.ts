@@ -8,8 +8,10 @@ export const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
 /**
  * With RECORD_HISTORIES=1, saves a scenario's event history (the proto3 JSON the Temporal UI and CLI
  * export) for the replay test, which then proves later workflow changes still replay it. Recorded
- * histories are committed and not rewritten casually: one that stops replaying is a change that
- * needs `patched`.
+ * histories are committed and not rewritten casually. The workflow code is one path (no `patched`
+ * branches): runs are pinned to the build that started them and move to a new build only at
+ * continue-as-new (Worker Versioning), so a change that stops a history replaying is one for a new
+ * build, and its histories are recorded again from that build.
  */
 export async function recordHistory(name: string, handle: WorkflowHandle): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;

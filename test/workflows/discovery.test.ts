@@ -297,9 +297,8 @@ describe('a discovered WABA costs no call the page already answered', () => {
     expect(written).toEqual(['REQUESTING_INTENT', 'AWAITING_TERMS', 'SYNCING_TEMPLATES', 'READY']);
     expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toHaveLength(written.length);
     expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
-    await recordHistory('discovered-intent-ready-start-contract-1', onboarding);
     await recordHistory('discovered-intent-ready', onboarding);
-    await recordHistory('business-intent-tells-by-activity', intentHandle);
+    await recordHistory('business-intent-joined-by-discovery', intentHandle);
   });
 
   test('numbers the page shows none of on Cloud API park the WABA without a read; a list cut short is read in full', async () => {

@@ -11,8 +11,13 @@ import { ROOT, valueClosure } from '../architecture/imports';
  * holds for the modules of other rooms they load (temporal/search-attributes.ts, ...): preloaded too.
  */
 const WORKFLOWS_DIR = path.resolve(__dirname, '../../workflows');
+// With the modules in sub-folders (onboarding-phases/), which the bundle preloads too, and the modules
+// of other rooms they load.
 const modules = [
-  ...new Set([...readdirSync(WORKFLOWS_DIR).filter((f) => f.endsWith('.ts')).map((f) => `workflows/${f}`), ...valueClosure('workflows/index.ts')]),
+  ...new Set([
+    ...readdirSync(WORKFLOWS_DIR, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => `workflows/${f}`),
+    ...valueClosure('workflows/index.ts'),
+  ]),
 ].sort();
 
 test('the workflow modules are what the bundle preloads', () => {

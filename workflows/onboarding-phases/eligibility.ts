@@ -1,0 +1,65 @@
+/**
+ * Phase `eligibility` (CHECKING_ELIGIBILITY): reads `marketing_messages_onboarding_status` until Meta
+ * says something final, and checks the WABA has a number on Cloud API (shared/seed: Prerequisites).
+ */
+import { NeedsAttention, graph, onboardingActivities } from '../graph-calls';
+import { nextPollDelaySeconds, readOnboardingStatus, type EligibilityVerdict } from '../eligibility';
+import type { Next, OnboardingRun } from './run';
+
+/** → `path`; → `grace` when the terms are already signed; → ended in INELIGIBLE. */
+export async function checkEligibility(run: OnboardingRun): Promise<Next> {
+  run.record.moveTo('CHECKING_ELIGIBILITY');
+  const verdict = await readVerdict(run);
+  if (verdict.kind === 'ineligible') {
+    run.record.moveTo('INELIGIBLE', verdict.reason);
+    return 'ended';
+  }
+  return verdict.kind === 'onboarded' || run.inbox.terms ? 'grace' : 'path';
+}
+
+/** Reads Meta's status until it says something final; waits out PENDING_* with backoff. */
+async function readVerdict(run: OnboardingRun): Promise<Exclude<EligibilityVerdict, { kind: 'wait' }>> {
+  let delay: number | undefined;
+  // Ceiling: backed-off reads (doubling up to a day) within the daily read budget, until the deadline.
+  for (;;) {
+    const verdict = await readOrTakeListed(run);
+    if (verdict.kind === 'intent_only' && run.state.path !== 'intent') {
+      return { kind: 'ineligible', reason: `${verdict.reason}; start it again with path "intent"` };
+    }
+    if (verdict.kind !== 'wait') {
+      if (verdict.kind === 'eligible' || verdict.kind === 'intent_only') await requireCloudApiNumber(run);
+      return verdict;
+    }
+    run.record.explain(verdict.reason);
+    let recheck: boolean;
+    do {
+      delay = nextPollDelaySeconds(delay, run.options.statusPollIntervalSeconds);
+      recheck = await run.wait(() => run.inbox.terms !== undefined || run.rechecksPending(), { seconds: delay, deadline: true });
+      if (run.inbox.terms) return { kind: 'onboarded' };
+      // Backed-off polls stay within the WABA's daily budget too; an operator's recheck always reads.
+    } while (!recheck && !run.statusReads.hasRoom(Date.now()));
+  }
+}
+
+/** The status a discovery listed the WABA with is used once, in place of a read. */
+function readOrTakeListed(run: OnboardingRun): Promise<EligibilityVerdict> {
+  const listed = run.inbox.discovery?.status;
+  if (listed === undefined) return run.readStatus();
+  delete run.inbox.discovery!.status;
+  run.state.eligibility = listed;
+  return Promise.resolve(readOnboardingStatus(listed, 'marketing_messages_onboarding_status'));
+}
+
+/** MM API reuses the Cloud API registration: without a number on Cloud API, a person must act. */
+async function requireCloudApiNumber(run: OnboardingRun): Promise<void> {
+  const listed = run.inbox.discovery?.numbers;
+  if (listed) delete run.inbox.discovery!.numbers;
+  const { wabaId } = run.state;
+  const numbers = listed ?? (await graph(() => onboardingActivities.checkCloudApiNumbers({ wabaId, sealedToken: run.process.sealedToken })));
+  if (numbers.registered > 0) return;
+  const seen = numbers.others.map((n) => `${n.displayPhoneNumber ?? n.id} (${n.platformType ?? 'unknown platform'})`);
+  throw new NeedsAttention(
+    'no phone number of this WABA is registered on Cloud API; MM API reuses the Cloud API registration' +
+      (seen.length ? `. Numbers found: ${seen.join(', ')}` : '. The WABA has no phone numbers'),
+  );
+}

@@ -1,0 +1,44 @@
+/**
+ * Phases `grace` (SYNCING_TEMPLATES) and `watching` (READY). Once the terms are signed, Meta syncs
+ * the WABA's marketing templates to its new ad account (up to 10 minutes, shared/seed: "What
+ * Onboarding Creates"); after that grace the WABA is READY, its approved marketing templates are
+ * tracked, and the run stays open for the account's life (rechecks, bans, offboarding).
+ */
+import { graph, onboardingActivities } from '../graph-calls';
+import { mergeListing } from '../template-readiness';
+import type { Next, OnboardingRun } from './run';
+
+/** → `watching`. */
+export async function templateGrace(run: OnboardingRun): Promise<Next> {
+  const { state, process, inbox, record } = run;
+  const terms = (inbox.terms ??= { source: 'poll', at: new Date().toISOString() }); // ONBOARDED at the first check
+  state.termsSignedAt ??= terms.at;
+  state.termsSource ??= terms.source;
+  process.syncingSince = Date.now();
+  record.moveTo('SYNCING_TEMPLATES', 'waiting for Meta to sync marketing templates to the ad account');
+  await run.wait(() => false, { seconds: run.options.templateSyncGraceSeconds });
+  state.readyAt = new Date().toISOString();
+  process.syncingSince = undefined;
+  record.moveTo('READY');
+  return 'watching';
+}
+
+/** Leaves only for NEEDS_ATTENTION, an ending, or a new run (continue-as-new). */
+export async function watchAccount(run: OnboardingRun): Promise<never> {
+  if (run.process.templatesListedAt !== run.state.readyAt) await listTemplates(run);
+  // Ceiling: one read per recheck (each within the daily budget); idle otherwise.
+  for (;;) {
+    await run.wait(() => run.rechecksPending(), { movesIn: 'watching' });
+    const verdict = await run.readStatus();
+    run.record.explain(verdict.kind === 'onboarded' ? undefined : `Meta now reports ${run.state.eligibility}`);
+  }
+}
+
+/** From READY on, the WABA's approved marketing templates are tracked; webhooks keep them current. */
+async function listTemplates(run: OnboardingRun): Promise<void> {
+  const { state, process } = run;
+  const startedAt = new Date().toISOString();
+  const listed = await graph(() => onboardingActivities.listMarketingTemplates({ wabaId: state.wabaId, sealedToken: process.sealedToken }));
+  process.templates.splice(0, process.templates.length, ...mergeListing(process.templates, listed, startedAt, new Date().toISOString()));
+  process.templatesListedAt = state.readyAt;
+}

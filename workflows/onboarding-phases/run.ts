@@ -1,0 +1,207 @@
+/**
+ * One run of an onboarding: its state, its inbox, and the mechanics every phase shares (the one
+ * interruptible wait, the status read, continue-as-new). Phases are in this folder; the story is in
+ * workflows/onboarding.ts.
+ */
+import { allHandlersFinished, CancellationScope, condition, makeContinueAsNewFunc, workflowInfo } from '@temporalio/workflow';
+import type { onboarding } from '../onboarding';
+import {
+  DEFAULT_OPTIONS,
+  FINAL_STATUSES,
+  type OnboardingInput,
+  type OnboardingOptions,
+  type OnboardingState,
+  type ProcessState,
+  type TemplateBook,
+  type WaitingPhase,
+} from '../types';
+import { newInbox, type OnboardingInbox } from '../onboarding-inbox';
+import { readOnboardingStatus, type EligibilityVerdict } from '../eligibility';
+import { OnboardingRecord } from '../onboarding-record';
+import { PartnerCallbackOutbox } from '../partner-callback-outbox';
+import { StatusReadBudget } from '../graph-budget';
+import { graph, NeedsAttention, onboardingActivities } from '../graph-calls';
+
+/** The onboarding's phases, in the order of the process; NEEDS_ATTENTION (`attention`) leads back to `eligibility`. */
+export type Phase = 'eligibility' | 'path' | 'terms' | 'grace' | WaitingPhase;
+/** What a phase hands on to: the next phase, or the end of the onboarding. */
+export type Next = Phase | 'ended';
+
+/** Well under Temporal's ~50k events and 10k signals: continue as new at a quiet moment past this. */
+const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
+
+/** The terms were not signed by the deadline. */
+export class Expired extends Error {}
+/** Nothing more can be done for the WABA (partner removed, offboarded, deleted). */
+export class Offboarded extends Error {}
+/** A waiting phase woke to a long history or a new build: the onboarding goes on in a new run. */
+export class TimeToMove extends Error {
+  constructor(readonly phase: WaitingPhase) {
+    super(`continue as new in ${phase}`);
+  }
+}
+/** A status read failed in a way a person must fix; it still answers the rechecks that asked for it. */
+export class StatusReadFailed extends NeedsAttention {
+  constructor(
+    message: string,
+    readonly answersRechecksUpTo: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface WaitOptions {
+  /** Wake after this long (the wait returns false). */
+  seconds?: number;
+  /** The terms' deadline applies: past it, the onboarding EXPIRES. */
+  deadline?: boolean;
+  /** Parked in NEEDS_ATTENTION: a new account event does not interrupt the wait. */
+  parked?: boolean;
+  /** A waiting phase: the run may continue as new in it when it wakes. */
+  movesIn?: WaitingPhase;
+}
+
+export class OnboardingRun {
+  readonly options: OnboardingOptions & { [K in keyof typeof DEFAULT_OPTIONS]: number };
+  readonly state: OnboardingState;
+  readonly process: ProcessState;
+  readonly inbox: OnboardingInbox;
+  readonly outbox: PartnerCallbackOutbox;
+  readonly record: OnboardingRecord;
+  readonly statusReads: StatusReadBudget;
+  /** The process; the cancel update cancels it. */
+  readonly scope = new CancellationScope();
+
+  constructor(readonly input: OnboardingInput) {
+    const carried = input.carriedOver;
+    this.options = { ...DEFAULT_OPTIONS, ...input.options };
+    this.state = carried?.state ?? {
+      wabaId: input.wabaId,
+      businessId: input.businessId,
+      path: input.path,
+      status: 'CHECKING_ELIGIBILITY',
+      messageActivitySharing: this.options.messageActivitySharing,
+      history: [],
+    };
+    this.process = carried?.process ?? {
+      expiresAt: Date.now() + this.options.termsDeadlineSeconds * 1000,
+      pendingCallbacks: [],
+      recentStatusReads: [],
+      templates: [],
+    };
+    this.inbox = carried?.inbox ?? newInbox(input);
+    this.outbox = new PartnerCallbackOutbox(this.process.pendingCallbacks, (refusal) => {
+      this.state.callbackFailure = refusal;
+      this.record.describe();
+    });
+    this.record = new OnboardingRecord(this.state, this.outbox);
+    this.statusReads = new StatusReadBudget(this.process.recentStatusReads);
+  }
+
+  isFinal(): boolean {
+    return FINAL_STATUSES.includes(this.state.status);
+  }
+
+  rechecksPending(): boolean {
+    return this.inbox.rechecks.answered < this.inbox.rechecks.asked;
+  }
+
+  /**
+   * Every wait for the outside world goes through here. It also breaks for an offboarding (→
+   * OFFBOARDED), an account event (→ NEEDS_ATTENTION), the deadline (→ EXPIRED) and, in a waiting
+   * phase, a long history or a new build of the workers (→ continue as new, once no handler is
+   * running). Returns true when `until` became true, false on timeout.
+   */
+  async wait(until: () => boolean, opts: WaitOptions = {}): Promise<boolean> {
+    const { inbox } = this;
+    const interrupted = () =>
+      inbox.offboarded !== undefined || (!opts.parked && inbox.attention !== undefined) || (opts.movesIn !== undefined && this.timeToMove());
+    let timeoutMs = opts.seconds === undefined ? undefined : opts.seconds * 1000;
+    if (opts.deadline) {
+      const left = Math.max(0, this.process.expiresAt - Date.now());
+      timeoutMs = timeoutMs === undefined ? left : Math.min(timeoutMs, left);
+    }
+    const woken = () => until() || interrupted();
+    const met = timeoutMs === undefined ? await condition(woken).then(() => true) : await condition(woken, timeoutMs);
+    if (inbox.offboarded !== undefined) throw new Offboarded(inbox.offboarded);
+    if (!opts.parked && inbox.attention !== undefined) {
+      const reason = inbox.attention;
+      inbox.attention = undefined;
+      throw new NeedsAttention(reason);
+    }
+    if (until()) return true;
+    if (opts.movesIn !== undefined && this.timeToMove()) throw new TimeToMove(opts.movesIn);
+    if (!met && opts.deadline && Date.now() >= this.process.expiresAt) throw new Expired();
+    return false;
+  }
+
+  /** The history is long, or the workers run a new build (Worker Versioning), and no handler is mid-way. */
+  private timeToMove(): boolean {
+    const info = workflowInfo();
+    const due = info.historyLength > CONTINUE_AS_NEW_AFTER_EVENTS || info.continueAsNewSuggested || info.targetWorkerDeploymentVersionChanged === true;
+    return due && allHandlersFinished();
+  }
+
+  /** Hands the state and the inbox to a new run, on the workers' current build, waiting in `phase`. */
+  continueAsNew(phase: WaitingPhase): Promise<never> {
+    const { wabaId, businessId, path, options, origin } = this.input;
+    const next: OnboardingInput = {
+      wabaId,
+      businessId,
+      path,
+      ...(options ? { options } : {}),
+      ...(origin ? { origin } : {}),
+      carriedOver: { phase, state: this.state, process: this.process, inbox: this.inbox },
+    };
+    return makeContinueAsNewFunc<typeof onboarding>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
+  }
+
+  /**
+   * Reads Meta's status field; every read, failing or not, answers the rechecks asked before it
+   * began, and counts against the WABA's daily read budget. A read a recheck waits on is the short,
+   * bounded one; a read the process makes on its own retries longer (both ceilings in graph-calls).
+   */
+  async readStatus(): Promise<EligibilityVerdict> {
+    const { rechecks } = this.inbox;
+    const answers = rechecks.asked;
+    const ref = { wabaId: this.state.wabaId, sealedToken: this.process.sealedToken };
+    const urgent = this.rechecksPending();
+    this.statusReads.record(Date.now());
+    let read;
+    try {
+      read = await graph(() => (urgent ? onboardingActivities.readOnboardingStatusNow(ref) : onboardingActivities.readOnboardingStatus(ref)));
+    } catch (err) {
+      if (err instanceof NeedsAttention && !(err instanceof StatusReadFailed)) throw new StatusReadFailed(err.message, answers);
+      throw err;
+    }
+    this.state.eligibility = read.status;
+    rechecks.answered = Math.max(rechecks.answered, answers);
+    return readOnboardingStatus(read.status, read.field);
+  }
+
+  /** Reads Meta's status while waiting for the terms; ONBOARDED means they were signed. */
+  async readStatusForTerms(): Promise<EligibilityVerdict> {
+    const verdict = await this.readStatus();
+    if (verdict.kind === 'onboarded') this.inbox.terms ??= { source: 'poll', at: new Date().toISOString() };
+    return verdict;
+  }
+
+  /** What the send gate reads: the WABA's status and readiness facts, one query, no history event. */
+  templateBook(): TemplateBook {
+    const { state, process, options } = this;
+    const syncingUntil =
+      state.status === 'SYNCING_TEMPLATES' && process.syncingSince !== undefined
+        ? new Date(process.syncingSince + options.templateSyncGraceSeconds * 1000).toISOString()
+        : undefined;
+    const readyAt = syncingUntil ?? state.readyAt;
+    return {
+      wabaId: state.wabaId,
+      status: state.status,
+      ...(readyAt ? { readyAt } : {}),
+      ...(state.messageActivitySharing !== undefined ? { messageActivitySharing: state.messageActivitySharing } : {}),
+      templateSyncGraceSeconds: options.templateSyncGraceSeconds,
+      templateIdleSeconds: options.templateIdleSeconds,
+      templates: process.templates,
+    };
+  }
+}
