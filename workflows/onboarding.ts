@@ -16,9 +16,10 @@
  * current build.
  */
 import { allHandlersFinished, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
-import type { OnboardingInput, OnboardingState } from './types';
+import type { OnboardingState } from './types';
+import type { OnboardingRunInput } from './onboarding-inbox';
 import { NeedsAttention } from './graph-calls';
-import { listen } from './onboarding-inbox';
+import { listen } from './onboarding-handlers';
 import { Expired, Offboarded, OnboardingRun, TimeToMove, type Next, type Phase } from './onboarding-phases/run';
 import { checkEligibility } from './onboarding-phases/eligibility';
 import { followPath } from './onboarding-phases/path';
@@ -27,7 +28,7 @@ import { awaitTermsSigned } from './onboarding-phases/terms';
 import { templateGrace, watchAccount } from './onboarding-phases/ready';
 import { awaitRecheck, park } from './onboarding-phases/attention';
 
-export async function onboarding(input: OnboardingInput): Promise<OnboardingState> {
+export async function onboarding(input: OnboardingRunInput): Promise<OnboardingState> {
   const run = new OnboardingRun(input);
   listen(run);
   run.outbox.start();

@@ -2,7 +2,6 @@
  * The onboarding's vocabulary, defined once (docs/api.md, "Onboarding state"). Pure: imported by
  * workflows, activities and the API alike.
  */
-import type { OnboardingInbox } from './onboarding-inbox';
 
 export const ONBOARDING_STATUSES = Object.freeze([
   'CHECKING_ELIGIBILITY',
@@ -77,8 +76,6 @@ export interface OnboardingInput {
    * request (one signal per business and page): the first pass waits for the answer without joining.
    */
   intentJoined?: boolean;
-  /** Set only by the workflow itself when it continues as new. */
-  carriedOver?: CarriedOver;
 }
 
 export interface StatusChange {
@@ -153,17 +150,6 @@ export interface ProcessState {
 
 /** The phases in which an onboarding waits for the outside world: the only ones it continues as new in. */
 export type WaitingPhase = 'terms' | 'attention' | 'watching';
-
-/**
- * What a run hands the next when it continues as new, and nothing else: the phase it was waiting in,
- * its state (shown and private) and its inbox (workflows/onboarding-inbox.ts).
- */
-export interface CarriedOver {
-  phase: WaitingPhase;
-  state: OnboardingState;
-  process: ProcessState;
-  inbox: OnboardingInbox;
-}
 
 /**
  * One marketing template as the workflow tracks it: Meta's status plus the facts readiness is computed

@@ -64,7 +64,7 @@ export interface Stack {
   /** The workers' view of Meta's usage headers (the API's /metrics shows it). */
   graphUsage: GraphUsage;
   /** Starts an onboarding workflow directly (as the API would). */
-  start(input: Omit<OnboardingInput, 'carriedOver'>): Promise<WorkflowHandle>;
+  start(input: OnboardingInput): Promise<WorkflowHandle>;
   state(wabaId: string): Promise<OnboardingState>;
   /** Polls the state until `predicate` holds (bounded). */
   waitForState(wabaId: string, predicate: (s: OnboardingState) => boolean, timeoutMs?: number): Promise<OnboardingState>;

@@ -4,18 +4,16 @@
  * workflows/onboarding.ts.
  */
 import { allHandlersFinished, CancellationScope, condition, makeContinueAsNewFunc, workflowInfo } from '@temporalio/workflow';
-import type { onboarding } from '../onboarding';
 import {
   DEFAULT_OPTIONS,
   FINAL_STATUSES,
-  type OnboardingInput,
   type OnboardingOptions,
   type OnboardingState,
   type ProcessState,
   type TemplateBook,
   type WaitingPhase,
 } from '../types';
-import { newInbox, type OnboardingInbox } from '../onboarding-inbox';
+import { newInbox, type OnboardingInbox, type OnboardingRunInput } from '../onboarding-inbox';
 import { readOnboardingStatus, type EligibilityVerdict } from '../eligibility';
 import { OnboardingRecord } from '../onboarding-record';
 import { PartnerCallbackOutbox } from '../partner-callback-outbox';
@@ -72,7 +70,7 @@ export class OnboardingRun {
   /** The process; the cancel update cancels it. */
   readonly scope = new CancellationScope();
 
-  constructor(readonly input: OnboardingInput) {
+  constructor(readonly input: OnboardingRunInput) {
     const carried = input.carriedOver;
     this.options = { ...DEFAULT_OPTIONS, ...input.options };
     this.state = carried?.state ?? {
@@ -145,7 +143,7 @@ export class OnboardingRun {
   /** Hands the state and the inbox to a new run, on the workers' current build, waiting in `phase`. */
   continueAsNew(phase: WaitingPhase): Promise<never> {
     const { wabaId, businessId, path, options, origin } = this.input;
-    const next: OnboardingInput = {
+    const next: OnboardingRunInput = {
       wabaId,
       businessId,
       path,
@@ -153,7 +151,7 @@ export class OnboardingRun {
       ...(origin ? { origin } : {}),
       carriedOver: { phase, state: this.state, process: this.process, inbox: this.inbox },
     };
-    return makeContinueAsNewFunc<typeof onboarding>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
+    return makeContinueAsNewFunc<(input: OnboardingRunInput) => Promise<OnboardingState>>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
   }
 
   /**
