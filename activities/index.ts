@@ -24,7 +24,7 @@ export function createActivities(config: Config, client: Client, graphUsage = ne
 
 export type Activities = ReturnType<typeof createActivities>;
 
-/** The gauge operators alert on before Meta throttles (README "Operations"); exported by the worker's runtime. */
+/** The gauge operators alert on before Meta throttles (docs/operations.md, "What to alert on"); exported by the worker's runtime. */
 export const GRAPH_USAGE_METRIC = 'mm_graph_usage_percent';
 
 /** Meta's usage figure of the business just called, through the activity's Temporal metric meter. */

@@ -3,7 +3,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 
 /**
- * The service's configuration, read once from the environment (README "Configuration").
+ * The service's configuration, read once from the environment (docs/configuration.md).
  * Worker, API and scripts all take this object; nothing else reads process.env.
  */
 export interface Config {

@@ -162,7 +162,7 @@ test('onboardings survive a SIGKILLed worker and a Temporal server restart, and 
     .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
   expect(Math.max(...(attempts ?? []))).toBeGreaterThan(1);
 
-  // The API's gauges count them from visibility (what the README's alerts read).
+  // The API's gauges count them from visibility (what the alerts in docs/operations.md read).
   const gauge = async (line: string) => (await (await fetch(`${apiUrl}/metrics`)).text()).split('\n').includes(line);
   await eventually(async () => ((await gauge(`mm_onboardings{status="AWAITING_TERMS"} ${allWabas.length}`)) ? true : undefined), 30_000, 'the AWAITING_TERMS gauge');
   expect(await gauge('mm_onboardings{status="NEEDS_ATTENTION"} 0')).toBe(true);
