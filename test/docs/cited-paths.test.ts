@@ -20,7 +20,7 @@
  * `/openapi.json`), home paths (`~/.cache/…`), globs, placeholders (`<wabaId>`, `$API`, `…`), npm
  * packages (`@temporalio/…`), domains (`github.com/…`), prose with a slash (`and/or`,
  * `application/json`), and what only exists at run time or after a build: whatever .gitignore names
- * (`.data/`, `dist/`, `node_modules/`, the browser test's screenshots). Fenced code blocks in markdown are left to test/docs-examples.test.ts, which runs
+ * (`.data/`, `dist/`, `node_modules/`, the browser test's screenshots). Fenced code blocks in markdown are left to test/docs/examples.test.ts, which runs
  * them.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
