@@ -78,8 +78,9 @@ describe('docker-compose.yml', () => {
   });
 
   test('the API and the workers are separate services of one image, listening on 0.0.0.0 in the container', () => {
-    expect(services.api.build).toBe('.');
-    expect(services.worker.build).toBe('.');
+    // One build of the Dockerfile, labelled with the commit (the workers' build id).
+    expect(services.api.build).toEqual({ context: '.', args: { GIT_COMMIT: '${GIT_COMMIT:-}' } });
+    expect(services.worker.build).toEqual(services.api.build);
     expect(services.api.command).toEqual(['node', 'dist/api/main.js']);
     expect(services.worker.command).toEqual(['node', 'dist/worker/main.js']);
     expect(services.api.environment?.HOST).toBe('0.0.0.0');
