@@ -15,7 +15,12 @@ RUN npx tsc -p tsconfig.build.json --outDir dist && npx tsx scripts/build-workfl
 
 FROM node:24-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production \
+# The commit the image is built from (no .git in the build context): with the package version it
+# names the workers' build id, i.e. their Worker Deployment Version (docs/versioning.md).
+#   docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD) .
+ARG GIT_COMMIT=""
+ENV GIT_COMMIT=${GIT_COMMIT} \
+    NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
     WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js

@@ -35,6 +35,7 @@ import { discoveryWorkflowId } from '../workflows/discovery-types';
 import { getDiscoveryStateQuery } from '../workflows/messages';
 import { onboardingWorkflowId } from '../workflows/types';
 import { boundedInt, spawnNode, treeCpuSeconds } from './common';
+import { currentVersion } from '../temporal/deployment-version';
 import { trivialWorkflowIds, type TrivialRunsPlan } from './trivial-driver';
 
 const { values: args } = parseArgs({
@@ -198,7 +199,7 @@ async function runBaseline(client: Client, devServer: DevServer, stops: Array<()
     ...workerTuning,
   }, { ipc: true });
   stops.push(() => worker.stop());
-  await waitForWorker(client, taskQueue);
+  await waitForWorker(client, taskQueue, taskQueue);
   console.log(`\nphase ${round === 'before' ? 1 : 3}: trivial baseline, ${round} the onboardings`);
   const since = Date.now();
   const cpu = cpuMeter(devServer.pid, worker.child.pid!);
@@ -241,6 +242,9 @@ async function runService(client: Client, devServer: DevServer, stops: Array<() 
   const env = {
     TEMPORAL_ADDRESS: devServer.address,
     TEMPORAL_TASK_QUEUE: `bench-bulk-${Date.now()}`,
+    // Its own deployment, made current by the worker itself once it polls.
+    TEMPORAL_DEPLOYMENT_NAME: `bench-bulk-${Date.now()}`,
+    TEMPORAL_WORKER_SET_CURRENT: 'true',
     GRAPH_API_BASE_URL: sandboxUrl,
     META_ACCESS_TOKEN: SECRETS.token,
     META_APP_ID: SECRETS.appId,
@@ -261,7 +265,7 @@ async function runService(client: Client, devServer: DevServer, stops: Array<() 
   const worker = spawnNode('worker/main.ts', env);
   stops.push(() => worker.stop());
   // The worker bundles its workflows first: wait for it to poll before the clock starts.
-  await waitForWorker(client, env.TEMPORAL_TASK_QUEUE);
+  await waitForWorker(client, env.TEMPORAL_TASK_QUEUE, env.TEMPORAL_DEPLOYMENT_NAME);
 
   console.log('\nphase 2: mm-onboarding, one discovery to all READY');
   const since = Date.now();
@@ -299,11 +303,12 @@ async function runService(client: Client, devServer: DevServer, stops: Array<() 
   return result;
 }
 
-async function waitForWorker(client: Client, taskQueue: string): Promise<void> {
+async function waitForWorker(client: Client, taskQueue: string, deploymentName: string): Promise<void> {
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     const { pollers } = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 });
-    if (pollers.length > 0) return;
+    // A versioned worker gets tasks only once its version is current (the worker sets it).
+    if (pollers.length > 0 && (await currentVersion(client, 'default', deploymentName))) return;
     await sleep(500);
   }
   throw new Error('the worker did not start polling within 3 minutes');

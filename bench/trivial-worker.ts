@@ -8,11 +8,13 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { WORKFLOW_WORKER_TUNING } from '../worker/worker';
 import { createTrivialDriver, type TrivialRunsPlan } from './trivial-driver';
+import { DEFAULT_VERSIONING_BEHAVIOR, makeVersionCurrent } from '../temporal/deployment-version';
 
 async function main() {
   const address = process.env.TEMPORAL_ADDRESS!;
   const taskQueue = process.env.TEMPORAL_TASK_QUEUE!;
   const connection = await NativeConnection.connect({ address });
+  const version = { deploymentName: taskQueue, buildId: 'baseline' };
   const fail = (err: unknown) => {
     console.error('the trivial runs could not all be started and signalled:', err);
     process.exit(1);
@@ -28,13 +30,18 @@ async function main() {
     // The service's WORKER_MAX_CACHED_WORKFLOWS, so both sides of the ratio keep the same cache.
     ...(process.env.WORKER_MAX_CACHED_WORKFLOWS ? { maxCachedWorkflows: Number(process.env.WORKER_MAX_CACHED_WORKFLOWS) } : {}),
     sinks: { baseline: { firstTaskDone: { fn: (info) => driver?.firstTaskDone(info.workflowId) } } },
+    // Versioned like the service's workers (a deployment per run, named after its task queue), so the
+    // baseline pays the same matching costs.
+    workerDeploymentOptions: { useWorkerVersioning: true, version, defaultVersioningBehavior: DEFAULT_VERSIONING_BEHAVIOR },
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
   if (driver) {
     process.channel?.unref(); // the bench's channel alone does not keep this process up
     process.once('message', () => void driver.startAll().catch(fail));
   }
-  await worker.run();
+  const running = worker.run();
+  await makeVersionCurrent(new Client({ connection }), 'default', version, { taskQueues: [taskQueue] }).catch(fail);
+  await running;
   await connection.close();
 }
 

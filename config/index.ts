@@ -17,6 +17,15 @@ export interface Config {
     taskQueue: string;
     /** How to reach the cluster besides its address (Temporal's own environment configuration). */
     connection: TemporalConnectionSettings;
+    /** The workers' Worker Deployment Version (temporal/deployment-version.ts, docs/versioning.md). */
+    deployment: {
+      /** TEMPORAL_DEPLOYMENT_NAME, default `mm-onboarding`. */
+      name: string;
+      /** TEMPORAL_WORKER_BUILD_ID; unset: `<package version>-<git short sha>` of the running code. */
+      buildId?: string;
+      /** TEMPORAL_WORKER_SET_CURRENT: a worker makes its version current once it polls (dev, tests, single-version stacks). */
+      setCurrentOnStart: boolean;
+    };
   };
   graph: {
     baseUrl: string;
@@ -131,6 +140,19 @@ const envSchema = z.object({
   ),
   TEMPORAL_NAMESPACE: optionalText.pipe(z.string().default('default')),
   TEMPORAL_TASK_QUEUE: optionalText.pipe(z.string().default('mm-onboarding')),
+  TEMPORAL_DEPLOYMENT_NAME: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[^.:]+$/, "must not contain '.' or ':'")
+      .refine((s) => !s.startsWith('__'), "must not start with '__'")
+      .default('mm-onboarding'),
+  ),
+  TEMPORAL_WORKER_BUILD_ID: optionalText.pipe(
+    z.string().refine((s) => !s.startsWith('__'), "must not start with '__'").optional(),
+  ),
+  TEMPORAL_WORKER_SET_CURRENT: optionalText.pipe(
+    z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).default('false').transform((s) => s === 'true' || s === '1'),
+  ),
   GRAPH_API_BASE_URL: optionalText.pipe(httpUrl.optional()),
   GRAPH_API_VERSION: optionalText.pipe(
     z.string().regex(/^v\d+\.\d+$/, 'must look like v24.0').default('v24.0'),
@@ -221,6 +243,11 @@ export function loadConfig(env: Env = process.env): Config {
       namespace: temporalEnv.namespace?.trim() || e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       connection: withoutUndefined({ apiKey, tls: asBuffers(tls ?? undefined), metadata: metadata as Record<string, string> | undefined }),
+      deployment: withoutUndefined({
+        name: e.TEMPORAL_DEPLOYMENT_NAME,
+        buildId: e.TEMPORAL_WORKER_BUILD_ID,
+        setCurrentOnStart: e.TEMPORAL_WORKER_SET_CURRENT,
+      }),
     },
     graph: {
       baseUrl: (
@@ -337,6 +364,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
       address: config.temporal.address,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      deployment: config.temporal.deployment,
       auth: describeTemporalAuth(config.temporal.connection),
     },
     graph: { baseUrl: config.graph.baseUrl, version: config.graph.version, maxRps: config.graph.maxRps },

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Prints the directory holding a Temporal server (`temporal-server`) and its SQL schema tool
-# (`temporal-sql-tool`) v1.29.1, building both from source into a versioned cache outside the repo
+# (`temporal-sql-tool`) v1.32.2, building both from source into a versioned cache outside the repo
 # when the cache has none (the same server the dev server embeds, run as a real cluster member).
 # Also prints nothing else on stdout: SERVER_DIR=$(scripts/ensure-temporal-server.sh).
 set -euo pipefail
 
-version="1.29.1"
+version="1.32.2"
 cache_dir="${MM_TEMPORAL_SERVER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mm-onboarding/temporal-server-$version}"
 
 say() { echo "[temporal-server] $*" >&2; }
@@ -34,7 +34,9 @@ say "building Temporal server $version and its SQL tool from source into $cache_
 started=$(date +%s)
 staging="$cache_dir/.staging"
 rm -rf "$staging"; mkdir -p "$staging"
-GOBIN="$staging" GOFLAGS="-mod=mod" "$go_bin" install \
+# Server 1.32.2's go.mod asks for Go >= 1.26.10: GOTOOLCHAIN=auto lets an older local Go (>= 1.21)
+# fetch that toolchain through the module proxy, as `go` does by default when installed from go.dev.
+GOBIN="$staging" GOFLAGS="-mod=mod" GOTOOLCHAIN=auto "$go_bin" install \
   "go.temporal.io/server/cmd/server@v$version" \
   "go.temporal.io/server/cmd/tools/sql@v$version" >&2
 # Installed names are the package directories; give them the names Temporal's images use.

@@ -1,7 +1,7 @@
 /**
  * A real Temporal cluster on this machine, as docker-compose.yml runs it but without Docker:
  * PostgreSQL from Debian's packages in a throw-away data directory (run as the postgres user on a
- * loopback port), the schemas through Temporal's SQL tool, and Temporal Server 1.29.1 built from
+ * loopback port), the schemas through Temporal's SQL tool, and Temporal Server 1.32.2 built from
  * source, rendering deploy/temporal/config/production.yaml, the same file the compose file mounts.
  * Everything listens on 127.0.0.1 and is removed by `stop()`.
  */

@@ -138,6 +138,8 @@ async function main() {
         if (!stack.isStopping) void stack.exit(1, `worker failed: ${err}`);
       },
     );
+    // Versioned workers get tasks only once their version is current: in development that is automatic.
+    await workers.makeCurrent({ log: (line) => log(line) });
 
     const app = createApp({ config, client, partnerToken, graphUsage });
     stack.add(() => closeApp(app));

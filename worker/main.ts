@@ -32,14 +32,31 @@ async function main() {
   if (added.length) log('registered search attributes', { added });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const workers = await createWorkers(config, connection, client);
+  let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      stopping = true;
       log('stopping: draining activities in flight', { signal });
       workers.shutdown();
     });
   }
-  log('worker polling', { config: describeConfig(config) });
-  await workers.run();
+  log('worker polling', { config: describeConfig(config), version: workers.version });
+  const running = workers.run();
+  if (config.temporal.deployment.setCurrentOnStart) {
+    // TEMPORAL_WORKER_SET_CURRENT=true: this worker makes its own version current (dev, tests, a
+    // single-version stack). Otherwise a release does it (docs/versioning.md).
+    try {
+      await workers.makeCurrent({ timeoutMs: CONNECT_WAIT_MS, log: (line) => log(line) });
+    } catch (err) {
+      // Told to stop while waiting: that is a normal stop, not a failure.
+      if (!stopping) {
+        workers.shutdown();
+        await running.catch(() => undefined);
+        throw err;
+      }
+    }
+  }
+  await running;
   await clientConnection.close();
   await connection.close();
   log('stopped');

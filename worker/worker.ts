@@ -5,6 +5,7 @@ import { createActivities } from '../activities';
 import type { GraphUsage } from '../graph';
 import { graphTaskQueue } from '../temporal/task-queues';
 import { workflowBundleOptions } from './workflow-bundle';
+import { makeVersionCurrent, workerDeploymentOptions, type MakeCurrentOptions, type WorkerDeploymentVersion } from '../temporal/deployment-version';
 
 /**
  * Settings of the workflow worker (also used by the bulk benchmark's baseline, so the two compare fairly).
@@ -16,6 +17,13 @@ export const WORKFLOW_WORKER_TUNING = {} satisfies Partial<WorkerOptions>;
 export interface OnboardingWorkers {
   run(): Promise<void>;
   shutdown(): void;
+  /** The Worker Deployment Version both workers declare. */
+  version: WorkerDeploymentVersion;
+  /**
+   * Makes the workers' version the deployment's Current Version once their first polls have registered
+   * it (bounded); call after `run()`. Until then a versioned worker gets no tasks.
+   */
+  makeCurrent(opts?: Pick<MakeCurrentOptions, 'timeoutMs' | 'log'>): Promise<boolean>;
 }
 
 /**
@@ -40,6 +48,8 @@ export async function createWorkers(
     namespace: config.temporal.namespace,
     activities,
     shutdownGraceTime: '20s',
+    // Every workflow is pinned to the build it started on (docs/versioning.md).
+    workerDeploymentOptions: workerDeploymentOptions(config),
   } satisfies Partial<WorkerOptions>;
   // Production runs a prebuilt bundle (npm run build); development bundles from source at start.
   const workflowSource = workerOverrides.workflowBundle
@@ -64,6 +74,7 @@ export async function createWorkers(
     workflowBundle: undefined,
     workflowsPath: undefined,
   });
+  const running = () => [main, graph].every((w) => ['INITIALIZED', 'RUNNING'].includes(w.getState()));
   return {
     run: async () => {
       await Promise.all([main.run(), graph.run()]);
@@ -71,5 +82,12 @@ export async function createWorkers(
     shutdown: () => {
       for (const w of [main, graph]) if (w.getState() === 'RUNNING') w.shutdown();
     },
+    version: common.workerDeploymentOptions.version,
+    makeCurrent: (opts = {}) =>
+      makeVersionCurrent(client, config.temporal.namespace, common.workerDeploymentOptions.version, {
+        ...opts,
+        taskQueues: [config.temporal.taskQueue, graphTaskQueue(config.temporal.taskQueue)],
+        aborted: () => !running(),
+      }),
   };
 }

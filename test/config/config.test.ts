@@ -25,7 +25,13 @@ describe('configuration', () => {
   test('with no environment it runs against the built-in sandbox with the contract defaults', () => {
     const config = loadConfig({});
     expect(config.port).toBe(3000);
-    expect(config.temporal).toEqual({ address: undefined, namespace: 'default', taskQueue: 'mm-onboarding', connection: {} });
+    expect(config.temporal).toEqual({
+      address: undefined,
+      namespace: 'default',
+      taskQueue: 'mm-onboarding',
+      connection: {},
+      deployment: { name: 'mm-onboarding', setCurrentOnStart: false },
+    });
     expect(config.host).toBe('127.0.0.1');
     expect(config.codec).toEqual({ keys: [], corsOrigins: [] });
     expect(config.graph).toEqual({
@@ -137,6 +143,14 @@ describe('configuration', () => {
     expect(loadConfig({}).workerMaxCachedWorkflows).toBeUndefined();
     expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '12000' }).workerMaxCachedWorkflows).toBe(12_000);
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be at least 2/);
+  });
+
+  test('the Worker Deployment: TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_WORKER_BUILD_ID, TEMPORAL_WORKER_SET_CURRENT', () => {
+    const config = loadConfig({ TEMPORAL_DEPLOYMENT_NAME: 'mm-eu', TEMPORAL_WORKER_BUILD_ID: '1.0.0-rc1', TEMPORAL_WORKER_SET_CURRENT: 'true' });
+    expect(config.temporal.deployment).toEqual({ name: 'mm-eu', buildId: '1.0.0-rc1', setCurrentOnStart: true });
+    expect(problemsOf({ TEMPORAL_DEPLOYMENT_NAME: 'mm.eu' })).toEqual([expect.stringContaining("TEMPORAL_DEPLOYMENT_NAME must not contain '.' or ':'")]);
+    expect(problemsOf({ TEMPORAL_WORKER_BUILD_ID: '__x' })).toEqual([expect.stringContaining("TEMPORAL_WORKER_BUILD_ID must not start with '__'")]);
+    expect(problemsOf({ TEMPORAL_WORKER_SET_CURRENT: 'yes' })).toEqual([expect.stringContaining('TEMPORAL_WORKER_SET_CURRENT must be true or false')]);
   });
 
   test('DISCOVERY_MAX_TASK_BACKLOG paces discoveries; default 200', () => {

@@ -49,9 +49,16 @@ describe('docker-compose.yml', () => {
   test('runs Temporal from current images: server + admin-tools for the schema, PostgreSQL, the UI; never auto-setup', () => {
     const images = Object.values(services).map((s) => s.image).filter(Boolean) as string[];
     expect(images.some((i) => i.includes('auto-setup'))).toBe(false);
-    expect(services.temporal.image).toMatch(/^temporalio\/server:1\.29\.1$/);
-    expect(services['temporal-schema'].image).toMatch(/^temporalio\/admin-tools:1\.29\.1/);
-    expect(services['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
+    // The same server as `npm run test:production` builds (scripts/ensure-temporal-server.sh), and
+    // the Web UI the dev server serves (scripts/ensure-temporal.sh).
+    const pinned = (script: string, name: string) => read(`scripts/${script}`).match(new RegExp(`^${name}="([^"]+)"`, 'm'))?.[1];
+    const server = pinned('ensure-temporal-server.sh', 'version');
+    expect(server).toMatch(/^1\.\d+\.\d+$/);
+    expect(services.temporal.image).toBe(`temporalio/server:${server}`);
+    expect(services['temporal-schema'].image).toBe(`temporalio/admin-tools:${server}`);
+    expect(services['temporal-namespace'].image).toBe(`temporalio/admin-tools:${server}`);
+    expect(pinned('ensure-temporal.sh', 'server_version')).toBe(server);
+    expect(services['temporal-ui'].image).toBe(`temporalio/ui:${pinned('ensure-temporal.sh', 'ui_version')}`);
     expect(services.postgresql.image).toMatch(/^postgres:\d+$/);
   });
 
@@ -71,8 +78,9 @@ describe('docker-compose.yml', () => {
   });
 
   test('the API and the workers are separate services of one image, listening on 0.0.0.0 in the container', () => {
-    expect(services.api.build).toBe('.');
-    expect(services.worker.build).toBe('.');
+    // One build of the Dockerfile, labelled with the commit (the workers' build id).
+    expect(services.api.build).toEqual({ context: '.', args: { GIT_COMMIT: '${GIT_COMMIT:-}' } });
+    expect(services.worker.build).toEqual(services.api.build);
     expect(services.api.command).toEqual(['node', 'dist/api/main.js']);
     expect(services.worker.command).toEqual(['node', 'dist/worker/main.js']);
     expect(services.api.environment?.HOST).toBe('0.0.0.0');

@@ -12,7 +12,11 @@ export default async function globalSetup(): Promise<void> {
   const server = await startDevServer({
     readyTimeoutMs: 120_000,
     // Low enough that a test can drive a run past it in seconds, high above any ordinary test run.
-    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_SUGGESTED_AT },
+    dynamicConfig: {
+      'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_SUGGESTED_AT,
+      // Every stack is a Worker Deployment of its own (test/harness/stack.ts); the default ceiling is 100 per namespace.
+      'matching.maxDeployments': 1000,
+    },
   });
   globalThis.__mmDevServer = server;
   process.env.TEMPORAL_TEST_ADDRESS = server.address;

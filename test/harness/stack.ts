@@ -31,6 +31,10 @@ export function testServiceEnv(
   return {
     TEMPORAL_ADDRESS: where.temporalAddress,
     TEMPORAL_TASK_QUEUE: where.taskQueue,
+    // A deployment of its own per stack: its version is made current without touching anyone else's.
+    TEMPORAL_DEPLOYMENT_NAME: where.taskQueue,
+    // Worker processes started from the entry point make their version current themselves.
+    TEMPORAL_WORKER_SET_CURRENT: 'true',
     GRAPH_API_BASE_URL: where.graphUrl,
     META_ACCESS_TOKEN: TEST_SECRETS.accessToken,
     META_APP_ID: TEST_SECRETS.appId,
@@ -119,6 +123,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...(opts.activities ? { activities: opts.activities(client) } : {}),
     }, graphUsage);
     running = workers.run();
+    await workers.makeCurrent();
   };
   const stopWorkers = async () => {
     workers?.shutdown();
