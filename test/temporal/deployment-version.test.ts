@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { loadConfig } from '../config';
-import { codeBuildId, deploymentVersion, workerDeploymentOptions } from '../temporal/deployment-version';
-import { version } from '../package.json';
+import { loadConfig } from '../../config';
+import { codeBuildId, deploymentVersion, workerDeploymentOptions } from '../../temporal/deployment-version';
+import { version } from '../../package.json';
 
 describe('the workers\' Worker Deployment Version', () => {
   test('the build id is the package version and the commit: the image\'s GIT_COMMIT, else the checkout\'s', () => {
