@@ -16,7 +16,7 @@ export interface DevServerOptions {
   /** Where the server's own log lines go. */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
-  /** Server dynamic config overrides, e.g. history limits for tests. */
+  /** Server dynamic config overrides, e.g. history limits for tests (on top of DEV_SERVER_DYNAMIC_CONFIG). */
   dynamicConfig?: Record<string, string | number | boolean>;
 }
 
@@ -29,6 +29,25 @@ export interface DevServer {
   exited: Promise<number | null>;
   stop(): Promise<void>;
 }
+
+/**
+ * Dynamic config every dev server gets (a caller's `dynamicConfig` wins).
+ *
+ * One partition per task queue, so the Graph queue's rate limit (GRAPH_MAX_RPS, the worker option
+ * `maxTaskQueueActivitiesPerSecond`) is one limiter, as in production
+ * (deploy/temporal/config/dynamicconfig/production.yaml). The server splits a queue's limit over its
+ * read partitions (rate / partitions each, each limiting on its own), and Server 1.32's matcher gives
+ * each partition a burst of one second of its share plus one task, so with the default 4 partitions
+ * the queue bursts up to GRAPH_MAX_RPS + 4 calls at once (4 at GRAPH_MAX_RPS = 1 or 2) instead of
+ * GRAPH_MAX_RPS + 1 (docs/operations.md#one-graph-budget-under-load).
+ * `--dynamic-config-value` takes plain values only, not values constrained to one task queue, so
+ * here it applies to every queue: the dev server is one process, whose partitions only spread one
+ * host's locks.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string | number | boolean> = {
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+};
 
 /** Tries when a port the server was given (or picked itself) is taken before it binds it. */
 const START_ATTEMPTS = 3;
@@ -62,7 +81,7 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   if (opts.uiPort) args.push('--ui-ip', '127.0.0.1', '--ui-port', String(opts.uiPort));
   else args.push('--headless');
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
-  for (const [key, value] of Object.entries(opts.dynamicConfig ?? {})) {
+  for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...opts.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
