@@ -74,7 +74,7 @@ test('the API/scripts client and the worker connection reach Temporal over mutua
   try {
     const info = await client.workflowService.getSystemInfo({});
     // The dev server's Temporal Server, as scripts/ensure-temporal.sh pins it.
-    const pinned = readFileSync(path.join(__dirname, '..', 'scripts', 'ensure-temporal.sh'), 'utf8').match(/^server_version="([^"]+)"/m)?.[1];
+    const pinned = readFileSync(path.join(__dirname, '..', '..', 'scripts', 'ensure-temporal.sh'), 'utf8').match(/^server_version="([^"]+)"/m)?.[1];
     expect(info.serverVersion).toBe(pinned);
     const { namespaceInfo } = await client.workflowService.describeNamespace({ namespace: 'default' });
     expect(namespaceInfo?.name).toBe('default');
