@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
@@ -166,14 +166,23 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>) {
   clearTimeout(timer);
 }
 
+/**
+ * A free loopback port, held back from the kernel's ephemeral range for a while. The dev server
+ * picks its internal services' ports with listen(:0) too, so a port we merely closed could come back
+ * to it as, say, its worker service's port, which then collides with the frontend we hand this one
+ * to (seen once: "bind: address already in use", then the dev server's panic). As the CLI's own
+ * GetFreePort does, a connection closed from the server's side leaves the port in TIME_WAIT: bind(:0)
+ * skips it for about a minute, while an explicit bind (SO_REUSEADDR, as Go and Node set) still works.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
+    const server = createServer((socket) => socket.destroy());
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+      const client = connect(port, '127.0.0.1');
+      client.once('error', () => undefined); // 'close' follows either way
+      client.once('close', () => server.close(() => resolve(port)));
     });
   });
 }
