@@ -21,6 +21,18 @@ describe('signup link tokens', () => {
     expect(signer.check(`${token}.x`).ok).toBe(false);
     expect(signer.check(token, (exp + 1) * 1000)).toMatchObject({ ok: false, reason: 'expired' });
   });
+
+  test('only the canonical signature checks out: padding, standard-alphabet or stray characters make it unknown', () => {
+    const { token } = signer.issue({ exp });
+    const [v, payload, sig] = token.split('.');
+    const standard = Buffer.from(sig, 'base64url').toString('base64'); // the same bytes, '+' '/' and '='
+    expect(standard).not.toBe(sig);
+    for (const variant of [`${sig}=`, standard, standard.replace(/=+$/, ''), `${sig}!`, `${sig.slice(0, 10)} ${sig.slice(10)}`, `${sig}\n`]) {
+      expect(Buffer.from(variant, 'base64url').equals(Buffer.from(sig, 'base64url'))).toBe(true); // decodes to the signature
+      expect(signer.check(`${v}.${payload}.${variant}`)).toEqual({ ok: false, reason: 'unknown' });
+    }
+    expect(signer.check(`${v}.${payload}.${sig}`).ok).toBe(true);
+  });
 });
 
 describe('token permissions (debug_token)', () => {
