@@ -76,8 +76,8 @@ export const UNKNOWN_EVENT = 'unknown';
 
 /** What one change asks of Temporal (or why it asks nothing). */
 export type WebhookAction =
-  | { kind: 'terms_signed'; event: string; wabaId: string; businessId?: string; signal: TermsSignedSignal }
-  | { kind: 'account_event'; event: AccountAttentionEvent; wabaId: string; signal: AccountEventSignal }
+  | { kind: 'terms_signed'; event: string; wabaId: string; businessId?: string; signal: TermsSignedSignal; implausibleTime?: number }
+  | { kind: 'account_event'; event: AccountAttentionEvent; wabaId: string; signal: AccountEventSignal; implausibleTime?: number }
   | Extract<TemplateStatusAction, { kind: 'template_status' }>
   | { kind: 'ignore'; event: string; reason: string }
   | { kind: 'invalid'; event: string; reason: string };
@@ -88,19 +88,19 @@ export function changeCount(envelope: WebhookEnvelope): number {
 }
 
 /** Every change of every entry, in delivery order; an entry without a `changes` list is one unusable item. */
-export function actionsOf(envelope: WebhookEnvelope): WebhookAction[] {
+export function actionsOf(envelope: WebhookEnvelope, receivedAt = Date.now()): WebhookAction[] {
   return envelope.entry.flatMap((raw): WebhookAction[] => {
     const entry = entrySchema.safeParse(raw);
     if (!entry.success) return [{ kind: 'invalid', event: UNKNOWN_EVENT, reason: 'entry without a changes list' }];
     return entry.data.changes.map((rawChange) => {
       const change = changeSchema.safeParse(rawChange);
       if (!change.success) return { kind: 'invalid', event: UNKNOWN_EVENT, reason: 'change without a field' };
-      return actionOf(entry.data, change.data);
+      return actionOf(entry.data, change.data, receivedAt);
     });
   });
 }
 
-function actionOf(entry: Entry, change: Change): WebhookAction {
+function actionOf(entry: Entry, change: Change, receivedAt: number): WebhookAction {
   if (change.field === TEMPLATE_STATUS_FIELD) {
     // Template updates are sent on the WABA: entry.id is its id, and there is nothing else to key on.
     if (!entry.id) return { kind: 'invalid', event: UNKNOWN_EVENT, reason: `${TEMPLATE_STATUS_FIELD} without a WABA id in entry.id` };
@@ -114,7 +114,8 @@ function actionOf(entry: Entry, change: Change): WebhookAction {
     return { kind: 'invalid', event: eventLabel(change.value), reason: reasonOf(parsed.error) };
   }
   const value = parsed.data;
-  const at = isoTime(entry.time);
+  const { at, implausible } = timeOf(entry.time, receivedAt);
+  const implausibleTime = implausible !== undefined ? { implausibleTime: implausible } : {};
   const wabaId = value.waba_info?.waba_id;
 
   if (value.event === 'MM_LITE_TERMS_SIGNED' || value.event === 'AD_ACCOUNT_LINKED') {
@@ -129,6 +130,7 @@ function actionOf(entry: Entry, change: Change): WebhookAction {
       wabaId,
       businessId: value.waba_info?.owner_business_id,
       signal: { source: legacy ? 'legacy_webhook' : 'webhook', ...(at ? { at } : {}), ...(adAccountId ? { adAccountId } : {}) },
+      ...implausibleTime,
     };
   }
 
@@ -148,6 +150,7 @@ function actionOf(entry: Entry, change: Change): WebhookAction {
         ...(value.ban_info?.waba_ban_state ? { banState: value.ban_info.waba_ban_state.slice(0, 64) } : {}),
         ...(at ? { at } : {}),
       },
+      ...implausibleTime,
     };
   }
 
@@ -184,12 +187,23 @@ function detailOf(value: AccountUpdate): string {
   }
 }
 
-/** Entry `time` is unix seconds (number or numeric string); anything else (an object, a date string) is left out. */
-function isoTime(time: unknown): string | undefined {
+/** Meta's clock is believed up to a day ahead of ours and a year back (it retries for days, not years). */
+const PLAUSIBLE_AHEAD_MS = 24 * 3600 * 1000;
+const PLAUSIBLE_BACK_MS = 365 * 24 * 3600 * 1000;
+
+/**
+ * Entry `time` is unix seconds (number or numeric string); anything else (an object, a date string) is
+ * left out. A time outside the plausible window (e.g. 99999999999, the year 5138, or 1, the year 1970)
+ * is replaced by the receive time, and `implausible` carries what Meta sent, for the log.
+ */
+function timeOf(time: unknown, receivedAt: number): { at?: string; implausible?: number } {
   const seconds = typeof time === 'string' && time.trim() !== '' ? Number(time) : time;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0 || seconds > 1e11) return undefined;
-  const date = new Date(seconds * 1000);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return {};
+  const ms = seconds * 1000;
+  if (ms > receivedAt + PLAUSIBLE_AHEAD_MS || ms < receivedAt - PLAUSIBLE_BACK_MS) {
+    return { at: new Date(receivedAt).toISOString(), implausible: seconds };
+  }
+  return { at: new Date(ms).toISOString() };
 }
 
 /** The metric label of a change we could not use: its event when it is one we know, else "unknown". */

@@ -118,6 +118,9 @@ export function webhookRouter(deps: ReceiverDeps): Router {
           log.warn('webhook change not usable', { event: action.event, reason: action.reason });
         }
       } else {
+        if ('implausibleTime' in action && action.implausibleTime !== undefined) {
+          log.warn('webhook time not plausible: the receive time stands in', { event: action.event, wabaId: action.wabaId, time: action.implausibleTime });
+        }
         deliverable.push(action);
       }
     }

@@ -249,6 +249,36 @@ describe('webhook changes', () => {
     expect(after.history.filter((e) => e.status === 'READY')).toHaveLength(1);
   });
 
+  test("a terms webhook whose time is implausible (years ahead or back) records the receive time instead, and says so; a plausible one keeps Meta's", async () => {
+    const [ahead, back, plausible] = [0, 1, 2].map(() => world().createWaba({ autoSign: false }));
+    for (const w of [ahead, back, plausible]) await startOnboarding(w.id, w.ownerBusinessId);
+    const plausibleTime = Math.floor(Date.now() / 1000) - 120;
+    const terms = (wabaId: string, time: number) => ({
+      id: 'abc',
+      time,
+      changes: [{ field: 'account_update', value: { event: 'MM_LITE_TERMS_SIGNED', waba_info: { waba_id: wabaId } } }],
+    });
+    const receivedFrom = Date.now();
+    const res = await h.postWebhook(
+      JSON.stringify({ object: 'whatsapp_business_account', entry: [terms(ahead.id, 99_999_999_999), terms(back.id, 1), terms(plausible.id, plausibleTime)] }),
+    );
+    const receivedTo = Date.now();
+    expect(res.status).toBe(200);
+
+    for (const w of [ahead, back]) {
+      const signedAt = Date.parse((await h.stack.waitForState(w.id, (s) => s.termsSignedAt !== undefined)).termsSignedAt!);
+      expect(signedAt).toBeGreaterThanOrEqual(receivedFrom - 1000);
+      expect(signedAt).toBeLessThanOrEqual(receivedTo + 1000);
+    }
+    const kept = await h.stack.waitForState(plausible.id, (s) => s.termsSignedAt !== undefined);
+    expect(kept.termsSignedAt).toBe(new Date(plausibleTime * 1000).toISOString());
+    const said = h.logs.lines.filter((line) => line.message === 'webhook time not plausible: the receive time stands in');
+    expect(said.map((line) => [line.meta?.wabaId, line.meta?.time])).toEqual([
+      [ahead.id, 99_999_999_999],
+      [back.id, 1],
+    ]);
+  });
+
   test('the legacy AD_ACCOUNT_LINKED alone completes an onboarding as legacy_webhook', async () => {
     const waba = world().createWaba({ autoSign: false });
     await startOnboarding(waba.id, waba.ownerBusinessId);
