@@ -125,9 +125,22 @@ export function webhookRouter(deps: ReceiverDeps): Router {
       }
     }
 
+    // The same change twice in one delivery is one signal: a copy would only grow the run's history.
+    const seen = new Set<string>();
+    const unique = deliverable.filter((action) => {
+      const key = JSON.stringify(action);
+      if (seen.has(key)) {
+        metrics.webhookChanges.inc({ event: action.event, outcome: 'duplicate' });
+        return false;
+      }
+      seen.add(key);
+      return true;
+    });
+    const duplicates = deliverable.length - unique.length;
+
     const results = await handOff(
       { client: deps.client, config, callTimeoutMs: deps.callTimeoutMs, timeTemporal: metrics.timeTemporal },
-      deliverable,
+      unique,
     );
     for (const r of results) metrics.webhookChanges.inc({ event: r.action.event, outcome: r.outcome });
     const failed = results.filter((r) => r.outcome === 'failed');
@@ -137,6 +150,7 @@ export function webhookRouter(deps: ReceiverDeps): Router {
       noOnboarding: results.filter((r) => r.outcome === 'no_onboarding').length,
       ignored: actions.length - deliverable.length - unusable,
       unusable,
+      duplicates,
       wabas: [...new Set(deliverable.map((a) => a.wabaId))].slice(0, 20),
     };
     if (failed.length) {

@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { metaJson } from '../../../sandbox';
 import { onboardingWorkflowId, type OnboardingState } from '../../../workflows/types';
+import { termsSignedSignal } from '../../../workflows/messages';
 import { OnboardingPathKey } from '../../../temporal/search-attributes';
 import { signatureOf } from '../../../api/webhooks/signature';
 import { eventually, startAppHarness, TEST_SECRETS, webhookBody, type AppHarness } from '../../harness/app-harness';
@@ -277,6 +278,24 @@ describe('webhook changes', () => {
       [ahead.id, 99_999_999_999],
       [back.id, 1],
     ]);
+  });
+
+  test('the same change 1,000 times in one delivery is one signal: the copies are counted as duplicates, not written to the history', async () => {
+    const waba = world().createWaba({ autoSign: false });
+    await startOnboarding(waba.id, waba.ownerBusinessId);
+    const duplicatesBefore = await metricValue('mm_webhook_changes_total', { outcome: 'duplicate', event: 'MM_LITE_TERMS_SIGNED' });
+    const change = { field: 'account_update', value: { event: 'MM_LITE_TERMS_SIGNED', waba_info: { waba_id: waba.id } } };
+    const res = await h.postWebhook(
+      JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: 'abc', time: Math.floor(Date.now() / 1000), changes: Array(1000).fill(change) }] }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: 1000, unusable: 0 });
+    await h.stack.waitForState(waba.id, (s) => s.termsSignedAt !== undefined);
+
+    const history = await h.stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)).fetchHistory();
+    const termsSignals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === termsSignedSignal.name);
+    expect(termsSignals).toHaveLength(1);
+    expect(await metricValue('mm_webhook_changes_total', { outcome: 'duplicate', event: 'MM_LITE_TERMS_SIGNED' })).toBe(duplicatesBefore + 999);
   });
 
   test('the legacy AD_ACCOUNT_LINKED alone completes an onboarding as legacy_webhook', async () => {
