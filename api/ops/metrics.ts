@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { GraphUsage } from '../../graph';
 
 export type DeliveryOutcome = 'accepted' | 'ignored' | 'unauthorized' | 'malformed' | 'too_large' | 'unavailable';
-export type ChangeOutcome = 'signalled' | 'no_onboarding' | 'ignored' | 'invalid' | 'failed';
+export type ChangeOutcome = 'signalled' | 'no_onboarding' | 'ignored' | 'invalid' | 'failed' | 'duplicate';
 
 /** `graphUsage`: the workers' view of Meta's usage headers, when they run in this process. */
 export function createMetrics(graphUsage?: GraphUsage) {
