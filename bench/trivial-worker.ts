@@ -8,7 +8,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { WORKFLOW_WORKER_TUNING } from '../worker/worker';
 import { createTrivialDriver, type TrivialRunsPlan } from './trivial-driver';
-import { DEFAULT_VERSIONING_BEHAVIOR, makeVersionCurrent } from '../temporal/deployment-version';
+import { makeVersionCurrent, versionedWorkerOptions } from '../temporal/deployment-version';
 
 async function main() {
   const address = process.env.TEMPORAL_ADDRESS!;
@@ -32,7 +32,7 @@ async function main() {
     sinks: { baseline: { firstTaskDone: { fn: (info) => driver?.firstTaskDone(info.workflowId) } } },
     // Versioned like the service's workers (a deployment per run, named after its task queue), so the
     // baseline pays the same matching costs.
-    workerDeploymentOptions: { useWorkerVersioning: true, version, defaultVersioningBehavior: DEFAULT_VERSIONING_BEHAVIOR },
+    workerDeploymentOptions: versionedWorkerOptions(version),
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
   if (driver) {

@@ -29,13 +29,14 @@ export function versionLabel(v: WorkerDeploymentVersion): string {
   return `${v.deploymentName}:${v.buildId}`;
 }
 
-/** The worker options that make a worker versioned. */
+/** The worker options that make a worker versioned, as this process's workers are. */
 export function workerDeploymentOptions(config: Config) {
-  return {
-    useWorkerVersioning: true as const,
-    version: deploymentVersion(config),
-    defaultVersioningBehavior: DEFAULT_VERSIONING_BEHAVIOR,
-  };
+  return versionedWorkerOptions(deploymentVersion(config));
+}
+
+/** The worker options that make a worker declare `version` (also the bench's baseline worker). */
+export function versionedWorkerOptions(version: WorkerDeploymentVersion) {
+  return { useWorkerVersioning: true as const, version, defaultVersioningBehavior: DEFAULT_VERSIONING_BEHAVIOR };
 }
 
 let cachedBuildId: string | undefined;
@@ -48,8 +49,7 @@ let cachedBuildId: string | undefined;
  */
 export function codeBuildId(env: Record<string, string | undefined> = process.env): string {
   if (env === process.env && cachedBuildId) return cachedBuildId;
-  const root = packageRoot();
-  const version = packageVersion(root);
+  const { root, version } = servicePackage();
   const commit = shortCommit(env.GIT_COMMIT) ?? gitCommit(root);
   const bundle = env.WORKFLOW_BUNDLE_PATH;
   const id = commit
@@ -80,23 +80,19 @@ function gitCommit(root: string): string | undefined {
   }
 }
 
-/** The directory of the service's package.json, found upwards from here (source tree or dist/). */
-function packageRoot(): string {
+/** The service's package.json, found upwards from here (source tree or dist/): its directory and version. */
+function servicePackage(): { root: string; version: string } {
   let dir = __dirname;
   for (let i = 0; i < 5; i++) {
-    const file = path.join(dir, 'package.json');
-    if (existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).name === 'mm-onboarding') return dir;
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      if (pkg.name === 'mm-onboarding') return { root: dir, version: String(pkg.version ?? '0.0.0') };
+    } catch {
+      // no (readable) package.json here: look one level up
+    }
     dir = path.dirname(dir);
   }
-  return process.cwd();
-}
-
-function packageVersion(root: string): string {
-  try {
-    return String(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version ?? '0.0.0');
-  } catch {
-    return '0.0.0';
-  }
+  return { root: process.cwd(), version: '0.0.0' };
 }
 
 /** gRPC status codes worth another try while a version registers: DEADLINE_EXCEEDED, NOT_FOUND, FAILED_PRECONDITION, ABORTED, UNAVAILABLE. */
@@ -106,12 +102,19 @@ const RETRYABLE_CODES = [4, 5, 9, 10, 14];
 export async function currentVersion(client: Client, namespace: string, deploymentName: string): Promise<WorkerDeploymentVersion | undefined> {
   try {
     const { workerDeploymentInfo } = await client.workflowService.describeWorkerDeployment({ namespace, deploymentName });
-    const current = workerDeploymentInfo?.routingConfig?.currentDeploymentVersion;
-    return current?.deploymentName && current.buildId ? { deploymentName: current.deploymentName, buildId: current.buildId } : undefined;
+    return currentOf(workerDeploymentInfo);
   } catch (err) {
     if (isGrpcServiceError(err) && err.code === 5) return undefined; // NOT_FOUND
     throw err;
   }
+}
+
+type DeploymentInfo = Awaited<ReturnType<Client['workflowService']['describeWorkerDeployment']>>['workerDeploymentInfo'];
+
+/** The Current Version a describe of the deployment names, if any. */
+function currentOf(info: DeploymentInfo): WorkerDeploymentVersion | undefined {
+  const current = info?.routingConfig?.currentDeploymentVersion;
+  return current?.deploymentName && current.buildId ? { deploymentName: current.deploymentName, buildId: current.buildId } : undefined;
 }
 
 export interface MakeCurrentOptions {
@@ -145,7 +148,7 @@ export async function makeVersionCurrent(
         namespace,
         deploymentName: version.deploymentName,
       });
-      const current = info?.routingConfig?.currentDeploymentVersion;
+      const current = currentOf(info);
       if (current?.deploymentName === version.deploymentName && current.buildId === version.buildId) return false;
       const registered = info?.versionSummaries?.some(
         (s) => s.deploymentVersion?.buildId === version.buildId && s.deploymentVersion?.deploymentName === version.deploymentName,
