@@ -29,6 +29,8 @@ import { SignupLinkSigner } from './signup/link-token';
 import { signupPageRouter } from './signup/hosted-page';
 import { deriveSealingKey } from '../secrets/sealing';
 import { webhookRouter } from './webhooks/receiver';
+import { InsightsReader } from './insights/insights-reader';
+import { insightsRouter } from './insights/insights-routes';
 
 export type { Logger } from './http/logger';
 
@@ -63,6 +65,8 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   const openApi = JSON.stringify(openApiDocument());
   const signup = new EmbeddedSignup(onboardings, deriveSealingKey(config.meta.appSecret), log);
   const links = new SignupLinkSigner(config.meta.appSecret);
+  const tokenCheck = partnerToken ?? PartnerTokenCheck.fromConfig(config);
+  const insights = new InsightsReader({ client, taskQueue: config.temporal.taskQueue, partnerToken: tokenCheck, log, queryMs: limits.queryMs });
 
   const app = express();
   app.disable('x-powered-by');
@@ -75,7 +79,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
 
   // Before any body parser: the receiver reads its own raw bytes for the signature.
   app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs }));
-  app.use(healthRouter(client, metrics, partnerToken ?? PartnerTokenCheck.fromConfig(config)));
+  app.use(healthRouter(client, metrics, tokenCheck));
   // Operators' codec endpoint for the Web UI: only when CODEC_KEYS names who may read sealed secrets.
   if (config.codec.keys.length) {
     app.use(codecRouter({ keys: config.codec.keys, corsOrigins: config.codec.corsOrigins, sealingKey: deriveSealingKey(config.meta.appSecret), log }));
@@ -93,6 +97,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   v1.use(sendsRouter(gate, onboardings, readiness, log));
   v1.use(embeddedSignupRouter(config, signup, links, log));
   v1.use(discoveriesRouter(discoveries, log));
+  v1.use(insightsRouter(insights));
   app.use('/v1', v1);
   // Public: the hosted signup page, authorised by its signed link alone.
   app.use(signupPageRouter({ config, signup, onboardings, links, log }));

@@ -12,6 +12,8 @@ import {
   businessUsagePercentOf,
 } from './errors';
 import * as schemas from './schemas';
+import * as insights from './insights';
+import type { AdInsights, TemplateAnalytics, TemplateWithAd } from './insights';
 import type { GraphUsage } from './usage';
 
 export interface GraphClientOptions {
@@ -126,6 +128,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_PAGES = 1_000;
 /** Longer pacing waits give the activity slot back (a throttled failure that retries after the wait). */
 const MAX_PACING_WAIT_MS = 5_000;
+/** Meta's limit on `template_ids` in one `template_analytics` call. */
+export const MAX_ANALYTICS_TEMPLATES = 10;
 
 type Query = Record<string, string | undefined>;
 
@@ -326,6 +330,62 @@ export class GraphClient {
     return rows
       .filter((t) => t.status === filter.status && (t.category === undefined || t.category === filter.category))
       .map((t) => dropUndefined({ id: t.id, name: t.name, language: t.language, status: t.status, category: t.category }));
+  }
+
+  /** Every template of the WABA with its ad (`ad_id`, `ad_account_id`), every page: what Insights is read on. */
+  async listTemplatesWithAds(wabaId: string, token?: string): Promise<TemplateWithAd[]> {
+    const rows = await this.listAll({
+      method: 'GET',
+      path: `/${seg(wabaId)}/message_templates`,
+      query: { fields: 'id,name,language,category,ad_id,ad_account_id', limit: '100' },
+      token,
+      schema: schemas.pageOf(insights.templateWithAd),
+    });
+    return rows.map((t) => dropUndefined({ id: t.id, name: t.name, language: t.language, category: t.category, adId: t.ad_id, adAccountId: t.ad_account_id }));
+  }
+
+  /** Marketing API Insights of one template's ad over `since`..`until` (YYYY-MM-DD, inclusive); needs `ads_read`. */
+  async getAdInsights(adId: string, range: { since: string; until: string }, token?: string): Promise<AdInsights> {
+    const body = await this.call({
+      method: 'GET',
+      path: `/${seg(adId)}/insights`,
+      query: {
+        fields: [...insights.AD_INSIGHTS_FIELDS, ...insights.AD_CONVERSION_FIELDS].join(','),
+        time_range: JSON.stringify({ since: range.since, until: range.until }),
+      },
+      token,
+      schema: insights.adInsightsAnswer,
+    });
+    return insights.adInsightsOf(body.data);
+  }
+
+  /**
+   * `template_analytics` of MM API sends (`product_type=marketing_messages_lite_api`) for at most 10
+   * templates, daily points summed per template id. `start`/`end` are Unix seconds.
+   */
+  async getTemplateAnalytics(
+    wabaId: string,
+    window: { start: number; end: number; templateIds: string[] },
+    token?: string,
+  ): Promise<Record<string, TemplateAnalytics>> {
+    if (window.templateIds.length > MAX_ANALYTICS_TEMPLATES) {
+      throw new RangeError(`template_analytics takes at most ${MAX_ANALYTICS_TEMPLATES} template ids a call`);
+    }
+    const entries = await this.listAll({
+      method: 'GET',
+      path: `/${seg(wabaId)}/template_analytics`,
+      query: {
+        start: String(window.start),
+        end: String(window.end),
+        granularity: 'DAILY',
+        product_type: 'marketing_messages_lite_api',
+        metric_types: 'SENT,DELIVERED,READ,CLICKED,COST',
+        template_ids: JSON.stringify(window.templateIds),
+      },
+      token,
+      schema: schemas.pageOf(insights.templateAnalyticsEntry),
+    });
+    return insights.templateAnalyticsOf(entries);
   }
 
   /**

@@ -192,6 +192,12 @@ export function controlRoutes(world: SandboxWorld): express.Router {
     res.json({ appPercent: world.usage.appPercent });
   });
 
+  const insightsMode = z.strictObject({ deprecated: z.boolean() });
+  router.put('/insights', (req, res) => {
+    world.insights.deprecated = parse(insightsMode, req.body).deprecated;
+    res.json({ deprecated: world.insights.deprecated });
+  });
+
   router.get('/calls', (req, res) => {
     const calls = world.findCalls(parse(callFilter, req.query));
     res.json({ count: calls.length, calls });

@@ -14,6 +14,8 @@ export const GRAPH_ENDPOINTS = [
   'marketing_messages',
   'messages',
   'debug_token',
+  'ad_insights',
+  'template_analytics',
 ] as const;
 export type GraphEndpoint = (typeof GRAPH_ENDPOINTS)[number];
 

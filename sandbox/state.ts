@@ -13,6 +13,7 @@ import {
 } from './payloads';
 import type { WebhookDelivery, WebhookSender } from './webhooks';
 import { SandboxMessaging, type MessagingTiming, type SandboxTemplate } from './messaging';
+import { SandboxInsights } from './insights';
 
 /** What a repeated Intent API request answers; both mean "the request stands". */
 export type RepeatAnswer = 'same_request_id' | 'already_sent';
@@ -169,6 +170,8 @@ export class SandboxWorld {
   readonly messaging: SandboxMessaging;
   /** What the usage headers report (percent of the allowance used); 1 % unless a test says otherwise. */
   readonly usage = new ReportedUsage();
+  /** Insights and template analytics of the WABAs' templates (sandbox/insights.ts). */
+  readonly insights = new SandboxInsights(this.wabas);
 
   constructor(
     private readonly options: WorldOptions,
@@ -497,6 +500,7 @@ export class SandboxWorld {
     this.calls.length = 0;
     this.webhooks.forget();
     this.messaging.forget();
+    this.insights.deprecated = false;
   }
 
   stopTimers(): void {

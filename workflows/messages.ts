@@ -3,7 +3,7 @@
  * receiver import these definitions; the workflows implement them.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, TemplateBook } from './types';
+import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, OnboardingStatus, TemplateBook } from './types';
 import type { SendRecord, TemplateStatusChange, TemplateView } from './template-readiness';
 import type { DiscoveryState } from './discovery-types';
 
@@ -55,6 +55,14 @@ export interface CancelRequest {
 }
 
 export const getStateQuery = defineQuery<OnboardingState>('getState');
+
+/** What an insights read needs of the onboarding: its status, `ads_read`, the signup's token (sealed; no history event). */
+export interface InsightsAccess {
+  status: OnboardingStatus;
+  insightsAvailable?: boolean;
+  sealedToken?: string;
+}
+export const getInsightsAccessQuery = defineQuery<InsightsAccess>('getInsightsAccess');
 
 /** A `message_template_status_update` webhook for one of the WABA's templates. */
 export const templateStatusSignal = defineSignal<[TemplateStatusChange]>('templateStatus');

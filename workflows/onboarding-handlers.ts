@@ -6,6 +6,7 @@ import { condition, setHandler } from '@temporalio/workflow';
 import {
   accountEventSignal,
   cancelUpdate,
+  getInsightsAccessQuery,
   getStateQuery,
   getTemplatesQuery,
   intentRequestedSignal,
@@ -33,6 +34,11 @@ export function listen(run: OnboardingRun): void {
 
   setHandler(getStateQuery, () => state);
   setHandler(getTemplatesQuery, () => run.templateBook());
+  setHandler(getInsightsAccessQuery, () => ({
+    status: state.status,
+    ...(state.insightsAvailable !== undefined ? { insightsAvailable: state.insightsAvailable } : {}),
+    ...(process.sealedToken ? { sealedToken: process.sealedToken } : {}),
+  }));
 
   setHandler(termsSignedSignal, ({ source, at }) => {
     // The first source wins; duplicates and the legacy echo of the same signing change nothing.

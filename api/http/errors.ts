@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'not_implemented'
   | 'not_ready'
   | 'graph_error'
+  | 'graph_throttled'
   | 'temporal_unavailable'
   | 'search_attributes_unavailable'
   | 'timeout'

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import * as s from '../partner/schemas';
+import * as insights from '../insights/insights-schemas';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -86,6 +87,7 @@ export function openApiDocument(): Record<string, unknown> {
         SignupLink: schemaOf(s.signupLink, 'output'),
         SignupCompletion: schemaOf(s.signupCompletion, 'output'),
         DiscoveryState: schemaOf(s.discoveryState, 'output'),
+        Insights: schemaOf(insights.insightsAnswer, 'output'),
         Error: schemaOf(s.errorBody, 'output'),
       },
     },
@@ -183,6 +185,34 @@ export function openApiDocument(): Record<string, unknown> {
             '404': errorResponse('No onboarding for this WABA'),
             '409': errorResponse('The onboarding has ended'),
             '504': errorResponse('The onboarding did not answer in time; repeating the request is safe'),
+          },
+        },
+      },
+      '/v1/onboardings/{wabaId}/insights': {
+        get: {
+          summary: "A READY WABA's MM API performance per marketing template: sends, deliveries, reads, clicks, spend, benchmarks, conversions",
+          description:
+            "With ads_read on the token (the WABA's own Embedded Signup token, else META_ACCESS_TOKEN): the Marketing API's Insights " +
+            "on each template's ad (`source: insights`, with `conversions`). Without it, or when Insights refuses: the WABA's " +
+            '`template_analytics` of MM API sends (`source: template_analytics`, no conversions). One read of Meta per WABA, window ' +
+            'and template set every 15 minutes; `Cache-Control: max-age` says how long the answer holds.',
+          parameters: [...wabaId, ...parametersOf(insights.insightsQuery, 'query')],
+          responses: {
+            '200': {
+              description: 'The figures, numbers as numbers',
+              headers: { 'Cache-Control': { description: '`private, max-age=<seconds>`: how long this answer is served from memory', schema: { type: 'string' } } },
+              content: json(ref('Insights')),
+            },
+            ...commonErrors,
+            '400': errorResponse('Invalid request: `details` names the parameter (a date that is not YYYY-MM-DD, until before since, a window over 90 days)'),
+            '404': errorResponse('No onboarding for this WABA'),
+            '409': errorResponse('not_ready: the onboarding is not READY'),
+            '502': errorResponse('graph_error: Meta refused the read'),
+            '503': {
+              description: 'graph_throttled: Meta is throttling the business (details.retryAfterSeconds), or Temporal is unreachable',
+              headers: { 'Retry-After': { description: 'Seconds to wait (graph_throttled)', schema: { type: 'string' } } },
+              content: json(ref('Error')),
+            },
           },
         },
       },
