@@ -91,13 +91,13 @@ export function adInsightsOf(rows: Array<Record<string, unknown>>): AdInsights {
     delivered: sum('marketing_messages_delivered'),
     read: sum('marketing_messages_read'),
     clicks: sum('marketing_messages_link_btn_click'),
-    spend: last('marketing_messages_spend') === undefined ? undefined : sum('marketing_messages_spend'),
+    spend: last('marketing_messages_spend') === undefined ? undefined : round(sum('marketing_messages_spend')),
     costPerDelivered: last('marketing_messages_cost_per_delivered'),
     readRate: last('marketing_messages_read_rate'),
     readRateBenchmark: last('marketing_messages_read_rate_benchmark'),
     clickRateBenchmark: last('marketing_messages_click_rate_benchmark'),
     conversions,
-    purchaseValue,
+    purchaseValue: purchaseValue === undefined ? undefined : round(purchaseValue),
   });
 }
 

@@ -27,6 +27,9 @@ export interface DailyFigures {
   /** USD. */
   spend: number;
   conversions: Record<string, number>;
+  /** Purchase values (USD) of website and app purchases. */
+  purchaseValues: { website: number; app: number };
+  /** Both together: what the service reports as `purchaseValue`. */
   purchaseValue: number;
 }
 
@@ -66,7 +69,7 @@ export class SandboxInsights {
   /** One template's figures for one UTC day (YYYY-MM-DD); zero for days still to come. */
   daily(templateId: string, day: string): DailyFigures {
     if (Date.parse(`${day}T00:00:00Z`) > this.now()) {
-      return { sent: 0, delivered: 0, read: 0, clicks: 0, spend: 0, conversions: {}, purchaseValue: 0 };
+      return { sent: 0, delivered: 0, read: 0, clicks: 0, spend: 0, conversions: {}, purchaseValues: { website: 0, app: 0 }, purchaseValue: 0 };
     }
     const n = createHash('sha256').update(`${templateId}|${day}`).digest().readUInt32BE(0);
     const sent = 200 + (n % 300);
@@ -81,13 +84,13 @@ export class SandboxInsights {
       app_initiate_checkout: Math.floor(clicks / 10),
       app_purchase: Math.floor(clicks / 12),
     };
-    const purchaseValue = cents(conversions.website_purchase * 24.9 + conversions.app_purchase * 19.9);
-    return { sent, delivered, read, clicks, spend: cents(delivered * 0.0107), conversions, purchaseValue };
+    const purchaseValues = { website: cents(conversions.website_purchase * 24.9), app: cents(conversions.app_purchase * 19.9) };
+    return { sent, delivered, read, clicks, spend: cents(delivered * 0.0107), conversions, purchaseValues, purchaseValue: cents(purchaseValues.website + purchaseValues.app) };
   }
 
   /** The figures summed over `since`..`until` (inclusive): what both surfaces report for the window. */
   total(templateId: string, since: string, until: string): DailyFigures {
-    const total: DailyFigures = { sent: 0, delivered: 0, read: 0, clicks: 0, spend: 0, conversions: {}, purchaseValue: 0 };
+    const total: DailyFigures = { sent: 0, delivered: 0, read: 0, clicks: 0, spend: 0, conversions: {}, purchaseValues: { website: 0, app: 0 }, purchaseValue: 0 };
     for (const day of daysOf(Date.parse(`${since}T00:00:00Z`), Date.parse(`${until}T00:00:00Z`) + DAY_MS)) {
       const d = this.daily(templateId, day);
       total.sent += d.sent;
@@ -95,7 +98,9 @@ export class SandboxInsights {
       total.read += d.read;
       total.clicks += d.clicks;
       total.spend = cents(total.spend + d.spend);
-      total.purchaseValue = cents(total.purchaseValue + d.purchaseValue);
+      total.purchaseValues.website = cents(total.purchaseValues.website + d.purchaseValues.website);
+      total.purchaseValues.app = cents(total.purchaseValues.app + d.purchaseValues.app);
+      total.purchaseValue = cents(total.purchaseValues.website + total.purchaseValues.app);
       for (const [k, v] of Object.entries(d.conversions)) total.conversions[k] = (total.conversions[k] ?? 0) + v;
     }
     return total;
@@ -129,8 +134,8 @@ export class SandboxInsights {
       marketing_messages_read_rate: round(total.read / total.delivered),
       marketing_messages_read_rate_benchmark: bench.readRate,
       marketing_messages_click_rate_benchmark: bench.clickRate,
-      marketing_messages_website_purchase_values: cents(total.conversions.website_purchase * 24.9),
-      marketing_messages_app_purchase_values: cents(total.conversions.app_purchase * 19.9),
+      marketing_messages_website_purchase_values: total.purchaseValues.website,
+      marketing_messages_app_purchase_values: total.purchaseValues.app,
       ...Object.fromEntries(Object.entries(total.conversions).map(([k, v]) => [`marketing_messages_${k}`, v])),
     };
     const row: Record<string, string> = {};

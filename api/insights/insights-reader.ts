@@ -27,6 +27,8 @@ const MAX_CACHED_ANSWERS = 10_000;
 /** The read's own ceiling: its activities are bounded at 20 s each, a fallback adds a second round. */
 const READ_TIMEOUT_MS = 90_000;
 const DEFAULT_RETRY_AFTER_MS = 60_000;
+/** How long the onboarding's status (READY or not) is trusted without asking again. */
+const ACCESS_MEMORY_MS = 5_000;
 
 export type InsightsAnswer = Omit<InsightsReport, 'insightsRefusal'>;
 
@@ -49,7 +51,7 @@ export interface InsightsReaderOptions {
 
 export class InsightsReader {
   private readonly answers = new Map<string, CachedAnswer>();
-  private readonly accessInFlight = new Map<string, Promise<InsightsAccess>>();
+  private readonly accessOf = new Map<string, { until: number; access: Promise<InsightsAccess> }>();
   private readonly cacheMs: number;
 
   constructor(private readonly options: InsightsReaderOptions) {
@@ -78,14 +80,25 @@ export class InsightsReader {
     return { answer, maxAgeSeconds };
   }
 
-  /** One query per WABA in flight, however many asks wait on it (no history event). */
+  /**
+   * The onboarding's status and token: one query per WABA however many asks wait on it (no history
+   * event), its answer trusted for a few seconds like the send gate's readiness memory.
+   */
   private access(wabaId: string): Promise<InsightsAccess> {
-    let asked = this.accessInFlight.get(wabaId);
-    if (!asked) {
-      asked = this.queryAccess(wabaId).finally(() => this.accessInFlight.delete(wabaId));
-      this.accessInFlight.set(wabaId, asked);
+    const now = Date.now();
+    const known = this.accessOf.get(wabaId);
+    if (known && known.until > now) return known.access;
+    if (this.accessOf.size >= MAX_CACHED_ANSWERS) {
+      for (const [k, e] of this.accessOf) if (e.until <= now) this.accessOf.delete(k);
+      if (this.accessOf.size >= MAX_CACHED_ANSWERS) this.accessOf.clear();
     }
-    return asked;
+    const entry = { until: Number.POSITIVE_INFINITY, access: this.queryAccess(wabaId) };
+    this.accessOf.set(wabaId, entry);
+    entry.access.then(
+      () => void (entry.until = Date.now() + ACCESS_MEMORY_MS),
+      () => void (this.accessOf.get(wabaId) === entry && this.accessOf.delete(wabaId)),
+    );
+    return entry.access;
   }
 
   private async queryAccess(wabaId: string): Promise<InsightsAccess> {
