@@ -195,6 +195,15 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
     expect((await insights(wabaId, `?since=${day(90)}&until=${day(1)}`)).status).toBe(404);
   });
 
+  test('/openapi.json documents the route: its query, the answer, 409, 503 with Retry-After', async () => {
+    const doc = (await h.http().get('/openapi.json')).body;
+    const get = doc.paths['/v1/onboardings/{wabaId}/insights'].get;
+    expect(get.parameters.map((p: { name: string }) => p.name)).toEqual(['wabaId', 'since', 'until', 'template']);
+    expect(Object.keys(get.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '409', '502', '503']));
+    expect(get.responses['503'].headers).toHaveProperty('Retry-After');
+    expect(doc.components.schemas.Insights.properties.source.enum).toEqual(['insights', 'template_analytics']);
+  });
+
   test("Meta's throttling answers 503 graph_throttled with Retry-After", async () => {
     const { waba } = await readyWaba(['spring_sale']);
     world().insights.deprecated = true;

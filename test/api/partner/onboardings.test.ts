@@ -339,6 +339,7 @@ describe('operations', () => {
       '/v1/onboardings/{wabaId}',
       '/v1/onboardings/{wabaId}/cancel',
       '/v1/onboardings/{wabaId}/embedded-signup',
+      '/v1/onboardings/{wabaId}/insights',
       '/v1/onboardings/{wabaId}/messages',
       '/v1/onboardings/{wabaId}/recheck',
       '/v1/onboardings/{wabaId}/settings',
