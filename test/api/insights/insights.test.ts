@@ -1,5 +1,7 @@
 import { startAppHarness, type AppHarness } from '../../harness/app-harness';
 import { WEBHOOK_ONLY } from '../../harness/stack';
+import { historyAsText } from '../../harness/histories';
+import { eventually } from '../../harness/wait';
 
 /**
  * GET /v1/onboardings/:wabaId/insights end to end: the real app, workers and dev server, and the Graph
@@ -161,6 +163,15 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
     expect(tokens).toHaveLength(2);
     expect(h.logs.text()).toContain('insights read from Meta');
     for (const token of tokens) expect(h.logs.text()).not.toContain(token);
+    // Nor the read's own history: its input carries the token sealed, only the activity opens it.
+    const runs = await eventually(async () => {
+      const found = [];
+      for await (const run of h.stack.client.workflow.list({ query: `WorkflowType = 'insightsRead' AND WorkflowId STARTS_WITH 'mm-insights:${withAds.id}:'` })) found.push(run);
+      return found.length ? found : undefined;
+    }, 10_000, 'the insights read in visibility');
+    const history = await historyAsText(h.stack.client.workflow.getHandle(runs[0].workflowId));
+    expect(history).toContain('sealed:v1:');
+    for (const token of tokens) expect(history).not.toContain(token);
   });
 
   test('an onboarding that is not READY answers 409 not_ready; an unknown WABA 404', async () => {
