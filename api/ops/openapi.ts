@@ -166,6 +166,9 @@ export function openApiDocument(): Record<string, unknown> {
               content: json(ref('SendResult')),
             },
             ...commonErrors,
+            '400': errorResponse(
+              "Invalid request: `details` names each failing field; also `template.components` nested deeper than 32 levels",
+            ),
             '404': errorResponse('No onboarding for this WABA'),
             '409': errorResponse('not_ready: not safe to send through MM API yet and no fallback asked; details.readyAt when known'),
             '502': errorResponse("graph_error: Meta refused the send; details.code and details.subcode are Meta's"),

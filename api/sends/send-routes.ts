@@ -1,11 +1,12 @@
 /**
- * Sending marketing templates through the gate (api/sends/send-gate.ts), and the WABA's default for
- * `message_activity_sharing` that sends carry.
+ * Sending marketing templates through the gate (api/sends/send-gate.ts), once the request is known to
+ * be sane (api/sends/components-depth.ts), and the WABA's default for `message_activity_sharing` that sends carry.
  */
 import { Router } from 'express';
 import type { Logger } from '../http/logger';
 import type { OnboardingClient } from '../partner/onboarding-client';
 import { sendMessageBody, settingsBody, wabaIdParam } from '../partner/schemas';
+import { checkComponentsDepth } from './components-depth';
 import type { SendGate } from './send-gate';
 import type { TemplateReadiness } from './template-readiness-cache';
 import { validate } from '../http/validate';
@@ -14,6 +15,7 @@ export function sendsRouter(gate: SendGate, onboardings: OnboardingClient, readi
   const router = Router();
 
   router.post('/onboardings/:wabaId/messages', async (req, res) => {
+    checkComponentsDepth(req.body); // before anything recurses into it
     const { wabaId } = validate(wabaIdParam, req.params, 'params');
     const body = validate(sendMessageBody, req.body, 'body');
     const timing: { graphMs?: number } = {};
