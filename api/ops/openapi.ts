@@ -167,7 +167,7 @@ export function openApiDocument(): Record<string, unknown> {
             },
             ...commonErrors,
             '400': errorResponse(
-              "Invalid request: `details` names each failing field; also `template.components` nested deeper than 32 levels",
+              "Invalid request: `details` names each failing field; also `phoneNumberId` when it is not one of the WABA's numbers, and `template.components` nested deeper than 32 levels",
             ),
             '404': errorResponse('No onboarding for this WABA'),
             '409': errorResponse('not_ready: not safe to send through MM API yet and no fallback asked; details.readyAt when known'),

@@ -17,6 +17,12 @@ afterAll(async () => {
 const world = () => h.stack.sandbox.world;
 const FAST = { templateSyncGraceSeconds: 1, statusPollIntervalSeconds: 3600 };
 const send = (wabaId: string, body: unknown) => h.http().post(`/v1/onboardings/${wabaId}/messages`).set(h.auth).send(body as object);
+const templateBody = (phoneNumberId: string, components: unknown = [{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }] }]) => ({
+  phoneNumberId,
+  to: '+15550001111',
+  template: { name: 'spring_sale', language: 'en_US', components },
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const getTemplate = (wabaId: string) => h.http().get(`/v1/onboardings/${wabaId}/templates/spring_sale?language=en_US`).set(h.auth);
 
 /** A READY onboarding whose approved marketing template `spring_sale` (en_US) is ready to send. */
@@ -43,5 +49,36 @@ describe('components nested too deep', () => {
     expect(deep.body.error.details[0]).toMatchObject({ in: 'body', path: 'template.components' });
     expect(deep.body.error.details[0].message).toMatch(/nest.*32 levels/);
     expect(world().messaging.sent.length).toBe(before);
+  });
+});
+
+describe("the phone number's WABA", () => {
+  test('a send from a phone number of another WABA is a 400 naming phoneNumberId and never reaches Meta; a number added to the WABA since is read again', async () => {
+    const { waba, phone } = await readyOnboarding();
+    // Another WABA with the same template, whose terms were just signed (its onboarding starts from the
+    // webhook and is SYNCING_TEMPLATES): Meta sends from its number once its template has synced.
+    const other = world().createWaba({ onboardingStatus: 'ELIGIBLE', autoSign: false });
+    await world().messaging.createTemplate(other.id, { name: 'spring_sale', notify: false });
+    await world().signTerms(other.id);
+    await h.stack.waitForStatus(other.id, 'SYNCING_TEMPLATES');
+    await sleep(300);
+    await send(waba.id, templateBody(phone)).expect(200);
+    const before = world().messaging.sent.length;
+
+    const foreign = await send(waba.id, templateBody(other.phoneNumbers[0].id));
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error.code).toBe('invalid_request');
+    expect(foreign.body.error.details).toEqual([{ in: 'body', path: 'phoneNumberId', message: `is not a phone number of WABA ${waba.id}` }]);
+    const fallback = await send(waba.id, { ...templateBody(other.phoneNumbers[0].id), fallback: 'cloud_api' });
+    expect(fallback.status).toBe(400);
+    expect(world().messaging.sent.length).toBe(before);
+
+    // A number the WABA gained after the gate first read its list: unknown, so read again (past the re-read floor).
+    const added = { ...waba.phoneNumbers[0], id: String(Number(phone) + 7) };
+    world().wabas.get(waba.id)!.phoneNumbers.push(added);
+    await sleep(2_100);
+    const fromAdded = await send(waba.id, templateBody(added.id));
+    expect(fromAdded.status).toBe(200);
+    expect(world().messaging.sent.at(-1)).toMatchObject({ edge: 'marketing_messages', phoneNumberId: added.id });
   });
 });
