@@ -75,7 +75,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   app.use(metrics.middleware);
 
   // Before any body parser: the receiver reads its own raw bytes for the signature.
-  app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs }));
+  app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs, accountEventHeard: (wabaId) => readiness.forget(wabaId) }));
   app.use(healthRouter(client, metrics, partnerToken ?? PartnerTokenCheck.fromConfig(config)));
   // Operators' codec endpoint for the Web UI: only when CODEC_KEYS names who may read sealed secrets.
   if (config.codec.keys.length) {

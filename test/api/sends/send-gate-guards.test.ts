@@ -82,3 +82,21 @@ describe("the phone number's WABA", () => {
     expect(world().messaging.sent.at(-1)).toMatchObject({ edge: 'marketing_messages', phoneNumberId: added.id });
   });
 });
+
+describe('account events', () => {
+  test('after an ACCOUNT_OFFBOARDED webhook, the process that received it sends nothing more through /marketing_messages, though its readiness memory was fresh', async () => {
+    // This file's gate remembers readiness for 30 s: only the webhook can make it read again in time.
+    const { waba, phone } = await readyOnboarding();
+    await send(waba.id, templateBody(phone)).expect(200);
+    await world().emitAccountEvent(waba.id, 'ACCOUNT_OFFBOARDED');
+    await h.stack.waitForStatus(waba.id, 'OFFBOARDED');
+    const before = world().messaging.sent.filter((m) => m.edge === 'marketing_messages').length;
+
+    const after = await send(waba.id, templateBody(phone));
+    expect(after.status).toBe(409);
+    expect(after.body.error).toMatchObject({ code: 'not_ready', message: expect.stringMatching(/the onboarding is OFFBOARDED/) });
+    const fallback = await send(waba.id, { ...templateBody(phone), fallback: 'cloud_api' });
+    expect(fallback.body).toMatchObject({ route: 'cloud_api', notReadyReason: 'the onboarding is OFFBOARDED' });
+    expect(world().messaging.sent.filter((m) => m.edge === 'marketing_messages').length).toBe(before);
+  });
+});
