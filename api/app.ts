@@ -76,6 +76,8 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
 
   // Before any body parser: the receiver reads its own raw bytes for the signature.
   app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs, accountEventHeard: (wabaId) => readiness.forget(wabaId) }));
+  // /metrics costs Temporal visibility counts: with METRICS_BEARER_TOKEN set, only its scraper reads it.
+  if (config.metricsBearerToken) app.get('/metrics', requireApiKey([config.metricsBearerToken], log));
   app.use(healthRouter(client, metrics, partnerToken ?? PartnerTokenCheck.fromConfig(config)));
   // Operators' codec endpoint for the Web UI: only when CODEC_KEYS names who may read sealed secrets.
   if (config.codec.keys.length) {

@@ -76,7 +76,10 @@ export function openApiDocument(): Record<string, unknown> {
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS' } },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS' },
+        metricsBearerAuth: { type: 'http', scheme: 'bearer', description: 'METRICS_BEARER_TOKEN (only /metrics, only when it is set)' },
+      },
       schemas: {
         OnboardingState: schemaOf(s.onboardingState, 'output'),
         OnboardingList: schemaOf(s.onboardingList, 'output'),
@@ -218,6 +221,19 @@ export function openApiDocument(): Record<string, unknown> {
             '201': { description: 'The link', content: json(ref('SignupLink')) },
             ...commonErrors,
             '501': errorResponse('META_ES_CONFIG_ID is not set'),
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (the onboarding counts at most a few seconds old)',
+          description:
+            'Open unless METRICS_BEARER_TOKEN is set; then only `Authorization: Bearer <METRICS_BEARER_TOKEN>` reads it. ' +
+            'The counts from Temporal visibility are refreshed one set at a time, shared by concurrent scrapes.',
+          security: [{}, { metricsBearerAuth: [] }],
+          responses: {
+            '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': errorResponse('METRICS_BEARER_TOKEN is set and the request does not carry it'),
           },
         },
       },

@@ -330,6 +330,7 @@ describe('operations', () => {
     const doc = (await h.http().get('/openapi.json')).body;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/metrics',
       '/signup/{token}',
       '/signup/{token}/complete',
       '/v1/discoveries',
