@@ -1,4 +1,5 @@
 import { eventually, startAppHarness, type AppHarness } from '../../harness/app-harness';
+import { onboardingWorkflowId } from '../../../workflows/types';
 
 /**
  * What the send gate refuses or forgets before a send reaches Meta (issue 24): deeply nested
@@ -100,3 +101,70 @@ describe('account events', () => {
     expect(world().messaging.sent.filter((m) => m.edge === 'marketing_messages').length).toBe(before);
   });
 });
+
+describe('a burst of sends of an idle template', () => {
+  afterEach(() => {
+    world().messaging.timing.idleMs = 7 * 24 * 3600 * 1000;
+  });
+
+  async function acceptedUpdates(wabaId: string): Promise<number> {
+    const history = await h.stack.client.workflow.getHandle(onboardingWorkflowId(wabaId)).fetchHistory();
+    return (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+  }
+
+  test('200 concurrent sends of an idle template: one re-sync record, one send through /marketing_messages, every other send answered 409 with the same readyAt, no 503', async () => {
+    const { waba, phone } = await readyOnboarding({ templateIdleSeconds: 3, templateSyncGraceSeconds: 8 });
+    await send(waba.id, templateBody(phone)).expect(200);
+    // Meta's 7 days, compressed like the onboarding's option, counted from this first use on both sides.
+    world().messaging.timing.idleMs = 3_000;
+    await eventually(async () => ((await getTemplate(waba.id)).body.lastSentAt ? true : undefined), 10_000, 'the first send recorded');
+    await sleep(3_500);
+    const updatesBefore = await acceptedUpdates(waba.id);
+    const sentBefore = world().messaging.sent.length;
+    const metricsBefore = await temporalCalls();
+
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 200 }, () => send(waba.id, templateBody(phone))));
+    const statuses = answers.map((a) => a.status);
+    console.log(`200 concurrent sends of an idle template answered in ${Date.now() - started} ms: ${JSON.stringify(countsOf(statuses))}`);
+
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(199);
+    const sent = world().messaging.sent.slice(sentBefore);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ edge: 'marketing_messages', startedResync: true });
+    const readyAts = new Set(answers.filter((a) => a.status === 409).map((a) => a.body.error.details?.readyAt));
+    expect(readyAts.size).toBe(1);
+    expect([...readyAts][0]).toEqual(expect.any(String));
+    expect(await acceptedUpdates(waba.id)).toBe(updatesBefore + 1);
+    // One update asked of Temporal, not one per send (199 refused ones queued behind each other before),
+    // and the sends it answered share one read of the onboarding.
+    const metricsAfter = await temporalCalls();
+    console.log(`Temporal calls during the burst: ${JSON.stringify(minus(metricsAfter, metricsBefore))}`);
+    expect(metricsAfter.updates - metricsBefore.updates).toBe(1);
+    expect(metricsAfter.refused - metricsBefore.refused).toBe(0);
+    expect(metricsAfter.queries - metricsBefore.queries).toBeLessThanOrEqual(3);
+  });
+});
+
+/** This app's Temporal updates and queries so far, and the re-sync records the workflow refused, from /metrics. */
+async function temporalCalls(): Promise<{ updates: number; queries: number; refused: number }> {
+  const text = (await h.http().get('/metrics')).text;
+  const sum = (pattern: RegExp) =>
+    text
+      .split('\n')
+      .filter((line) => pattern.test(line))
+      .reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+  return {
+    updates: sum(/^mm_temporal_call_duration_seconds_count\{[^}]*operation="update"/),
+    queries: sum(/^mm_temporal_call_duration_seconds_count\{[^}]*operation="query"/),
+    refused: sum(/^mm_send_records_total\{[^}]*record="resync"[^}]*result="refused"/),
+  };
+}
+const minus = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.keys(a).map((k) => [k, a[k] - b[k]]));
+
+function countsOf(values: number[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
