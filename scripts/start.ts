@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ConfigError, describeConfig, listeningPorts, loadConfig, type Config } from '../config';
+import { ConfigError, describeConfig, listeningPorts, loadConfig, withDemoSandbox, type Config } from '../config';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { closeApp, createApp } from '../api/app';
 import { PartnerTokenCheck } from '../api/ops/meta-token-check';
@@ -60,7 +60,8 @@ class Stack {
 async function main() {
   let config: Config;
   try {
-    config = loadConfig();
+    // The one entry point that turns sandbox mode on by itself (no META_ACCESS_TOKEN), and starts the sandbox.
+    config = loadConfig(withDemoSandbox(process.env));
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

@@ -219,13 +219,22 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
     const { waba } = await readyWaba(['spring_sale']);
     world().insights.deprecated = true;
     try {
-      world().injectFault({ endpoint: 'template_analytics', wabaId: waba.id, kind: 'throttle', regainAccessMinutes: 2 });
-      const res = await insights(waba.id, `?since=${day(5)}&until=${day(1)}`);
+      // Meta asks the business to wait 3 s.
+      world().injectFault({ endpoint: 'template_analytics', wabaId: waba.id, kind: 'throttle', regainAccessMinutes: 0.05 });
+      const query = `?since=${day(5)}&until=${day(1)}`;
+      const res = await insights(waba.id, query);
       expect(res.status).toBe(503);
       expect(res.body.error.code).toBe('graph_throttled');
-      expect(res.headers['retry-after']).toBe('120');
+      expect(res.headers['retry-after']).toBe('3');
+      // Asked again at once: the Graph pacing holds the business's calls back, nothing reaches Meta.
+      const calls = world().countCalls({ endpoint: 'template_analytics', wabaId: waba.id });
+      const held = await insights(waba.id, query);
+      expect(held.status).toBe(503);
+      expect(Number(held.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(world().countCalls({ endpoint: 'template_analytics', wabaId: waba.id })).toBe(calls);
       // Not kept: once Meta lets go, the next ask reads again.
-      const later = await insights(waba.id, `?since=${day(5)}&until=${day(1)}`);
+      await new Promise((r) => setTimeout(r, 3_500));
+      const later = await insights(waba.id, query);
       expect(later.status).toBe(200);
       expect(later.body.source).toBe('template_analytics');
     } finally {
