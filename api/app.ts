@@ -27,6 +27,8 @@ import { DEFAULT_TEMPLATE_CACHE_MS, TemplateReadiness } from './sends/template-r
 import { templatesRouter } from './sends/template-routes';
 import { SignupLinkSigner } from './signup/link-token';
 import { signupPageRouter } from './signup/hosted-page';
+import { SignupLinkClient } from './signup/signup-link-client';
+import { SignupPreflight } from './signup/signup-preflight';
 import { deriveSealingKey } from '../secrets/sealing';
 import { webhookRouter } from './webhooks/receiver';
 
@@ -61,7 +63,8 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   const readiness = new TemplateReadiness(onboardings, metrics, log, templateCacheMs ?? DEFAULT_TEMPLATE_CACHE_MS);
   const gate = new SendGate(readiness, graphClient, metrics);
   const openApi = JSON.stringify(openApiDocument());
-  const signup = new EmbeddedSignup(onboardings, deriveSealingKey(config.meta.appSecret), log);
+  const signup = new EmbeddedSignup(onboardings, new SignupPreflight(graphClient, deriveSealingKey(config.meta.appSecret)), log);
+  const linkRuns = new SignupLinkClient(client, config, onboardings, limits);
   const links = new SignupLinkSigner(config.meta.appSecret);
 
   const app = express();
@@ -95,7 +98,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   v1.use(discoveriesRouter(discoveries, log));
   app.use('/v1', v1);
   // Public: the hosted signup page, authorised by its signed link alone.
-  app.use(signupPageRouter({ config, signup, onboardings, links, log }));
+  app.use(signupPageRouter({ config, signup, linkRuns, links, log }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));
