@@ -93,6 +93,9 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/onboardings': {
         post: {
           summary: "Start a WABA's onboarding (idempotent)",
+          description:
+            "On the intent path `businessId` must be the WABA's owner on Meta (owner_business_info.id): the Intent request " +
+            'emails that business. Another business is 400 naming `businessId`, and nothing starts.',
           requestBody: { required: true, content: json(schemaOf(s.startOnboardingBody)) },
           responses: {
             '201': stateResponse('Started'),

@@ -8,15 +8,18 @@ import { deriveSealingKey, seal } from '../../secrets/sealing';
 import { FINAL_STATUSES, type OnboardingInput, type OnboardingState } from '../../workflows/types';
 import type { Logger } from '../http/logger';
 import type { OnboardingClient } from './onboarding-client';
+import type { WabaOwnerCheck } from './owner-check';
 import { cancelBody, embeddedSignupBody, listOnboardingsQuery, startOnboardingBody, wabaIdParam } from './schemas';
 import { validate } from '../http/validate';
 
-export function onboardingsRouter(onboardings: OnboardingClient, appSecret: string, log: Logger): Router {
+export function onboardingsRouter(onboardings: OnboardingClient, owners: WabaOwnerCheck, appSecret: string, log: Logger): Router {
   const router = Router();
   const sealingKey = deriveSealingKey(appSecret);
 
   router.post('/onboardings', async (req, res) => {
     const body = validate(startOnboardingBody, req.body, 'body');
+    // The Intent request goes to this business: it must be the WABA's owner on Meta.
+    if (body.path === 'intent') await owners.refuseOtherOwner(body.wabaId, body.businessId);
     const input: OnboardingInput = { ...body, origin: 'api' };
     let { started } = await onboardings.start(input);
     // A fresh run may not have answered its first query yet; what it starts from is known.
