@@ -5,7 +5,7 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { onboardingWorkflowId } from '../../../workflows/types';
-import { MAX_FAILED_SIGNUP_ATTEMPTS } from '../../../workflows/signup-link';
+import { MAX_FAILED_SIGNUP_ATTEMPTS, signupLinkWorkflowId } from '../../../workflows/signup-link';
 import { startAppHarness, type AppHarness } from '../../harness/app-harness';
 import { WEBHOOK_ONLY } from '../../harness/stack';
 
@@ -111,4 +111,21 @@ test("a WABA's business comes from Meta: a link or a partner naming another busi
   expect(partner.status).toBe(400);
   expect(partner.body.error.details[0].path).toBe('businessId');
   expect(await onboardingExists(waba.id)).toBe(false);
+});
+
+test('a link marked used before reservations existed (its run started with the use) stays used', async () => {
+  const token = await newLinkToken();
+  const [, payload] = token.split('.');
+  const { id, exp } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { id: string; exp: number };
+  const waba = world().createWaba({ autoSign: false });
+  await h.stack.client.workflow.start('signupLink', {
+    workflowId: signupLinkWorkflowId(id),
+    taskQueue: h.stack.config.temporal.taskQueue,
+    args: [{ linkId: id, wabaId: waba.id, businessId: waba.ownerBusinessId, usedAt: new Date().toISOString(), expiresAt: new Date(exp * 1000).toISOString() }],
+  });
+  expect((await h.http().get(`/signup/${token}`)).status).toBe(410);
+  const other = world().createWaba({ autoSign: false });
+  const res = await complete(token, { code: world().issueSignupCode(other.id), wabaId: other.id });
+  expect(res.status).toBe(410);
+  expect(await onboardingExists(other.id)).toBe(false);
 });
