@@ -27,6 +27,8 @@ test("an intent onboarding naming a business that does not own the WABA is 400 n
   expect(res.status).toBe(400);
   expect(res.body.error.details).toEqual([expect.objectContaining({ in: 'body', path: 'businessId' })]);
   expect(res.body.error.message).toContain(waba.ownerBusinessId);
+  // Read from Meta (an endpoint of its own in the sandbox, beside the onboarding's status reads).
+  expect(world().findCalls({ endpoint: 'waba_owner', wabaId: waba.id })).toHaveLength(1);
   await expect(h.stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   expect(world().findCalls({ endpoint: 'intent' }).filter((c) => c.businessId === stranger.id)).toEqual([]);
 
