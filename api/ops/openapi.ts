@@ -94,8 +94,8 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: "Start a WABA's onboarding (idempotent)",
           description:
-            "On the intent path `businessId` must be the WABA's owner on Meta (owner_business_info.id): the Intent request " +
-            'emails that business. Another business is 400 naming `businessId`, and nothing starts.',
+            "`businessId` must be the WABA's owner on Meta (owner_business_info.id; on the intent path the Intent request " +
+            'emails that business). Another business is 400 naming `businessId`, and nothing starts.',
           requestBody: { required: true, content: json(schemaOf(s.startOnboardingBody)) },
           responses: {
             '201': stateResponse('Started'),

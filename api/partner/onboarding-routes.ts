@@ -18,8 +18,8 @@ export function onboardingsRouter(onboardings: OnboardingClient, owners: WabaOwn
 
   router.post('/onboardings', async (req, res) => {
     const body = validate(startOnboardingBody, req.body, 'body');
-    // The Intent request goes to this business: it must be the WABA's owner on Meta.
-    if (body.path === 'intent') await owners.refuseOtherOwner(body.wabaId, body.businessId);
+    // A WABA's business is the owner Meta names (on the intent path, the business Meta emails).
+    await owners.refuseOtherOwner(body.wabaId, body.businessId);
     const input: OnboardingInput = { ...body, origin: 'api' };
     let { started } = await onboardings.start(input);
     // A fresh run may not have answered its first query yet; what it starts from is known.

@@ -1,7 +1,7 @@
 /**
- * On the Intent path the onboarding's business decides whom Meta emails the terms to, so a
- * `businessId` that is not the WABA's owner on Meta (`owner_business_info`) is refused before anything
- * starts. Only Meta's answer refuses: a WABA Meta will not show (or a Graph that does not answer)
+ * A WABA's business comes from Meta: a `businessId` that is not the WABA's owner on Meta
+ * (`owner_business_info`) is refused before anything starts (on the Intent path it decides whom Meta
+ * emails the terms to). Only Meta's answer refuses: a WABA Meta will not show (or a Graph that does not answer)
  * starts as before, and the onboarding's own reads report the problem.
  */
 import { GraphApiError, type GraphClient } from '../../graph';

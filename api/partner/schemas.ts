@@ -54,7 +54,7 @@ export const onboardingOptions = z
 
 export const startOnboardingBody = z.strictObject({
   wabaId: metaId('WhatsApp Business Account'),
-  businessId: metaId('business portfolio').describe("The business that owns the WABA; on the intent path it must be the owner Meta names (owner_business_info.id)."),
+  businessId: metaId('business portfolio').describe("The business that owns the WABA: it must be the owner Meta names (owner_business_info.id)."),
   path: z.enum(ONBOARDING_PATHS),
   options: onboardingOptions.optional(),
 });

@@ -32,6 +32,11 @@ test("an intent onboarding naming a business that does not own the WABA is 400 n
   await expect(h.stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   expect(world().findCalls({ endpoint: 'intent' }).filter((c) => c.businessId === stranger.id)).toEqual([]);
 
+  // On every path.
+  const manual = await start({ wabaId: waba.id, businessId: stranger.id, path: 'manual', options: WEBHOOK_ONLY });
+  expect(manual.status).toBe(400);
+  expect(manual.body.error.details[0].path).toBe('businessId');
+
   // The owner Meta names is accepted.
   const ok = await start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'intent', options: WEBHOOK_ONLY });
   expect(ok.status).toBe(201);
