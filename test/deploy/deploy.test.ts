@@ -62,7 +62,7 @@ describe('docker-compose.yml', () => {
     expect(services['temporal-namespace'].image).toBe(`temporalio/admin-tools:${server}`);
     expect(pinned('ensure-temporal.sh', 'server_version')).toBe(server);
     expect(services['temporal-ui'].image).toBe(`temporalio/ui:${pinned('ensure-temporal.sh', 'ui_version')}`);
-    expect(services.postgresql.image).toMatch(/^postgres:\d+$/);
+    expect(services.postgresql.image).toMatch(/^postgres:\d+\.\d+$/);
   });
 
   test('every dependency waits on a condition, and long-running services restart and have health checks', () => {
