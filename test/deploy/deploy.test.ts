@@ -122,6 +122,16 @@ describe('Dockerfile', () => {
     expect(finalStage).toMatch(/\nHEALTHCHECK /);
   });
 
+  test('the image ships the Node major the suite runs on: the one .ci/run pins (scripts/ensure-node.sh), and package.json requires', () => {
+    const pinned = read('scripts/ensure-node.sh').match(/^version="(\d+)\.\d+\.\d+"$/m)?.[1];
+    expect(pinned).toMatch(/^\d+$/);
+    for (const from of dockerfile.getFROMs()) expect(from.getImageTag()?.split('-')[0]).toBe(pinned);
+    expect(read('.ci/run')).toContain('PATH="$(bash scripts/ensure-node.sh):$PATH"');
+    expect(JSON.parse(read('package.json')).engines.node).toMatch(new RegExp(`^>=${pinned}\\.`));
+    // CI runs the suite on it (.ci/run sets CI=true); elsewhere a developer may be on another Node.
+    if (process.env.CI) expect(process.versions.node.split('.')[0]).toBe(pinned);
+  });
+
   test('.dockerignore keeps the host\'s node_modules, build output and local state out of the image', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
     for (const entry of ['node_modules', 'dist', '.data', '.git', '.env']) expect(ignored).toContain(entry);
