@@ -82,8 +82,10 @@ async function main() {
     await assertPortsFree(listeningPorts(config));
     let sandboxBanner: string[] = [];
     if (config.sandbox) {
-      const { sandbox, banner } = await startSandbox(config);
-      stack.add(() => sandbox.close());
+      // The sandbox's world lives beside the dev server's SQLite file (.data/), so both resume together.
+      const stateDir = path.resolve(__dirname, '..', path.dirname(config.devServer?.dbFile ?? '.data/temporal.sqlite'));
+      const { banner, close } = await startSandbox(config, path.join(stateDir, 'sandbox.json'));
+      stack.add(close);
       sandboxBanner = banner;
     }
     // The partner's token must be able to onboard and send at all; readiness keeps asking later.
