@@ -25,6 +25,7 @@ import { SendGate } from './sends/send-gate';
 import { sendsRouter } from './sends/send-routes';
 import { DEFAULT_TEMPLATE_CACHE_MS, TemplateReadiness } from './sends/template-readiness-cache';
 import { templatesRouter } from './sends/template-routes';
+import { WabaPhoneNumbers } from './sends/waba-phone-numbers';
 import { SignupLinkSigner } from './signup/link-token';
 import { signupPageRouter } from './signup/hosted-page';
 import { deriveSealingKey } from '../secrets/sealing';
@@ -74,7 +75,9 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   app.use(metrics.middleware);
 
   // Before any body parser: the receiver reads its own raw bytes for the signature.
-  app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs }));
+  app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs, accountEventHeard: (wabaId) => readiness.forget(wabaId) }));
+  // /metrics costs Temporal visibility counts: with METRICS_BEARER_TOKEN set, only its scraper reads it.
+  if (config.metricsBearerToken) app.get('/metrics', requireApiKey([config.metricsBearerToken], log));
   app.use(healthRouter(client, metrics, partnerToken ?? PartnerTokenCheck.fromConfig(config)));
   // Operators' codec endpoint for the Web UI: only when CODEC_KEYS names who may read sealed secrets.
   if (config.codec.keys.length) {
@@ -90,7 +93,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   v1.use(express.json({ limit: API_BODY_LIMIT }));
   v1.use(onboardingsRouter(onboardings, config.meta.appSecret, log));
   v1.use(templatesRouter(readiness));
-  v1.use(sendsRouter(gate, onboardings, readiness, log));
+  v1.use(sendsRouter(gate, onboardings, readiness, new WabaPhoneNumbers(graphClient), log));
   v1.use(embeddedSignupRouter(config, signup, links, log));
   v1.use(discoveriesRouter(discoveries, log));
   app.use('/v1', v1);

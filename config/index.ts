@@ -58,6 +58,8 @@ export interface Config {
   };
   /** Bearer keys that may read sealed secrets through the codec endpoint; empty: the endpoint is off. */
   codec: { keys: string[]; corsOrigins: string[] };
+  /** Bearer key a scraper must send for the API's /metrics; unset: /metrics is open. */
+  metricsBearerToken?: string;
   /** Port of a worker process's Prometheus endpoint (the SDK's metrics and the service's own). */
   workerMetricsPort?: number;
   /** Workflows a worker keeps in memory between tasks (the SDK sizes it from the heap when unset). */
@@ -168,6 +170,13 @@ const envSchema = z.object({
   API_KEYS: commaList,
   CODEC_KEYS: commaList,
   CODEC_CORS_ORIGINS: commaList.pipe(z.array(httpUrl)),
+  METRICS_BEARER_TOKEN: optionalText.pipe(
+    z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it is sent as "Authorization: Bearer <key>")')
+      .optional(),
+  ),
   WORKER_METRICS_PORT: optionalText.pipe(
     z.coerce.number<string | undefined>({ message: 'must be a port number' }).int().min(1).max(65535).optional(),
   ),
@@ -321,6 +330,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { role?: ConfigRo
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
     embeddedSignup: embeddedSignupConfig(e, env, sandbox),
     codec: { keys: e.CODEC_KEYS, corsOrigins: e.CODEC_CORS_ORIGINS.map((o) => o.replace(/\/+$/, '')) },
+    metricsBearerToken: e.METRICS_BEARER_TOKEN,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     discoveryMaxTaskBacklog: e.DISCOVERY_MAX_TASK_BACKLOG,
@@ -338,6 +348,9 @@ export function loadConfig(rawEnv: Env = process.env, options: { role?: ConfigRo
   }
   if (config.codec.keys.some((k) => config.apiKeys.includes(k))) {
     problems.push('CODEC_KEYS must differ from API_KEYS: partners must never read sealed secrets');
+  }
+  if (config.metricsBearerToken && [...config.apiKeys, ...config.codec.keys].includes(config.metricsBearerToken)) {
+    problems.push('METRICS_BEARER_TOKEN must differ from API_KEYS and CODEC_KEYS: a scraper needs no other access');
   }
   problems.push(...portClashes(config));
   if (problems.length) throw new ConfigError(problems);
@@ -420,6 +433,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     publicBaseUrl: config.publicBaseUrl,
     embeddedSignup: { configId: config.embeddedSignup.configId ?? 'unset (signup links off)', sdkUrl: config.embeddedSignup.sdkUrl },
     codec: config.codec.keys.length ? `${config.codec.keys.length} key(s)` : 'off',
+    metrics: config.metricsBearerToken ? 'bearer key' : 'open',
     devServer: config.devServer ?? 'off (TEMPORAL_ADDRESS is set)',
   };
 }

@@ -378,7 +378,9 @@ export class GraphClient {
     if (token) headers.authorization = `Bearer ${token}`;
     if (call.json !== undefined) headers['content-type'] = 'application/json';
 
-    await this.awaitTurn(what);
+    // Whose allowance the call counts against is learnt from Meta's answers about this object.
+    const subject = subjectOf(call.path);
+    await this.awaitTurn(what, subject);
     let status: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
     let text: string;
@@ -394,7 +396,7 @@ export class GraphClient {
       responseHeaders = res.headers;
       const usage = businessUsagePercentOf(responseHeaders);
       if (usage !== undefined) this.options.onUsage?.(usage);
-      this.options.usage?.observe(responseHeaders);
+      this.options.usage?.observe(responseHeaders, subject);
       text = await readText(res.body, what);
     } catch (err) {
       if (err instanceof GraphApiError) throw err;
@@ -403,7 +405,9 @@ export class GraphClient {
 
     const json = parseJson(text);
     if (status < 200 || status > 299 || hasErrorEnvelope(json)) {
-      throw classifyGraphError(status, json, responseHeaders, { request: what, secrets });
+      const err = classifyGraphError(status, json, responseHeaders, { request: what, secrets });
+      if (err instanceof GraphThrottledError) this.options.usage?.throttled(subject, err.code, err.retryAfterMs);
+      throw err;
     }
     const parsed = call.schema.safeParse(json);
     if (!parsed.success) {
@@ -416,12 +420,15 @@ export class GraphClient {
     return parsed.data;
   }
 
-  /** Waits for this call's turn when Meta reports high usage; a long wait comes back as throttling. */
-  private async awaitTurn(what: string): Promise<void> {
-    const turn = this.options.usage?.reserve(MAX_PACING_WAIT_MS);
+  /**
+   * Waits for this call's turn when Meta reports high usage (the app's, or the business `subject`
+   * counts against); a long wait, or a business Meta asked to wait, comes back as throttling.
+   */
+  private async awaitTurn(what: string, subject: string | undefined): Promise<void> {
+    const turn = this.options.usage?.reserve(MAX_PACING_WAIT_MS, subject);
     if (!turn) return;
     if ('retryAfterMs' in turn) {
-      throw new GraphThrottledError(`${what} held back: Meta reports the Graph allowance nearly used up`, { httpStatus: 0 }, turn.retryAfterMs);
+      throw new GraphThrottledError(`${what} held back: Meta reports the app's or this business's Graph allowance used up`, { httpStatus: 0 }, turn.retryAfterMs);
     }
     if (turn.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, turn.waitMs));
   }
@@ -439,6 +446,9 @@ function isAlreadySent(err: unknown): boolean {
 /** The seed's filter: `marketing_messages_onboarding_status IN [...]`. */
 const onboardingStatusFilter = (statuses: string[]) =>
   JSON.stringify([{ field: 'marketing_messages_onboarding_status', operator: 'IN', value: statuses }]);
+
+/** The Graph object a call is about (a WABA, business or phone number id); none for /oauth, /debug_token. */
+const subjectOf = (path: string) => /^\/(\d+)(?:\/|$)/.exec(path)?.[1];
 
 /** Ids go into the path; encoding keeps a bad id from reaching another endpoint. */
 const seg = (id: string) => encodeURIComponent(id);

@@ -17,7 +17,7 @@ export const GRAPH_ENDPOINTS = [
 ] as const;
 export type GraphEndpoint = (typeof GRAPH_ENDPOINTS)[number];
 
-export const FAULT_KINDS = ['transient', 'server_error', 'throttle', 'token_expired', 'permission', 'latency'] as const;
+export const FAULT_KINDS = ['transient', 'server_error', 'throttle', 'app_throttle', 'token_expired', 'permission', 'latency'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const faultSpec = z.object({
@@ -79,16 +79,17 @@ export class FaultBook {
   /** The first matching latency fault and the first matching error fault, each used up once. */
   take(target: CallTarget, ownerBusinessId: (target: CallTarget) => string): FaultOutcome {
     const outcome: FaultOutcome = { kinds: [] };
-    const latency = this.faults.find((f) => f.kind === 'latency' && matches(f, target));
+    const business = ownerBusinessId(target);
+    const latency = this.faults.find((f) => f.kind === 'latency' && matches(f, target, business));
     if (latency) {
       this.use(latency);
       outcome.latencyMs = latency.latencyMs ?? 1_000;
       outcome.kinds.push('latency');
     }
-    const failing = this.faults.find((f) => f.kind !== 'latency' && matches(f, target));
+    const failing = this.faults.find((f) => f.kind !== 'latency' && matches(f, target, business));
     if (failing) {
       this.use(failing);
-      outcome.error = errorFor(failing, ownerBusinessId(target));
+      outcome.error = errorFor(failing, business);
       outcome.kinds.push(failing.kind);
     }
     return outcome;
@@ -101,10 +102,11 @@ export class FaultBook {
   }
 }
 
-function matches(fault: Fault, target: CallTarget): boolean {
+/** A `businessId` fault hits every call that counts against that business: its own and its WABAs'. */
+function matches(fault: Fault, target: CallTarget, business: string): boolean {
   if (fault.endpoint && fault.endpoint !== '*' && fault.endpoint !== target.endpoint) return false;
   if (fault.wabaId && fault.wabaId !== target.wabaId) return false;
-  if (fault.businessId && fault.businessId !== target.businessId) return false;
+  if (fault.businessId && fault.businessId !== (target.businessId ?? business)) return false;
   return true;
 }
 
@@ -116,6 +118,8 @@ function errorFor(fault: Fault, businessId: string): MetaError {
       return metaErrors.serviceUnavailable();
     case 'throttle':
       return metaErrors.throttled(businessId, fault.regainAccessMinutes ?? 1);
+    case 'app_throttle':
+      return metaErrors.appThrottled();
     case 'token_expired':
       return metaErrors.tokenExpired();
     case 'permission':

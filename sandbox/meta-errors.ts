@@ -136,6 +136,13 @@ export const metaErrors = {
     }),
   serviceUnavailable: () =>
     new MetaError(503, { message: 'Service temporarily unavailable', type: 'FacebookApiException', code: 1, error_subcode: 99 }),
+  /** The whole app's rate limit (code 4): `X-App-Usage` at 100 %, whichever business the call was for. */
+  appThrottled: () =>
+    new MetaError(
+      400,
+      { message: '(#4) Application request limit reached', type: 'OAuthException', code: 4, is_transient: true },
+      { 'x-app-usage': appUsage(100) },
+    ),
   /** Business use case throttling; the usage header says when access comes back. */
   throttled: (businessId: string, regainAccessMinutes: number) =>
     new MetaError(

@@ -113,10 +113,18 @@ function registerGraphUsage(usage: GraphUsage, registers: Registry[]): void {
   });
   new Gauge({
     name: 'mm_graph_allowed_calls_per_second',
-    help: 'Graph calls per second the workers allow themselves now: GRAPH_MAX_RPS below 75 % usage, less above, 0 while Meta asks to wait',
+    help: "Graph calls per second the workers allow themselves now, by the app's usage (X-App-Usage): GRAPH_MAX_RPS below 75 %, down to 2 % of it at 100 %",
     registers,
     collect() {
       this.set(usage.snapshot().callsPerSecond);
+    },
+  });
+  new Gauge({
+    name: 'mm_graph_slowed_businesses',
+    help: "Businesses whose own Graph calls go slower (X-Business-Use-Case-Usage at 75 % or more) or wait for Meta's regain time; other businesses are not slowed by them",
+    registers,
+    collect() {
+      this.set(usage.snapshot().slowedBusinesses);
     },
   });
 }

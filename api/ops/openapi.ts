@@ -76,7 +76,10 @@ export function openApiDocument(): Record<string, unknown> {
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS' } },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS' },
+        metricsBearerAuth: { type: 'http', scheme: 'bearer', description: 'METRICS_BEARER_TOKEN (only /metrics, only when it is set)' },
+      },
       schemas: {
         OnboardingState: schemaOf(s.onboardingState, 'output'),
         OnboardingList: schemaOf(s.onboardingList, 'output'),
@@ -121,7 +124,11 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/v1/onboardings/{wabaId}/recheck': {
-        post: update("Re-read Meta's onboarding status now; resumes an onboarding in NEEDS_ATTENTION"),
+        post: update("Re-read Meta's onboarding status now; resumes an onboarding in NEEDS_ATTENTION", undefined, {
+          '202': stateResponse(
+            "The recheck is asked but not answered within about 25 s: a status read already under way is retrying a Graph error and goes first. The state, plus `recheck: { status: 'pending', reason }`; GET the onboarding for the outcome",
+          ),
+        }),
       },
       '/v1/onboardings/{wabaId}/cancel': {
         post: update('Cancel: the status becomes CANCELLED', s.cancelBody),
@@ -166,6 +173,9 @@ export function openApiDocument(): Record<string, unknown> {
               content: json(ref('SendResult')),
             },
             ...commonErrors,
+            '400': errorResponse(
+              "Invalid request: `details` names each failing field; also `phoneNumberId` when it is not one of the WABA's numbers, and `template.components` nested deeper than 32 levels",
+            ),
             '404': errorResponse('No onboarding for this WABA'),
             '409': errorResponse('not_ready: not safe to send through MM API yet and no fallback asked; details.readyAt when known'),
             '502': errorResponse("graph_error: Meta refused the send; details.code and details.subcode are Meta's"),
@@ -215,6 +225,19 @@ export function openApiDocument(): Record<string, unknown> {
             '201': { description: 'The link', content: json(ref('SignupLink')) },
             ...commonErrors,
             '501': errorResponse('META_ES_CONFIG_ID is not set'),
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (the onboarding counts at most a few seconds old)',
+          description:
+            'Open unless METRICS_BEARER_TOKEN is set; then only `Authorization: Bearer <METRICS_BEARER_TOKEN>` reads it. ' +
+            'The counts from Temporal visibility are refreshed one set at a time, shared by concurrent scrapes.',
+          security: [{}, { metricsBearerAuth: [] }],
+          responses: {
+            '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': errorResponse('METRICS_BEARER_TOKEN is set and the request does not carry it'),
           },
         },
       },

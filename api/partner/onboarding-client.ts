@@ -7,6 +7,7 @@ import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  WorkflowUpdateStage,
   type Client,
   type WorkflowHandle,
   type WorkflowStartOptions,
@@ -29,6 +30,7 @@ import { signupLinkWorkflowId, type SignupLinkUse } from '../../workflows/signup
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../../temporal/search-attributes';
 import { onboardingStartOptions } from '../../workflows/start-options';
 import { callWithin } from '../http/temporal-deadline';
+import { answerBy, recheckAnswerMs } from './recheck-answer';
 import {
   onboardingWorkflowId,
   type OnboardingInput,
@@ -227,8 +229,17 @@ export class OnboardingClient {
     }
   }
 
-  recheck(wabaId: string): Promise<OnboardingState> {
-    return this.update(wabaId, 'recheck', (h, updateId) => h.executeUpdate(recheckUpdate, { updateId }));
+  /**
+   * Asks for a recheck and waits for the status read that answers it, at most recheckAnswerMs.
+   * `undefined`: the onboarding accepted the recheck but no read has answered it yet (a read already
+   * retrying a Graph fault goes first); the recheck stays asked.
+   */
+  recheck(wabaId: string): Promise<OnboardingState | undefined> {
+    const answerDeadline = Date.now() + recheckAnswerMs(this.timeouts.updateMs);
+    return this.update(wabaId, 'recheck', async (h, updateId) => {
+      const update = await h.startUpdate(recheckUpdate, { updateId, waitForStage: WorkflowUpdateStage.ACCEPTED });
+      return answerBy(update.result(), answerDeadline);
+    });
   }
 
   cancel(wabaId: string, reason?: string): Promise<OnboardingState> {
@@ -240,14 +251,14 @@ export class OnboardingClient {
    * An update the server lost to a failed workflow task is sent again, at most UPDATE_TRIES times in
    * all and within the same deadline, under one update id (Temporal runs an id once).
    */
-  private async update(
+  private async update<T = OnboardingState>(
     wabaId: string,
     operation: string,
-    call: (handle: WorkflowHandle, updateId: string) => Promise<OnboardingState>,
-  ): Promise<OnboardingState> {
+    call: (handle: WorkflowHandle, updateId: string) => Promise<T>,
+  ): Promise<T> {
     const handle = this.handle(wabaId);
     const updateId = randomUUID();
-    const send = async (): Promise<OnboardingState> => {
+    const send = async (): Promise<T> => {
       for (let attempt = 1; ; attempt++) {
         try {
           return await call(handle, updateId);

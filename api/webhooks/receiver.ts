@@ -25,6 +25,8 @@ export interface ReceiverDeps {
   metrics: Metrics;
   log: Logger;
   callTimeoutMs: number;
+  /** Told of each WABA whose account event (offboarding, restriction, ban) is now in Temporal: the send gate drops its memory of it. */
+  accountEventHeard?: (wabaId: string) => void;
 }
 
 /** Meta's challenges are short numbers; echoing more would make the endpoint a reflector. */
@@ -143,6 +145,9 @@ export function webhookRouter(deps: ReceiverDeps): Router {
       unique,
     );
     for (const r of results) metrics.webhookChanges.inc({ event: r.action.event, outcome: r.outcome });
+    // Once the signal is in, this process's next send reads the onboarding again instead of sending on
+    // what it remembered (an offboarded WABA went through /marketing_messages for the cache's TTL).
+    for (const r of results) if (r.outcome === 'signalled' && r.action.kind === 'account_event') deps.accountEventHeard?.(r.action.wabaId);
     const failed = results.filter((r) => r.outcome === 'failed');
     const summary = {
       changes: actions.length,

@@ -168,6 +168,19 @@ describe('configuration', () => {
       'CODEC_KEYS must differ from API_KEYS: partners must never read sealed secrets',
     ]);
   });
+
+  test('METRICS_BEARER_TOKEN is optional, long enough, sendable as a bearer key, and nobody else\'s key', () => {
+    expect(loadConfig(demo).metricsBearerToken).toBeUndefined();
+    expect(describeConfig(loadConfig(demo)).metrics).toBe('open');
+    const config = loadConfig({ ...demo, METRICS_BEARER_TOKEN: 'scraper-key-0123456789' });
+    expect(config.metricsBearerToken).toBe('scraper-key-0123456789');
+    expect(JSON.stringify(describeConfig(config))).not.toContain('scraper-key-0123456789');
+    expect(problemsOf({ ...demo, METRICS_BEARER_TOKEN: 'short' })).toEqual([expect.stringMatching(/^METRICS_BEARER_TOKEN must be at least 16 characters/)]);
+    expect(problemsOf({ ...demo, METRICS_BEARER_TOKEN: 'has a space in it 0123' })).toEqual([expect.stringMatching(/^METRICS_BEARER_TOKEN must be printable ASCII/)]);
+    expect(problemsOf({ ...production, API_KEYS: 'partner-key-0123456789', METRICS_BEARER_TOKEN: 'partner-key-0123456789' })).toEqual([
+      'METRICS_BEARER_TOKEN must differ from API_KEYS and CODEC_KEYS: a scraper needs no other access',
+    ]);
+  });
 });
 
 describe('Temporal connection settings (Temporal environment configuration)', () => {

@@ -44,6 +44,7 @@ const PARKS: Record<FaultKind, boolean> = {
   transient: true,
   server_error: true,
   throttle: true,
+  app_throttle: true,
   token_expired: true,
   permission: true,
   latency: false,
@@ -53,7 +54,8 @@ test.each(FAULT_KINDS)('a %s fault that never clears costs a bounded number of G
   const waba = world().createWaba({ onboardingStatus: 'ELIGIBLE' });
   const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
   await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
-  world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind, times: Infinity, latencyMs: 2_000 });
+  // A throttle's business waits out Meta's regain time (3 s here) before its next call, rechecks included.
+  world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind, times: Infinity, latencyMs: 2_000, regainAccessMinutes: 0.05 });
 
   // Two rechecks while the fault stays: each answers promptly with the state after its one read.
   for (let i = 0; i < 2; i++) {
