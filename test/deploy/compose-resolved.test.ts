@@ -87,7 +87,7 @@ describe('docker-compose.yml, resolved as Compose does', () => {
       }
     }
     const apiFiles = Object.keys(serviceEnvironment(project.services.api)).filter((k) => k.endsWith('_FILE')).sort();
-    expect(apiFiles).toEqual(['API_KEYS_FILE', 'CODEC_KEYS_FILE', 'META_ACCESS_TOKEN_FILE', 'META_APP_SECRET_FILE', 'PARTNER_CALLBACK_SECRET_FILE', 'WEBHOOK_VERIFY_TOKEN_FILE']);
+    expect(apiFiles).toEqual(['API_KEYS_FILE', 'CODEC_KEYS_FILE', 'META_ACCESS_TOKEN_FILE', 'META_APP_SECRET_FILE', 'METRICS_BEARER_TOKEN_FILE', 'PARTNER_CALLBACK_SECRET_FILE', 'WEBHOOK_VERIFY_TOKEN_FILE']);
     // The optional ones default to an empty file: the service reads that as unset.
     expect(readFileSync(path.join(repoRoot, project.secrets!.codec_keys.file!), 'utf8')).toBe('');
     // Nothing turns sandbox mode on in this stack.
