@@ -18,6 +18,7 @@ import { createMetrics } from './ops/metrics';
 import { registerOnboardingGauges } from './ops/onboarding-gauges';
 import { DEFAULT_TIMEOUTS, OnboardingClient, type TemporalTimeouts } from './partner/onboarding-client';
 import { onboardingsRouter } from './partner/onboarding-routes';
+import { WabaOwnerCheck } from './partner/owner-check';
 import { PartnerTokenCheck } from './ops/meta-token-check';
 import { openApiDocument } from './ops/openapi';
 import { createGraphClient, type GraphClient } from '../graph';
@@ -28,6 +29,8 @@ import { templatesRouter } from './sends/template-routes';
 import { WabaPhoneNumbers } from './sends/waba-phone-numbers';
 import { SignupLinkSigner } from './signup/link-token';
 import { signupPageRouter } from './signup/hosted-page';
+import { SignupLinkClient } from './signup/signup-link-client';
+import { SignupPreflight } from './signup/signup-preflight';
 import { deriveSealingKey } from '../secrets/sealing';
 import { webhookRouter } from './webhooks/receiver';
 import { InsightsReader } from './insights/insights-reader';
@@ -64,7 +67,8 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   const readiness = new TemplateReadiness(onboardings, metrics, log, templateCacheMs ?? DEFAULT_TEMPLATE_CACHE_MS);
   const gate = new SendGate(readiness, graphClient, metrics);
   const openApi = JSON.stringify(openApiDocument());
-  const signup = new EmbeddedSignup(onboardings, deriveSealingKey(config.meta.appSecret), log);
+  const signup = new EmbeddedSignup(onboardings, new SignupPreflight(graphClient, deriveSealingKey(config.meta.appSecret)), log);
+  const linkRuns = new SignupLinkClient(client, config, onboardings, limits);
   const links = new SignupLinkSigner(config.meta.appSecret);
   const tokenCheck = partnerToken ?? PartnerTokenCheck.fromConfig(config);
   const insights = new InsightsReader({ client, taskQueue: config.temporal.taskQueue, partnerToken: tokenCheck, log, queryMs: limits.queryMs });
@@ -95,7 +99,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   v1.use(metrics.rememberMountPoint);
   v1.use(requireApiKey(config.apiKeys, log));
   v1.use(express.json({ limit: API_BODY_LIMIT }));
-  v1.use(onboardingsRouter(onboardings, config.meta.appSecret, log));
+  v1.use(onboardingsRouter(onboardings, new WabaOwnerCheck(graphClient), config.meta.appSecret, log));
   v1.use(templatesRouter(readiness));
   v1.use(sendsRouter(gate, onboardings, readiness, new WabaPhoneNumbers(graphClient), log));
   v1.use(embeddedSignupRouter(config, signup, links, log));
@@ -103,7 +107,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   v1.use(insightsRouter(insights));
   app.use('/v1', v1);
   // Public: the hosted signup page, authorised by its signed link alone.
-  app.use(signupPageRouter({ config, signup, onboardings, links, log }));
+  app.use(signupPageRouter({ config, signup, linkRuns, links, log }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

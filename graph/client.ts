@@ -183,6 +183,21 @@ export class GraphClient {
     });
   }
 
+  /**
+   * The business that owns the WABA, as Meta says (`owner_business_info`). Asked with a customer's
+   * token, an answer also proves the token may see the WABA.
+   */
+  async getWabaOwner(wabaId: string, token?: string): Promise<{ businessId: string }> {
+    const body = await this.call({
+      method: 'GET',
+      path: `/${seg(wabaId)}`,
+      query: { fields: 'owner_business_info' },
+      token,
+      schema: schemas.wabaOwner,
+    });
+    return { businessId: body.owner_business_info.id };
+  }
+
   /** Every phone number of the WABA, across all pages. */
   async listPhoneNumbers(wabaId: string, token?: string): Promise<PhoneNumber[]> {
     const rows = await this.listAll({

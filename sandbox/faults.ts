@@ -4,6 +4,7 @@ import { MetaError, metaErrors } from './meta-errors';
 /** The Graph endpoints the sandbox serves, by the names faults and the call log use. */
 export const GRAPH_ENDPOINTS = [
   'waba_status',
+  'waba_owner',
   'phone_numbers',
   'intent',
   'oauth',

@@ -234,7 +234,9 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
     '/:version/:id',
     (req) => {
       const id = idOf(req);
-      return world.businesses.has(id) ? { endpoint: 'business_status', businessId: id, id } : { endpoint: 'waba_status', wabaId: id, id };
+      if (world.businesses.has(id)) return { endpoint: 'business_status', businessId: id, id };
+      // The owner read before a start is an endpoint of its own, so faults meant for the onboarding's status reads stay theirs.
+      return { endpoint: param(req, 'fields') === 'owner_business_info' ? 'waba_owner' : 'waba_status', wabaId: id, id };
     },
     (req, t) => {
       const business = world.businesses.get(t.id);

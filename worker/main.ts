@@ -6,7 +6,8 @@
  * (past it they are cancelled and Temporal retries them on another worker), then the process exits.
  */
 import { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { ServiceSdkLogger } from './sdk-logger';
 import { ConfigError, describeConfig, loadConfig } from '../config';
 import { assertSandboxRunning } from '../config/sandbox-running';
 import { connectClient, connectWorker } from '../temporal/connection';
@@ -23,7 +24,7 @@ async function main() {
   await assertSandboxRunning(config);
   if (config.sandbox) log('SANDBOX MODE (MM_SANDBOX=true): every Graph call goes to the sandbox; nothing talks to Meta', { graph: config.graph.baseUrl });
   Runtime.install({
-    logger: new DefaultLogger('WARN'),
+    logger: new ServiceSdkLogger(),
     // The SDK's metrics (task latencies, failures, slots) and the service's own (mm_graph_usage_percent).
     telemetryOptions: config.workerMetricsPort
       ? { metrics: { prometheus: { bindAddress: `${config.host}:${config.workerMetricsPort}` } } }

@@ -37,11 +37,21 @@ export interface IntentRequestedSignal {
 /** From the business's intent workflow: the Intent API request stands (or failed). */
 export const intentRequestedSignal = defineSignal<[IntentRequestedSignal]>('intentRequested');
 
-export interface SignupCodeUpdate {
-  /** The Embedded Signup OAuth code, sealed (secrets/sealing.ts) so history never holds it. */
-  sealedCode: string;
+/** Either a code for the desk to exchange, or the token the API already exchanged it for (and checked). */
+export type SignupCodeUpdate = {
   phoneNumberId?: string;
-}
+} & (
+  | {
+      /** The Embedded Signup OAuth code, sealed (secrets/sealing.ts) so history never holds it. */
+      sealedCode: string;
+      sealedToken?: undefined;
+    }
+  | {
+      /** The token the code was exchanged for before anything started (api/signup/signup-preflight.ts), sealed. */
+      sealedToken: string;
+      sealedCode?: undefined;
+    }
+);
 /** Hands over the Embedded Signup code; resolves once it has been exchanged (or rejected). */
 export const submitSignupCodeUpdate = defineUpdate<OnboardingState, [SignupCodeUpdate]>('submitSignupCode');
 

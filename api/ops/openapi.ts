@@ -98,6 +98,9 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/onboardings': {
         post: {
           summary: "Start a WABA's onboarding (idempotent)",
+          description:
+            "`businessId` must be the WABA's owner on Meta (owner_business_info.id; on the intent path the Intent request " +
+            'emails that business). Another business is 400 naming `businessId`, and nothing starts.',
           requestBody: { required: true, content: json(schemaOf(s.startOnboardingBody)) },
           responses: {
             '201': stateResponse('Started'),
@@ -232,16 +235,20 @@ export function openApiDocument(): Record<string, unknown> {
             "Embedded Signup from your own page: starts (or joins) the WABA's embedded_signup onboarding and exchanges the code in the same call",
           description:
             "Send what Meta's popup returned at once (the code lives 30 s): `waba_id`, `phone_number_id` and `business_id` from the " +
-            'WA_EMBEDDED_SIGNUP message event, the code from the FB.login callback. The answer is the state after the exchange: ' +
-            '`signupCompletedAt` set on success; a code Meta rejects is reported in `statusReason`; a token without ' +
-            'whatsapp_business_management or whatsapp_business_messaging for this WABA parks the onboarding in NEEDS_ATTENTION ' +
-            '(`missingPermissions`); without ads_read, `insightsAvailable: false`.',
+            'WA_EMBEDDED_SIGNUP message event, the code from the FB.login callback. Nothing starts until the code is exchanged, ' +
+            "the token's permissions cover the WABA and `businessId` is the WABA's owner on Meta (owner_business_info.id): a " +
+            'code Meta rejects is 400 naming `code`, a token granted for other WABAs only is 403 naming `wabaId`, another ' +
+            'business is 400 naming `businessId`. The answer is the state after the exchange: `signupCompletedAt` set on ' +
+            'success; a token that lacks one of whatsapp_business_management or whatsapp_business_messaging for this WABA parks ' +
+            'the onboarding in NEEDS_ATTENTION (`missingPermissions`); without ads_read, `insightsAvailable: false`.',
           requestBody: { required: true, content: json(schemaOf(s.embeddedSignupStartBody)) },
           responses: {
             '201': stateResponse('Started, and the code exchanged'),
             '200': stateResponse('Joined the running onboarding, and the code exchanged'),
             ...commonErrors,
+            '403': errorResponse("forbidden: the token from this code does not cover `wabaId` (details name it); nothing was started"),
             '409': errorResponse('The onboarding refused the code (another path, already signed up, ended)'),
+            '502': errorResponse('graph_error: Meta did not answer the code exchange or the checks; nothing was started, sign up again'),
             '504': errorResponse('The onboarding did not answer in time'),
           },
         },
@@ -279,23 +286,31 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': { description: 'The page (text/html)', content: { 'text/html': { schema: { type: 'string' } } } },
             '404': { description: 'Unknown link: a plain page that says so', content: { 'text/html': { schema: { type: 'string' } } } },
-            '410': { description: 'Expired or used-up link: a plain page that says so', content: { 'text/html': { schema: { type: 'string' } } } },
+            '410': { description: 'Expired, used-up or locked link: a plain page that says so', content: { 'text/html': { schema: { type: 'string' } } } },
           },
         },
       },
       '/signup/{token}/complete': {
         post: {
           summary: "Public, authorised by the link alone: what the hosted page posts when Meta's popup finishes",
+          description:
+            'The link is reserved for this attempt before the code is exchanged: a second completion meanwhile is 409, and once ' +
+            'one signup through the link succeeds every other is 410. Nothing starts until the code is exchanged and the token ' +
+            "covers `wabaId`; the business is the WABA's owner on Meta (the body's `businessId` is not used; a link naming " +
+            'another business is 400 naming `businessId`). Five failed attempts (a refused code, a WABA the token does not ' +
+            'cover, another business, a permission left out) lock the link: 410.',
           security: [],
           parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
           requestBody: { required: true, content: json(schemaOf(s.signupCompleteBody)) },
           responses: {
-            '201': { description: 'Started the onboarding; the code exchanged (or refused: signupComplete false)', content: json(ref('SignupCompletion')) },
+            '201': { description: 'Started the onboarding with the exchanged code (signupComplete false: a permission left out)', content: json(ref('SignupCompletion')) },
             '200': { description: 'Joined the running onboarding', content: json(ref('SignupCompletion')) },
-            '400': errorResponse('Invalid request: `details` names each failing field'),
+            '400': errorResponse('Invalid request, a code Meta refused (`code`) or another business (`businessId`): `details` names the field'),
+            '403': errorResponse('The token from this code does not cover `wabaId`; nothing was started'),
             '404': errorResponse('Unknown link'),
-            '409': errorResponse('The onboarding refused the code'),
-            '410': errorResponse('The link expired or was used'),
+            '409': errorResponse('Another signup through this link is under way, or the onboarding refused the code'),
+            '410': errorResponse('The link expired, was used, or is locked after five failed attempts'),
+            '502': errorResponse('graph_error: Meta did not answer the code exchange or the checks; the link stays usable'),
             '503': errorResponse('Temporal is unreachable; retry'),
           },
         },

@@ -26,7 +26,6 @@ import {
   type TemplateSendRecorded,
   type TemplateSendRequest,
 } from '../../workflows/messages';
-import { signupLinkWorkflowId, type SignupLinkUse } from '../../workflows/signup-link';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../../temporal/search-attributes';
 import { onboardingStartOptions } from '../../workflows/start-options';
 import { callWithin } from '../http/temporal-deadline';
@@ -198,35 +197,6 @@ export class OnboardingClient {
     const handle = await startWorkflowOperation.workflowHandle();
     const description = await this.within('describe', this.timeouts.callMs, () => handle.describe()).catch(() => undefined);
     return { started: description?.memo?.startedBy === startedBy, state };
-  }
-
-  /** Whether a signup link has been used (its mark exists in Temporal, running or closed). */
-  async signupLinkUsed(linkId: string): Promise<boolean> {
-    try {
-      await this.within('describe', this.timeouts.callMs, () => this.client.workflow.getHandle(signupLinkWorkflowId(linkId)).describe());
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    }
-  }
-
-  /** Marks a signup link used, durably; a second mark of the same link changes nothing. */
-  async markSignupLinkUsed(use: SignupLinkUse): Promise<void> {
-    try {
-      await this.within('start', this.timeouts.callMs, () =>
-        this.client.workflow.start('signupLink', {
-          workflowId: signupLinkWorkflowId(use.linkId),
-          taskQueue: this.config.temporal.taskQueue,
-          args: [use],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          staticSummary: `Signup link ${use.linkId} used for WABA ${use.wabaId} (business ${use.businessId})`,
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
   }
 
   /**

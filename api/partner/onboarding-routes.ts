@@ -9,15 +9,18 @@ import { FINAL_STATUSES, type OnboardingInput, type OnboardingState } from '../.
 import type { Logger } from '../http/logger';
 import type { OnboardingClient } from './onboarding-client';
 import { RECHECK_PENDING_REASON } from './recheck-answer';
+import type { WabaOwnerCheck } from './owner-check';
 import { cancelBody, embeddedSignupBody, listOnboardingsQuery, startOnboardingBody, wabaIdParam } from './schemas';
 import { validate } from '../http/validate';
 
-export function onboardingsRouter(onboardings: OnboardingClient, appSecret: string, log: Logger): Router {
+export function onboardingsRouter(onboardings: OnboardingClient, owners: WabaOwnerCheck, appSecret: string, log: Logger): Router {
   const router = Router();
   const sealingKey = deriveSealingKey(appSecret);
 
   router.post('/onboardings', async (req, res) => {
     const body = validate(startOnboardingBody, req.body, 'body');
+    // A WABA's business is the owner Meta names (on the intent path, the business Meta emails).
+    await owners.refuseOtherOwner(body.wabaId, body.businessId);
     const input: OnboardingInput = { ...body, origin: 'api' };
     let { started } = await onboardings.start(input);
     // A fresh run may not have answered its first query yet; what it starts from is known.

@@ -54,7 +54,7 @@ export const onboardingOptions = z
 
 export const startOnboardingBody = z.strictObject({
   wabaId: metaId('WhatsApp Business Account'),
-  businessId: metaId('business portfolio'),
+  businessId: metaId('business portfolio').describe("The business that owns the WABA: it must be the owner Meta names (owner_business_info.id)."),
   path: z.enum(ONBOARDING_PATHS),
   options: onboardingOptions.optional(),
 });
@@ -85,7 +85,9 @@ const signupCode = z
 export const embeddedSignupStartBody = z.strictObject({
   code: signupCode,
   wabaId: metaId('WhatsApp Business Account').describe('waba_id from the popup\'s WA_EMBEDDED_SIGNUP message event.'),
-  businessId: metaId('business portfolio').describe("The customer's business portfolio (business_id from the popup, or your own record)."),
+  businessId: metaId('business portfolio').describe(
+    "The customer's business portfolio (business_id from the popup, or your own record); it must be the WABA's owner on Meta (owner_business_info.id), else 400 naming it.",
+  ),
   phoneNumberId: metaId('phone number').optional(),
   options: onboardingOptions.optional(),
 });
@@ -94,7 +96,9 @@ export const MAX_SIGNUP_LINK_SECONDS = 30 * 24 * 3600;
 export const DEFAULT_SIGNUP_LINK_SECONDS = 7 * 24 * 3600;
 
 export const signupLinkBody = z.strictObject({
-  businessId: metaId('business portfolio').optional().describe("The customer's business portfolio, when known; else the popup's business_id is used."),
+  businessId: metaId('business portfolio')
+    .optional()
+    .describe("The customer's business portfolio, when known: a signup through the link must be for a WABA it owns on Meta. Else the WABA's owner on Meta is used."),
   options: onboardingOptions.optional(),
   expiresInSeconds: z
     .number()
@@ -112,7 +116,7 @@ export const signupCompleteBody = z.strictObject({
   code: signupCode,
   wabaId: metaId('WhatsApp Business Account'),
   phoneNumberId: metaId('phone number').optional(),
-  businessId: metaId('business portfolio').optional(),
+  businessId: metaId('business portfolio').optional().describe("The popup's business_id: not used, the WABA's owner on Meta is."),
 });
 
 export const cancelBody = z.strictObject({

@@ -24,7 +24,7 @@ function problemsOf(env: Record<string, string>): string[] {
 
 test('every secret is read from its _FILE, less the trailing newline `echo` leaves', () => {
   expect([...SECRET_VARIABLES].sort()).toEqual(
-    ['API_KEYS', 'CODEC_KEYS', 'META_ACCESS_TOKEN', 'META_APP_SECRET', 'PARTNER_CALLBACK_SECRET', 'TEMPORAL_API_KEY', 'WEBHOOK_VERIFY_TOKEN'],
+    ['API_KEYS', 'CODEC_KEYS', 'META_ACCESS_TOKEN', 'META_APP_SECRET', 'METRICS_BEARER_TOKEN', 'PARTNER_CALLBACK_SECRET', 'TEMPORAL_API_KEY', 'WEBHOOK_VERIFY_TOKEN'],
   );
   const config = loadConfig({
     META_APP_ID: '123',
@@ -37,6 +37,7 @@ test('every secret is read from its _FILE, less the trailing newline `echo` leav
     PARTNER_CALLBACK_SECRET_FILE: secretFile('callback', 'callback-secret\n'),
     CODEC_KEYS_FILE: secretFile('codec', 'ops-1\n'),
     TEMPORAL_API_KEY_FILE: secretFile('temporal-key', 'cloud-key\n'),
+    METRICS_BEARER_TOKEN_FILE: secretFile('metrics', 'scraper-key-0123456789\n'),
   });
   expect(config.sandbox).toBeUndefined();
   expect(config.graph.accessToken).toBe('system-user-token');
@@ -46,8 +47,9 @@ test('every secret is read from its _FILE, less the trailing newline `echo` leav
   expect(config.partnerCallback).toEqual({ url: 'https://partner.example/hooks', secret: 'callback-secret' });
   expect(config.codec.keys).toEqual(['ops-1']);
   expect(config.temporal.connection.apiKey).toBe('cloud-key');
+  expect(config.metricsBearerToken).toBe('scraper-key-0123456789');
   const described = JSON.stringify(describeConfig(config));
-  for (const secret of ['system-user-token', 'app-secret', 'verify-token', 'key-a', 'callback-secret', 'ops-1', 'cloud-key']) expect(described).not.toContain(secret);
+  for (const secret of ['system-user-token', 'app-secret', 'verify-token', 'key-a', 'callback-secret', 'ops-1', 'cloud-key', 'scraper-key-0123456789']) expect(described).not.toContain(secret);
 });
 
 test('a secret given both ways is refused, naming it (never its value)', () => {
