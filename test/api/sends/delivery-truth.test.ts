@@ -133,6 +133,9 @@ describe('no silent route', () => {
     const checked = await h.stack.waitForState(waba.id, (s) => s.lastDriftCheck !== undefined);
     expect(checked).toMatchObject({ status: 'READY', lastDriftCheck: { metaStatus: 'ONBOARDED', cause: 'send' } });
     expect(statusReads(waba.id)).toBe(readsBefore + 1);
+    // Operators see it in the Web UI's current details of the run.
+    const metadata = await h.stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)).query<{ currentDetails: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain(`last drift check ${checked.lastDriftCheck!.at}: Meta says ONBOARDED`);
 
     // Meta's refusal passes: sends go through MM API again. Another refusal within the hour reads nothing.
     await send(waba.id, templateBody(phone)).expect(200);
