@@ -136,7 +136,7 @@ export function webhookRouter(deps: ReceiverDeps): Router {
       }
     }
 
-    if (counted === actions.length) {
+    if (counted > 0 && counted === actions.length) {
       // Only statuses and clicks (the bulk of Meta's traffic): answered at once, not logged one by one.
       metrics.webhookDeliveries.inc({ outcome: 'accepted' });
       return res.status(200).json({ received: actions.length, unusable: 0 });
