@@ -53,11 +53,10 @@ export class DriftChecks {
 
   private async send(wabaId: string, request: DriftCheckRequest, now: number): Promise<DriftCheckResult> {
     const handle = this.client.workflow.getHandle(onboardingWorkflowId(wabaId));
-    // One update id per WABA and hour: Temporal itself runs an id once.
-    const updateId = `drift-check:${Math.floor(now / DRIFT_CHECK_INTERVAL_MS)}`;
     try {
+      // The update's validator is the ceiling across processes: a refusal writes nothing.
       await this.metrics.timeTemporal('update', () =>
-        callWithin(this.client, this.callTimeoutMs, () => handle.executeUpdate(requestDriftCheckUpdate, { args: [request], updateId })),
+        callWithin(this.client, this.callTimeoutMs, () => handle.executeUpdate(requestDriftCheckUpdate, { args: [request] })),
       );
       this.log.info('drift check asked', { wabaId, cause: request.cause, graphCode: request.graphCode });
       return 'asked';

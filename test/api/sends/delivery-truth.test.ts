@@ -4,6 +4,9 @@ import { eventually, startAppHarness, type AppHarness } from '../../harness/app-
 import { statuses } from '../../harness/stack';
 import { onboardingWorkflowId } from '../../../workflows/types';
 import { SandboxMessageEvents } from '../../../sandbox/message-events';
+import request from 'supertest';
+import { closeApp, createApp } from '../../../api/app';
+import { capturingLogger } from '../../harness/app-harness';
 
 /**
  * After READY, the truth of delivery: every /marketing_messages send is STRICT, so a WABA Meta no
@@ -145,6 +148,31 @@ describe('no silent route', () => {
     expect(statusReads(waba.id)).toBe(readsBefore + 1);
     expect(await driftCheckUpdates(waba.id)).toBe(1);
     expect((await h.stack.state(waba.id)).status).toBe('READY');
+
+    // Another API process, with nothing in memory, within the hour: the onboarding refuses its ask
+    // (no history event) and nothing reads Meta again.
+    const other = createApp({ config: h.stack.config, client: h.stack.client, log: capturingLogger(), templateCacheMs: 300 });
+    const server = await new Promise<import('node:http').Server>((resolve) => {
+      const started = other.listen(0, '127.0.0.1', () => resolve(started));
+    });
+    try {
+      const otherUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      world().injectFault({ endpoint: 'marketing_messages', wabaId: waba.id, kind: 'not_onboarded' });
+      const fromOther = await request(otherUrl).post(`/v1/onboardings/${waba.id}/messages`).set(h.auth).send(templateBody(phone));
+      expect(fromOther.body.error?.code).toBe('not_onboarded_on_meta');
+      await eventually(async () => {
+        const text = (await request(otherUrl).get('/metrics')).text;
+        return /mm_drift_checks_total\{cause="send",result="refused"\} 1/.test(text) ? true : undefined;
+      }, 10_000, 'the refused ask');
+    } finally {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await closeApp(other);
+    }
+    expect(statusReads(waba.id)).toBe(readsBefore + 1);
+    expect(await driftCheckUpdates(waba.id)).toBe(1);
   });
 });
 
