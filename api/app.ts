@@ -23,6 +23,7 @@ import { PartnerTokenCheck } from './ops/meta-token-check';
 import { openApiDocument } from './ops/openapi';
 import { createGraphClient, type GraphClient } from '../graph';
 import { SendGate } from './sends/send-gate';
+import { DriftChecks } from './sends/drift-check';
 import { sendsRouter } from './sends/send-routes';
 import { DEFAULT_TEMPLATE_CACHE_MS, TemplateReadiness } from './sends/template-readiness-cache';
 import { templatesRouter } from './sends/template-routes';
@@ -65,7 +66,8 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   const discoveries = new DiscoveryClient(client, config, onboardings, limits);
   const graphClient = graph ?? createGraphClient(config);
   const readiness = new TemplateReadiness(onboardings, metrics, log, templateCacheMs ?? DEFAULT_TEMPLATE_CACHE_MS);
-  const gate = new SendGate(readiness, graphClient, metrics);
+  const drift = new DriftChecks(client, limits.callMs, metrics, log);
+  const gate = new SendGate(readiness, graphClient, metrics, drift);
   const openApi = JSON.stringify(openApiDocument());
   const signup = new EmbeddedSignup(onboardings, new SignupPreflight(graphClient, deriveSealingKey(config.meta.appSecret)), log);
   const linkRuns = new SignupLinkClient(client, config, onboardings, limits);
@@ -83,7 +85,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   app.use(metrics.middleware);
 
   // Before any body parser: the receiver reads its own raw bytes for the signature.
-  app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs, accountEventHeard: (wabaId) => readiness.forget(wabaId) }));
+  app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs, drift, accountEventHeard: (wabaId) => readiness.forget(wabaId) }));
   // /metrics costs Temporal visibility counts: with METRICS_BEARER_TOKEN set, only its scraper reads it.
   if (config.metricsBearerToken) app.get('/metrics', requireApiKey([config.metricsBearerToken], log));
   app.use(healthRouter(client, metrics, tokenCheck));

@@ -4,6 +4,7 @@ import { faultSpec, GRAPH_ENDPOINTS, type Fault } from './faults';
 import { ACCOUNT_EVENTS } from './payloads';
 import { SandboxConflict, SandboxNotFound, type SandboxWorld } from './state';
 import { MessagingNotFound } from './messaging';
+import { MESSAGE_STATUSES, SandboxMessageEvents } from './message-events';
 
 /**
  * `/_sandbox/*`: drive the fake world over HTTP (see sandbox/README.md). JSON in and out; a bad body
@@ -157,6 +158,31 @@ export function controlRoutes(world: SandboxWorld): express.Router {
   router.post('/wabas/:id/templates/:templateId/status', async (req, res) => {
     const { status: newStatus, reason } = parse(templateStatus, req.body);
     res.json(await world.messaging.setTemplateStatus(req.params.id, req.params.templateId, newStatus, reason));
+  });
+
+  const events = new SandboxMessageEvents(world);
+  const statusesBody = z.strictObject({
+    statuses: z.array(z.enum(MESSAGE_STATUSES)).min(1).max(10).optional(),
+    errorCode: z.number().int().min(0).optional(),
+  });
+  const clicksBody = z.strictObject({ count: z.number().int().min(1).max(1000).optional() });
+  const categoryBody = z.strictObject({
+    category: z.enum(['MARKETING', 'UTILITY', 'AUTHENTICATION']),
+    impendingAt: z.iso.datetime().optional(),
+  });
+
+  router.post('/messages/:id/statuses', async (req, res) => {
+    const { statuses, errorCode } = parse(statusesBody, req.body);
+    res.json({ delivery: await events.statuses(req.params.id, statuses, errorCode !== undefined ? { errorCode } : {}) });
+  });
+
+  router.post('/messages/:id/clicks', async (req, res) => {
+    res.json({ delivery: await events.clicks(req.params.id, parse(clicksBody, req.body).count) });
+  });
+
+  router.post('/wabas/:id/templates/:templateId/category', async (req, res) => {
+    const { category, impendingAt } = parse(categoryBody, req.body);
+    res.json({ delivery: await events.category(req.params.id, req.params.templateId, category, impendingAt ? { at: new Date(impendingAt) } : undefined) });
   });
 
   router.get('/messages', (req, res) => {

@@ -21,13 +21,18 @@ export const GRAPH_ENDPOINTS = [
 export type GraphEndpoint = (typeof GRAPH_ENDPOINTS)[number];
 
 export const FAULT_KINDS = ['transient', 'server_error', 'throttle', 'app_throttle', 'token_expired', 'permission', 'latency'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+/**
+ * Faults of the send edges only: `not_onboarded` makes `/marketing_messages` refuse with 131055 while
+ * the WABA's status field still says ONBOARDED (Meta's refusal that its status does not confirm).
+ */
+export const SEND_FAULT_KINDS = ['not_onboarded'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number] | (typeof SEND_FAULT_KINDS)[number];
 
 export const faultSpec = z.object({
   endpoint: z.enum([...GRAPH_ENDPOINTS, '*']).optional(),
   wabaId: z.string().min(1).optional(),
   businessId: z.string().min(1).optional(),
-  kind: z.enum(FAULT_KINDS),
+  kind: z.enum([...FAULT_KINDS, ...SEND_FAULT_KINDS]),
   /** `latency` only: how long to hold the answer. */
   latencyMs: z.number().int().min(0).max(600_000).optional(),
   /** `throttle` only: the usage header's `estimated_time_to_regain_access`. Default 1. */
@@ -127,6 +132,9 @@ function errorFor(fault: Fault, businessId: string): MetaError {
       return metaErrors.tokenExpired();
     case 'permission':
       return metaErrors.permission();
+    case 'not_onboarded':
+      // /marketing_messages refusing as if the terms were not signed, whatever the status field says.
+      return metaErrors.termsNotSigned();
     case 'latency':
       throw new Error('latency is not an error');
   }

@@ -118,6 +118,8 @@ export const metaErrors = {
       'Parameter value is not valid',
       'The marketing template is still being synced to the ad account (up to 10 minutes after onboarding, creation, or first reuse after 7 days unused). Try again later.',
     ),
+  notMarketingTemplate: (category: string) =>
+    whatsappError(100, 'Invalid parameter', `Only marketing templates can be sent through /marketing_messages; this template's category is ${category}.`),
   templateOnly: () => whatsappError(100, 'Invalid parameter', 'Only template messages can be sent through /marketing_messages.'),
   templateMissing: (name: string, language: string) =>
     whatsappError(132001, 'Template name does not exist in the translation', `template name (${name}) does not exist in ${language}`),

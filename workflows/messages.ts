@@ -6,6 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, OnboardingStatus, TemplateBook } from './types';
 import type { SendRecord, TemplateStatusChange, TemplateView } from './template-readiness';
 import type { DiscoveryState } from './discovery-types';
+import type { TemplateCategoryChange } from './template-category';
 
 export interface TermsSignedSignal {
   source: 'webhook' | 'legacy_webhook';
@@ -115,3 +116,23 @@ export const getIntentStateQuery = defineQuery<BusinessIntentState>('getIntentSt
 
 /** A discovery's progress (pages, found, started, ...). */
 export const getDiscoveryStateQuery = defineQuery<DiscoveryState>('getDiscoveryState');
+
+/** Why the send gate or the webhook receiver asks for a drift check: Meta refused as if the WABA were not onboarded. */
+export interface DriftCheckRequest {
+  /** `send`: a /marketing_messages send was refused; `status_webhook`: a message status carried the error. */
+  cause: 'send' | 'status_webhook';
+  /** Meta's error code (131055). */
+  graphCode: number;
+}
+export interface DriftCheckAccepted {
+  askedAt: string;
+}
+/**
+ * Asks a READY onboarding to re-read its status from Meta (a drift check). The validator refuses it
+ * (no history event) unless the WABA is READY, no check is pending, and none was asked for within the
+ * hour: the ceiling across every API process.
+ */
+export const requestDriftCheckUpdate = defineUpdate<DriftCheckAccepted, [DriftCheckRequest]>('requestDriftCheck');
+
+/** A completed or impending `template_category_update` for one of the WABA's templates. */
+export const templateCategorySignal = defineSignal<[TemplateCategoryChange]>('templateCategory');

@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'not_implemented'
   | 'not_ready'
+  | 'not_onboarded_on_meta'
+  | 'not_marketing'
   | 'graph_error'
   | 'graph_throttled'
   | 'temporal_unavailable'

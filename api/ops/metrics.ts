@@ -5,9 +5,10 @@
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GraphUsage } from '../../graph';
+import { createDeliveryMetrics } from './delivery-metrics';
 
 export type DeliveryOutcome = 'accepted' | 'ignored' | 'unauthorized' | 'malformed' | 'too_large' | 'unavailable';
-export type ChangeOutcome = 'signalled' | 'no_onboarding' | 'ignored' | 'invalid' | 'failed' | 'duplicate';
+export type ChangeOutcome = 'signalled' | 'no_onboarding' | 'ignored' | 'invalid' | 'failed' | 'duplicate' | 'counted';
 
 /** `graphUsage`: the workers' view of Meta's usage headers, when they run in this process. */
 export function createMetrics(graphUsage?: GraphUsage) {
@@ -51,7 +52,7 @@ export function createMetrics(graphUsage?: GraphUsage) {
 
   const sends = new Counter({
     name: 'mm_sends_total',
-    help: 'Sends through the gate, by route (marketing_messages, cloud_api, none) and outcome (sent, not_ready, graph_error)',
+    help: 'Sends through the gate, by route (marketing_messages, cloud_api, none) and outcome (sent, not_ready, not_onboarded_on_meta, not_marketing, graph_error)',
     labelNames: ['route', 'outcome'] as const,
     registers,
   });
@@ -61,6 +62,14 @@ export function createMetrics(graphUsage?: GraphUsage) {
     labelNames: ['record', 'result'] as const,
     registers,
   });
+
+  const driftChecks = new Counter({
+    name: 'mm_drift_checks_total',
+    help: 'Drift checks asked for after Meta refused as "not onboarded" (131055), by cause (send, status_webhook) and result (asked, refused, remembered, no_onboarding, failed)',
+    labelNames: ['cause', 'result'] as const,
+    registers,
+  });
+  const delivery = createDeliveryMetrics(registers);
 
   /** Counts and times every request once it has been answered, labelled by route pattern (not raw path). */
   const middleware: RequestHandler = (req, res, next) => {
@@ -94,7 +103,19 @@ export function createMetrics(graphUsage?: GraphUsage) {
     }
   }
 
-  return { registry, webhookDeliveries, webhookChanges, httpRequests, sends, sendRecords, middleware, rememberMountPoint, timeTemporal };
+  return {
+    registry,
+    webhookDeliveries,
+    webhookChanges,
+    httpRequests,
+    sends,
+    sendRecords,
+    driftChecks,
+    ...delivery,
+    middleware,
+    rememberMountPoint,
+    timeTemporal,
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

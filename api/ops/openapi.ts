@@ -182,7 +182,11 @@ export function openApiDocument(): Record<string, unknown> {
               "Invalid request: `details` names each failing field; also `phoneNumberId` when it is not one of the WABA's numbers, and `template.components` nested deeper than 32 levels",
             ),
             '404': errorResponse('No onboarding for this WABA'),
-            '409': errorResponse('not_ready: not safe to send through MM API yet and no fallback asked; details.readyAt when known'),
+            '409': errorResponse(
+              'Not sent, and no fallback asked. not_ready: not safe to send through MM API yet (details.readyAt when known). ' +
+                "not_onboarded_on_meta: Meta refused the STRICT send as if the WABA were not onboarded (details.graphCode, 131055); a drift check re-reads Meta's status. " +
+                'not_marketing: Meta recategorised the template (details.category). With fallback cloud_api each goes through /messages instead.',
+            ),
             '502': errorResponse("graph_error: Meta refused the send; details.code and details.subcode are Meta's"),
           },
         },

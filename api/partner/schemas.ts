@@ -213,6 +213,13 @@ export const onboardingState = z.looseObject({
   signupCompletedAt: z.string().optional().describe('Embedded Signup: when the code was exchanged and the app subscribed.'),
   insightsAvailable: z.boolean().optional().describe('Embedded Signup: false when the customer did not grant ads_read.'),
   missingPermissions: z.array(z.string()).optional().describe('Embedded Signup: required permissions the customer did not grant.'),
+  lastDriftCheck: z
+    .looseObject({ at: z.string(), metaStatus: z.string(), cause: z.enum(['send', 'status_webhook']).optional() })
+    .optional()
+    .describe(
+      "The last drift check: Meta's status re-read after it refused a send (or a message status said) 131055, at most once an hour. " +
+        'ONBOARDED: the onboarding stays READY; anything else parks it in NEEDS_ATTENTION naming the status.',
+    ),
   history: z.array(statusChange),
 });
 
@@ -235,6 +242,11 @@ export const template = z.looseObject({
   language: z.string(),
   id: z.string().optional(),
   status: z.string().describe("Meta's template status: APPROVED, PAUSED, DISABLED, REJECTED, PENDING_DELETION, DELETED, ..."),
+  category: z
+    .string()
+    .optional()
+    .describe("MARKETING, or the category Meta recategorised it to (template_category_update): then ready is false and sends answer 409 not_marketing."),
+  categoryChangeAt: z.string().optional().describe('An impending recategorisation Meta announced: when it takes effect (nothing changes before).'),
   ready: z.boolean().describe('Safe to send through /marketing_messages now.'),
   readyAt: z.string().optional().describe('When a template that is not ready will be, where that is known.'),
   reason: z.string().optional().describe('Why it is not ready.'),
@@ -294,6 +306,9 @@ export const errorBody = z.looseObject({
         z.record(z.string(), z.unknown()),
       ])
       .optional()
-      .describe('400: one entry per failing field. 409 not_ready: { readyAt? }. 502 graph_error: { code, subcode } from Meta.'),
+      .describe(
+        '400: one entry per failing field. 409 not_ready: { readyAt? }. 409 not_onboarded_on_meta: { graphCode }. ' +
+          '409 not_marketing: { category }. 502 graph_error: { code, subcode } from Meta.',
+      ),
   }),
 });

@@ -3,7 +3,7 @@
  * and webhooks in between, under a ceiling of Graph calls and history events per WABA.
  */
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { FAULT_KINDS, type FaultKind } from '../../sandbox/faults';
+import { FAULT_KINDS } from '../../sandbox/faults';
 import { STATUS_READS_PER_DAY } from '../../workflows/graph-budget';
 import { recheckUpdate, termsSignedSignal } from '../../workflows/messages';
 import type { OnboardingState } from '../../workflows/types';
@@ -40,7 +40,7 @@ async function historyLength(handle: WorkflowHandle): Promise<number> {
 }
 
 /** The error kinds park the onboarding; latency only slows the answer down. */
-const PARKS: Record<FaultKind, boolean> = {
+const PARKS: Record<(typeof FAULT_KINDS)[number], boolean> = {
   transient: true,
   server_error: true,
   throttle: true,
