@@ -90,9 +90,10 @@ test("one business's throttling holds back only its own calls: other businesses 
   expect(attempts.filter((a) => a > 1)).toEqual([]);
   expect(await gauge('mm_graph_allowed_calls_per_second')).toBe(MAX_RPS);
 
-  // X's calls meanwhile: never sooner than Meta's regain time after the one before.
+  // X's calls: it tries again once Meta's regain time is over (the others may all be READY sooner),
+  // and never sooner than that after the one before.
+  await eventually(async () => (callsOf(throttled.id).length >= 2 ? true : undefined), 30_000, "X's second call");
   const xCalls = callsOf(throttled.id);
-  expect(xCalls.length).toBeGreaterThanOrEqual(2);
   expect(xCalls.every((c) => c.faults?.includes('throttle'))).toBe(true);
   expect(Math.min(...gapsMs(xCalls))).toBeGreaterThanOrEqual(REGAIN_MINUTES * 60_000 - ARRIVAL_TOLERANCE_MS);
 }, 120_000);
