@@ -1,6 +1,7 @@
 import { setCurrentDetails, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { OnboardingState, OnboardingStatus } from './types';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../temporal/search-attributes';
+import { triageAttributes } from './triage-attributes';
 import type { PartnerCallbackOutbox } from './partner-callback-outbox';
 
 /** Enough to read a long life without letting the state grow without bound across continue-as-new. */
@@ -36,7 +37,11 @@ export class OnboardingRecord {
       { key: OnboardingPathKey, value: state.path },
     ];
     const written = workflowInfo().typedSearchAttributes;
-    if (attributes.some(({ key, value }) => written.get(key) !== value)) upsertSearchAttributes(attributes);
+    // Only these four decide whether to write (as before the triage attributes existed): the triage
+    // attributes ride along in the same upsert, so no run gains a command (test/histories replay).
+    if (attributes.some(({ key, value }) => written.get(key) !== value)) {
+      upsertSearchAttributes([...attributes, ...triageAttributes(state, at)]);
+    }
     this.outbox.enqueue({
       id: uuid4(),
       type: 'onboarding.status_changed',

@@ -336,6 +336,7 @@ describe('operations', () => {
       '/v1/discoveries/{id}',
       '/v1/embedded-signup',
       '/v1/onboardings',
+      '/v1/onboardings/summary',
       '/v1/onboardings/{wabaId}',
       '/v1/onboardings/{wabaId}/cancel',
       '/v1/onboardings/{wabaId}/embedded-signup',
