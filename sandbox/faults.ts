@@ -17,7 +17,11 @@ export const GRAPH_ENDPOINTS = [
 ] as const;
 export type GraphEndpoint = (typeof GRAPH_ENDPOINTS)[number];
 
-export const FAULT_KINDS = ['transient', 'server_error', 'throttle', 'token_expired', 'permission', 'latency'] as const;
+/**
+ * `slipped_cursor` (list edges): the page's `cursors.after` points at its first row instead of its
+ * last, so the next page repeats all but one of its rows, as a Graph whose cursor slips does.
+ */
+export const FAULT_KINDS = ['transient', 'server_error', 'throttle', 'token_expired', 'permission', 'latency', 'slipped_cursor'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const faultSpec = z.object({
@@ -53,6 +57,7 @@ export interface CallTarget {
 export interface FaultOutcome {
   latencyMs?: number;
   error?: MetaError;
+  slippedCursor?: boolean;
   kinds: FaultKind[];
 }
 
@@ -85,7 +90,13 @@ export class FaultBook {
       outcome.latencyMs = latency.latencyMs ?? 1_000;
       outcome.kinds.push('latency');
     }
-    const failing = this.faults.find((f) => f.kind !== 'latency' && matches(f, target));
+    const slipped = this.faults.find((f) => f.kind === 'slipped_cursor' && matches(f, target));
+    if (slipped) {
+      this.use(slipped);
+      outcome.slippedCursor = true;
+      outcome.kinds.push('slipped_cursor');
+    }
+    const failing = this.faults.find((f) => f.kind !== 'latency' && f.kind !== 'slipped_cursor' && matches(f, target));
     if (failing) {
       this.use(failing);
       outcome.error = errorFor(failing, ownerBusinessId(target));
@@ -121,6 +132,7 @@ function errorFor(fault: Fault, businessId: string): MetaError {
     case 'permission':
       return metaErrors.permission();
     case 'latency':
-      throw new Error('latency is not an error');
+    case 'slipped_cursor':
+      throw new Error(`${fault.kind} is not an error`);
   }
 }
