@@ -56,7 +56,8 @@ export function signupPageRouter({ config, signup, onboardings, links, log }: Si
     }
     try {
       if (await onboardings.signupLinkUsed(check.link.id)) {
-        return plainPage(res, 410, 'This link has already been used', `Your WhatsApp account was connected with it. For another account, ask ${partner} for a new link.`);
+        // Not an error: the customer's signup succeeded. Shown as done, not in the error's red.
+        return plainPage(res, 410, 'This link has already been used', `Your WhatsApp account was connected with it. For another account, ask ${partner} for a new link.`, 'done');
       }
     } catch (err) {
       log.error('signup page: cannot tell whether the link was used', { linkId: check.link.id, error: err instanceof Error ? err.message : String(err) });
@@ -186,7 +187,7 @@ function signupPage(config: Config, token: string, link: SignupLink): string {
   );
 }
 
-function plainPage(res: Response, status: number, title: string, text: string): void {
+function plainPage(res: Response, status: number, title: string, text: string, state: 'done' | 'in-progress' | 'failed' = status === 503 ? 'in-progress' : 'failed'): void {
   res
     .status(status)
     .type('html')
@@ -194,7 +195,7 @@ function plainPage(res: Response, status: number, title: string, text: string): 
       layout(
         title,
         `
-    <div class="status" data-state="${status === 503 ? 'in-progress' : 'failed'}" role="status">
+    <div class="status" data-state="${state}" role="status">
       <h1 class="status-title" id="title">${escapeHtml(title)}</h1>
       <p class="status-text">${escapeHtml(text)}</p>
     </div>`,
