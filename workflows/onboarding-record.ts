@@ -2,6 +2,7 @@ import { setCurrentDetails, upsertSearchAttributes, uuid4, workflowInfo } from '
 import type { OnboardingState, OnboardingStatus } from './types';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../temporal/search-attributes';
 import { triageAttributes } from './triage-attributes';
+import { attentionKindOf } from './attention-kinds';
 import type { PartnerCallbackOutbox } from './partner-callback-outbox';
 
 /** Enough to read a long life without letting the state grow without bound across continue-as-new. */
@@ -63,8 +64,11 @@ export class OnboardingRecord {
 
   describe(): void {
     const s = this.state;
+    // Short lines: the Web UI's details panel cuts a long first line off. The status (and, parked,
+    // the reason kind the list can be filtered by) stand alone; the reason has a paragraph of its own.
     const lines = [
-      `**${s.status}**${s.statusReason ? ` — ${s.statusReason}` : ''}`,
+      `**${s.status}**${s.status === 'NEEDS_ATTENTION' ? ` · ${attentionKindOf(s.statusReason)}` : ''}`,
+      ...(s.statusReason ? [s.statusReason] : []),
       `WABA ${s.wabaId} · business ${s.businessId} · path ${s.path}`,
     ];
     if (s.eligibility) lines.push(`onboarding status on Meta: ${s.eligibility}`);
