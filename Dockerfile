@@ -3,7 +3,8 @@
 #   workers: node dist/worker/main.js
 # test/deploy/deploy.test.ts lints this file and runs the same build steps and entry points natively.
 
-# Node 24: the active LTS line (Node 20 is past its end of life).
+# Node 24, the LTS line the suite runs on: .ci/run runs it on the Node scripts/ensure-node.sh pins, whose
+# major test/deploy/deploy.test.ts holds equal to this one (Node 20 is past its end of life).
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

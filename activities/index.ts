@@ -6,6 +6,7 @@ import { createDiscoveryActivities } from './discovery';
 import { createOnboardingGraphActivities } from './onboarding-graph';
 import { createBusinessIntentActivities } from './business-intent';
 import { createPartnerCallbackActivities } from './partner-callbacks';
+import { createInsightsActivities } from './insights';
 import { deriveSealingKey } from '../secrets/sealing';
 
 /**
@@ -19,6 +20,7 @@ export function createActivities(config: Config, client: Client, graphUsage = ne
     ...createBusinessIntentActivities(client),
     ...createDiscoveryActivities(graph, client, config, eagerStarter),
     ...createPartnerCallbackActivities({ callback: config.partnerCallback }),
+    ...createInsightsActivities(graph, deriveSealingKey(config.meta.appSecret)),
   };
 }
 

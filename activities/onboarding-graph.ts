@@ -1,4 +1,5 @@
-import { GraphClient, isRegisteredOnCloudApi, permissionsOf, type PhoneNumber } from '../graph';
+import { Context } from '@temporalio/activity';
+import { GraphClient, isRegisteredOnCloudApi, permissionsOf, type IntentRequestResult, type PhoneNumber } from '../graph';
 import type { CloudApiNumbers } from '../workflows/types';
 import { classified } from './graph-failures';
 import { seal, unseal } from '../secrets/sealing';
@@ -12,6 +13,9 @@ export function cloudApiNumbersOf(numbers: PhoneNumber[]): CloudApiNumbers {
       .map(({ id, displayPhoneNumber, platformType }) => ({ id, displayPhoneNumber, platformType })),
   };
 }
+
+/** A business status on Meta that means its Intent request already stands (or is past needing one). */
+const INTENT_REQUEST_STANDS: readonly string[] = Object.freeze(['REQUEST_SENT', 'TERM_OF_SERVICE_SIGNED']);
 
 export interface WabaRef {
   wabaId: string;
@@ -43,7 +47,17 @@ export function createOnboardingGraphActivities(graph: GraphClient, sealingKey: 
       return classified(() => graph.getBusinessOnboardingStatus(businessId));
     },
 
-    async requestIntent({ businessId, solutionId }: { businessId: string; solutionId?: string }) {
+    /**
+     * The Intent request emails the business's admins, so a retry never posts blind: the attempt before
+     * may have reached Meta and lost only its answer (a timeout, a worker killed mid-call). From the
+     * second attempt on, the business's own status is read first, and a request Meta already holds
+     * (REQUEST_SENT, or the terms signed) is not sent again.
+     */
+    async requestIntent({ businessId, solutionId }: { businessId: string; solutionId?: string }): Promise<IntentRequestResult> {
+      if (Context.current().info.attempt > 1) {
+        const { status } = await classified(() => graph.getBusinessOnboardingStatus(businessId));
+        if (INTENT_REQUEST_STANDS.includes(status)) return { alreadySent: true };
+      }
       return classified(() => graph.requestIntent(businessId, solutionId));
     },
 

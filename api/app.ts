@@ -19,17 +19,24 @@ import { registerOnboardingGauges } from './ops/onboarding-gauges';
 import { DEFAULT_TIMEOUTS, OnboardingClient, type TemporalTimeouts } from './partner/onboarding-client';
 import { onboardingsRouter } from './partner/onboarding-routes';
 import { onboardingSummaryRouter, visibilityCounter } from './partner/onboarding-summary';
+import { WabaOwnerCheck } from './partner/owner-check';
 import { PartnerTokenCheck } from './ops/meta-token-check';
 import { openApiDocument } from './ops/openapi';
 import { createGraphClient, type GraphClient } from '../graph';
 import { SendGate } from './sends/send-gate';
+import { DriftChecks } from './sends/drift-check';
 import { sendsRouter } from './sends/send-routes';
 import { DEFAULT_TEMPLATE_CACHE_MS, TemplateReadiness } from './sends/template-readiness-cache';
 import { templatesRouter } from './sends/template-routes';
+import { WabaPhoneNumbers } from './sends/waba-phone-numbers';
 import { SignupLinkSigner } from './signup/link-token';
 import { signupPageRouter } from './signup/hosted-page';
+import { SignupLinkClient } from './signup/signup-link-client';
+import { SignupPreflight } from './signup/signup-preflight';
 import { deriveSealingKey } from '../secrets/sealing';
 import { webhookRouter } from './webhooks/receiver';
+import { InsightsReader } from './insights/insights-reader';
+import { insightsRouter } from './insights/insights-routes';
 
 export type { Logger } from './http/logger';
 
@@ -61,10 +68,14 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   const discoveries = new DiscoveryClient(client, config, onboardings, limits, countRuns);
   const graphClient = graph ?? createGraphClient(config);
   const readiness = new TemplateReadiness(onboardings, metrics, log, templateCacheMs ?? DEFAULT_TEMPLATE_CACHE_MS);
-  const gate = new SendGate(readiness, graphClient, metrics);
+  const drift = new DriftChecks(client, limits.callMs, metrics, log);
+  const gate = new SendGate(readiness, graphClient, metrics, drift);
   const openApi = JSON.stringify(openApiDocument());
-  const signup = new EmbeddedSignup(onboardings, deriveSealingKey(config.meta.appSecret), log);
+  const signup = new EmbeddedSignup(onboardings, new SignupPreflight(graphClient, deriveSealingKey(config.meta.appSecret)), log);
+  const linkRuns = new SignupLinkClient(client, config, onboardings, limits);
   const links = new SignupLinkSigner(config.meta.appSecret);
+  const tokenCheck = partnerToken ?? PartnerTokenCheck.fromConfig(config);
+  const insights = new InsightsReader({ client, taskQueue: config.temporal.taskQueue, partnerToken: tokenCheck, log, queryMs: limits.queryMs });
 
   const app = express();
   app.disable('x-powered-by');
@@ -76,8 +87,10 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   app.use(metrics.middleware);
 
   // Before any body parser: the receiver reads its own raw bytes for the signature.
-  app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs }));
-  app.use(healthRouter(client, metrics, partnerToken ?? PartnerTokenCheck.fromConfig(config)));
+  app.use(webhookRouter({ config, client, metrics, log, callTimeoutMs: limits.callMs, drift, accountEventHeard: (wabaId) => readiness.forget(wabaId) }));
+  // /metrics costs Temporal visibility counts: with METRICS_BEARER_TOKEN set, only its scraper reads it.
+  if (config.metricsBearerToken) app.get('/metrics', requireApiKey([config.metricsBearerToken], log));
+  app.use(healthRouter(client, metrics, tokenCheck));
   // Operators' codec endpoint for the Web UI: only when CODEC_KEYS names who may read sealed secrets.
   if (config.codec.keys.length) {
     app.use(codecRouter({ keys: config.codec.keys, corsOrigins: config.codec.corsOrigins, sealingKey: deriveSealingKey(config.meta.appSecret), log }));
@@ -91,14 +104,15 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   v1.use(requireApiKey(config.apiKeys, log));
   v1.use(express.json({ limit: API_BODY_LIMIT }));
   v1.use(onboardingSummaryRouter(countRuns));
-  v1.use(onboardingsRouter(onboardings, config.meta.appSecret, log));
+  v1.use(onboardingsRouter(onboardings, new WabaOwnerCheck(graphClient), config.meta.appSecret, log));
   v1.use(templatesRouter(readiness));
-  v1.use(sendsRouter(gate, onboardings, readiness, log));
+  v1.use(sendsRouter(gate, onboardings, readiness, new WabaPhoneNumbers(graphClient), log));
   v1.use(embeddedSignupRouter(config, signup, links, log));
   v1.use(discoveriesRouter(discoveries, log));
+  v1.use(insightsRouter(insights));
   app.use('/v1', v1);
   // Public: the hosted signup page, authorised by its signed link alone.
-  app.use(signupPageRouter({ config, signup, onboardings, links, log }));
+  app.use(signupPageRouter({ config, signup, linkRuns, links, log }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log));

@@ -8,6 +8,7 @@
  */
 import { Client } from '@temporalio/client';
 import { ConfigError, describeConfig, loadConfig } from '../config';
+import { assertSandboxRunning } from '../config/sandbox-running';
 import { connectClient } from '../temporal/connection';
 import { createApp } from './app';
 import { consoleLogger } from './http/logger';
@@ -19,8 +20,11 @@ const CONNECT_WAIT_MS = 120_000;
 const DRAIN_MS = 15_000;
 
 async function main() {
-  const config = loadConfig();
+  // Fails closed: no Meta settings and no MM_SANDBOX=true → exit 1 naming each missing one.
+  const config = loadConfig(process.env, { role: 'api' });
+  await assertSandboxRunning(config);
   const log = consoleLogger;
+  if (config.sandbox) log.warn('SANDBOX MODE (MM_SANDBOX=true): every Graph call goes to the sandbox; nothing talks to Meta', { graph: config.graph.baseUrl });
   const connection = await connectClient(config, { waitMs: CONNECT_WAIT_MS, log: (line) => log.warn(line) });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const app = createApp({ config, client, log });

@@ -16,11 +16,16 @@
  *             same Graph call), for a READY onboarding started through the API and run by the worker.
  * Open loop: each send is fired on its schedule whether or not earlier ones have answered, and its
  * latency counts from when it was due (no coordinated omission; a send not fired because --connections
- * were in flight counts as slower than any). It prints the four latency distributions, the gate's extra
- * p50/p99 over a direct call (target: p99 at most 5 ms extra at 500 sends/s), split into the bare hop's
- * share and the gate's own, the processes' CPU, and the
- * history events and Temporal calls the gate's sends caused, per 10,000 sends. Everything stays on
- * 127.0.0.1; the run is bounded by --duration and at most --connections sends in flight per kind.
+ * were in flight counts as slower than any). It prints the four latency distributions, the gate's own
+ * time from its Server-Timing header (target: p99 at most 2 ms at 500 sends/s; the gate sends with
+ * product_policy STRICT and checks the template's category), the gate's extra p50/p99 over a direct
+ * call and the bare hop's (for information: loopback noise on this machine is larger than the old
+ * +5 ms bar, which is withdrawn), the processes' CPU, and the history events and Temporal calls the
+ * gate's sends caused, per 10,000 sends.
+ * A third, closed-loop phase saturates each in turn for --duration: --saturation in flight at all times
+ * through the gate, then through the bare hop; it prints the gate's throughput against the hop's
+ * (target: at least 0.8 x). Everything stays on 127.0.0.1; the run is bounded by --duration and at most
+ * --connections sends in flight per kind.
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -40,8 +45,10 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '20' },
     connections: { type: 'string', default: '200' },
     templates: { type: 'string', default: '10' },
+    saturation: { type: 'string', default: '64' },
   },
 });
+const saturation = boundedInt(args.saturation, 1, 256, 'saturation');
 const rate = boundedInt(args.rate, 1, 5_000, 'rate');
 const duration = boundedInt(args.duration, 1, 120, 'duration');
 const connections = boundedInt(args.connections, 1, 256, 'connections');
@@ -118,6 +125,33 @@ async function interleaved(kinds: Array<{ pool: Pool; sends: Send[] }>, perKindR
   }
   await Promise.all(pending);
   return results;
+}
+
+/**
+ * Closed loop: `concurrency` sends in flight at all times for `seconds`, each firing its next as soon
+ * as the last answered. Bounded by the time and the concurrency.
+ */
+async function saturate(kind: { pool: Pool; sends: Send[] }, concurrency: number, seconds: number): Promise<{ ok: number; failed: number; perSecond: number }> {
+  const end = performance.now() + seconds * 1000;
+  let ok = 0;
+  let failed = 0;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const send = kind.sends[n++ % kind.sends.length];
+        try {
+          const res = await kind.pool.request({ method: 'POST', path: send.path, headers: send.headers, body: send.body });
+          await res.body.dump();
+          if (res.statusCode >= 200 && res.statusCode < 300) ok++;
+          else failed++;
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  return { ok, failed, perSecond: ok / seconds };
 }
 
 /** The p-th percentile, counting each dropped send as slower than any measured one (Infinity). */
@@ -203,10 +237,14 @@ async function main() {
 
     const apiPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const taskQueue = `bench-sends-${Date.now()}`;
     const env = {
       TEMPORAL_ADDRESS: address,
       TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: `bench-sends-${Date.now()}`,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      // Worker Versioning: a deployment of its own, which the worker makes current once it polls (else it gets no tasks).
+      TEMPORAL_DEPLOYMENT_NAME: taskQueue,
+      TEMPORAL_WORKER_SET_CURRENT: 'true',
       GRAPH_API_BASE_URL: world.url,
       META_ACCESS_TOKEN: SECRETS.token,
       META_APP_ID: SECRETS.appId,
@@ -284,6 +322,9 @@ async function main() {
     const cpu = Object.entries(processes)
       .map(([k, pid]) => `${k} ${Math.round(((cpuSeconds(pid) - cpuBefore[k]) / (2 * duration)) * 100)} %`)
       .join(', ');
+    // Saturation, one after the other: the gate (STRICT, the category check, readiness from memory) against the bare hop.
+    const gateSaturated = await saturate(gateKind, saturation, duration);
+    const hopSaturated = await saturate(hopKind, saturation, duration);
     await new Promise((r) => setTimeout(r, 1_000)); // background send records land
     const historyAfter = (await handle.fetchHistory()).events ?? [];
     const metricsAfter = await (await fetch(`${apiUrl}/metrics`)).text();
@@ -299,7 +340,7 @@ async function main() {
     const hopP99 = extra(hopSummary, hopDirectSummary, 'p99 ms');
     console.log(
       `gate overhead over a direct call: p50 +${extra(gateSummary, directSummary, 'p50 ms').toFixed(2)} ms, p99 +${gateP99.toFixed(2)} ms ` +
-        `(target: p99 at most +5 ms at 500 sends/s)`,
+        `(information only: loopback noise here exceeds the withdrawn +5 ms bar)`,
     );
     console.log(
       `a bare proxy hop over a direct call, same load: p50 +${extra(hopSummary, hopDirectSummary, 'p50 ms').toFixed(2)} ms, p99 +${hopP99.toFixed(2)} ms; ` +
@@ -310,10 +351,12 @@ async function main() {
       return `p50 ${percentile(sorted, 0, 50).toFixed(2)} ms, p99 ${percentile(sorted, 0, 99).toFixed(2)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(2)} ms`;
     };
     console.log(`inside the API (Server-Timing, ${gateResult.gateMs.length} sends): the gate's own time (arrival to answer, Graph's wait left out) ${spread(gateResult.gateMs)}`);
+    const ownP99 = percentile([...gateResult.gateMs].sort((a, b) => a - b), 0, 99);
+    console.log(`the gate's own time p99: ${ownP99.toFixed(2)} ms at ${rate} sends/s (target: at most 2 ms)`);
     console.log(`                                         its wait for Graph ${spread(gateResult.graphMs)}`);
     console.log(`CPU during the two measured phases (${2 * duration} s; 100 % = one core of 2): ${cpu}`);
 
-    const sends = warmUp.ms.length + gateResult.ms.length;
+    const sends = warmUp.ms.length + gateResult.ms.length + gateSaturated.ok;
     const newEvents = historyAfter.slice(historyBefore.length);
     const writes = {
       historyEvents: newEvents.length,
@@ -331,7 +374,12 @@ async function main() {
         `(${writes.updatesAccepted} accepted send records, ${writes.signals} signals) = ${per10k(writes.historyEvents)} events per 10,000 sends; ` +
         `calls to Temporal: ${calls.queries} readiness queries (reads), ${calls.updates} send-record updates = ${per10k(calls.queries + calls.updates)} per 10,000 sends`,
     );
+    console.log(
+      `saturation (${saturation} in flight, ${duration} s each): gate ${Math.round(gateSaturated.perSecond)} sends/s, bare hop ${Math.round(hopSaturated.perSecond)} sends/s: ` +
+        `${(gateSaturated.perSecond / hopSaturated.perSecond).toFixed(2)} x (target: at least 0.8 x); failed: gate ${gateSaturated.failed}, hop ${hopSaturated.failed}`,
+    );
     if ([warmUp, gateResult, directResult, hopResult, hopDirectResult].some((r) => r.failed)) process.exitCode = 1;
+    if (gateSaturated.failed || hopSaturated.failed) process.exitCode = 1;
   } finally {
     for (const child of children.reverse()) await child.stop();
     await connection.close();

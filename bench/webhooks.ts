@@ -9,12 +9,21 @@
  * receiver and the hand-over, not the workflow. Bodies are signed MM_LITE_TERMS_SIGNED deliveries
  * for `--wabas` WABAs, so most are duplicates signalling an existing run, as Meta's retries would.
  * Everything stays on 127.0.0.1 and each phase is bounded by --duration.
+ *
+ * A third phase sends signed `messages` deliveries (10 message statuses each, `marketing_lite`, as Meta
+ * sends them after MM API sends) to the same receiver: these are only counted, so the target is at
+ * least 50 % of the bare handler's throughput and zero Temporal calls during the phase (every gRPC call
+ * of the app's Temporal connection is counted by an interceptor).
  */
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { autocannon, boundedInt, close, listen, urlOf, type AutocannonRequest, type AutocannonResult } from './common';
 import express from 'express';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+
+import { InterceptingCall } from '@grpc/grpc-js';
+
+type GrpcInterceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 import { loadConfig } from '../config';
 import { createApp } from '../api/app';
 import { silentLogger } from '../api/http/logger';
@@ -64,6 +73,46 @@ function signedDeliveries(): AutocannonRequest[] {
 
 
 
+/** One signed `messages` delivery per WABA: 10 statuses of MM API sends (sent, delivered, read...). */
+function signedStatusDeliveries(): AutocannonRequest[] {
+  const order = ['sent', 'delivered', 'read'];
+  return Array.from({ length: wabaCount }, (_, i) => {
+    const wabaId = String(910_000_000_000_000 + i);
+    const statuses = Array.from({ length: 10 }, (_, j) => ({
+      id: `wamid.bench-${i}-${j}`,
+      status: order[j % 3],
+      timestamp: String(Math.floor(Date.now() / 1000)),
+      recipient_id: '15550001111',
+      conversation: { id: `conv-${i}-${j}`, origin: { type: 'marketing_lite' } },
+      pricing: { billable: true, pricing_model: 'PMP', category: 'marketing_lite', type: 'regular' },
+    }));
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: wabaId,
+          changes: [
+            { field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550000000', phone_number_id: String(930_000_000_000_000 + i) }, statuses } },
+          ],
+        },
+      ],
+    });
+    return {
+      method: 'POST',
+      path: WEBHOOK_PATH,
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signatureOf(Buffer.from(body), APP_SECRET) },
+      body,
+    };
+  });
+}
+
+/** Every gRPC call the app's Temporal connection makes. */
+let temporalCalls = 0;
+const countTemporalCalls: GrpcInterceptor = (options, nextCall) => {
+  temporalCalls++;
+  return new InterceptingCall(nextCall(options));
+};
+
 function summary(name: string, r: AutocannonResult) {
   return {
     name,
@@ -80,7 +129,10 @@ function summary(name: string, r: AutocannonResult) {
 async function main() {
   let devServer: DevServer | undefined;
   const address = process.env.TEMPORAL_ADDRESS ?? (devServer = await startDevServer({ readyTimeoutMs: 120_000 })).address;
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect({
+    address,
+    interceptors: [countTemporalCalls, makeGrpcRetryInterceptor(defaultGrpcRetryOptions())],
+  });
   const servers: Server[] = [];
   try {
     const config = loadConfig({
@@ -112,13 +164,28 @@ async function main() {
     for (const server of [bareServer, appServer]) {
       await autocannon({ url: urlOf(server), connections, duration: 1, requests });
     }
+    const statusRequests = signedStatusDeliveries();
+    await autocannon({ url: urlOf(appServer), connections, duration: 1, requests: statusRequests });
     const bareResult = await autocannon({ url: urlOf(bareServer), connections, duration, requests });
     const appResult = await autocannon({ url: urlOf(appServer), connections, duration, requests });
+    const callsBefore = temporalCalls;
+    const statusResult = await autocannon({ url: urlOf(appServer), connections, duration, requests: statusRequests });
+    const statusPhaseCalls = temporalCalls - callsBefore;
 
-    console.table([summary('bare express.raw + 200', bareResult), summary('mm-onboarding receiver', appResult)]);
+    console.table([
+      summary('bare express.raw + 200', bareResult),
+      summary('mm-onboarding receiver', appResult),
+      summary('receiver, messages (10 statuses)', statusResult),
+    ]);
     const ratio = appResult.requests.average / bareResult.requests.average;
     console.log(`receiver / bare throughput: ${(ratio * 100).toFixed(1)} % (each 200 = a signal durably in Temporal)`);
+    const statusRatio = statusResult.requests.average / bareResult.requests.average;
+    console.log(
+      `messages deliveries / bare throughput: ${(statusRatio * 100).toFixed(1)} % (target >= 50 %), ` +
+        `${Math.round(statusResult.requests.average * 10)} statuses/s, Temporal calls during the phase: ${statusPhaseCalls} (target 0)`,
+    );
     if (appResult.non2xx || appResult.errors || appResult.timeouts) process.exitCode = 1;
+    if (statusResult.non2xx || statusResult.errors || statusResult.timeouts || statusPhaseCalls > 0) process.exitCode = 1;
   } finally {
     for (const server of servers) await close(server);
     await connection.close();

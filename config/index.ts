@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
+import { withSecretFiles } from './secret-files';
 
 /**
  * The service's configuration, read once from the environment (docs/configuration.md).
@@ -38,7 +39,7 @@ export interface Config {
   webhookVerifyToken: string;
   apiKeys: string[];
   partnerCallback?: { url: string; secret: string };
-  /** No META_ACCESS_TOKEN: every Graph call goes to the built-in sandbox. */
+  /** MM_SANDBOX=true (`npm start` without META_ACCESS_TOKEN): every Graph call goes to the built-in sandbox. */
   sandbox?: { port: number };
   /** A prebuilt workflow bundle (npm run build); unset, workers bundle from source. */
   workflowBundlePath?: string;
@@ -57,6 +58,8 @@ export interface Config {
   };
   /** Bearer keys that may read sealed secrets through the codec endpoint; empty: the endpoint is off. */
   codec: { keys: string[]; corsOrigins: string[] };
+  /** Bearer key a scraper must send for the API's /metrics; unset: /metrics is open. */
+  metricsBearerToken?: string;
   /** Port of a worker process's Prometheus endpoint (the SDK's metrics and the service's own). */
   workerMetricsPort?: number;
   /** Workflows a worker keeps in memory between tasks (the SDK sizes it from the heap when unset). */
@@ -89,7 +92,7 @@ export const DEFAULT_ES_FEATURE_TYPE = 'whatsapp_business_app_onboarding';
 /** Workflow tasks a discovery lets wait on the queue before it starts its next page. */
 export const DEFAULT_DISCOVERY_MAX_TASK_BACKLOG = 200;
 
-/** Credentials the sandbox accepts; never valid against Meta. */
+/** Credentials the sandbox accepts; public, so never accepted outside sandbox mode. */
 export const SANDBOX_DEFAULTS = {
   port: 3100,
   accessToken: 'sandbox-access-token',
@@ -133,6 +136,9 @@ const commaList = optionalText.transform((s) =>
 );
 
 const envSchema = z.object({
+  MM_SANDBOX: optionalText.pipe(
+    z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).default('false').transform((s) => s === 'true' || s === '1'),
+  ),
   PORT: port(3000),
   HOST: optionalText.pipe(z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { message: 'must be an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0' }).default('127.0.0.1')),
   TEMPORAL_ADDRESS: optionalText.pipe(
@@ -164,6 +170,13 @@ const envSchema = z.object({
   API_KEYS: commaList,
   CODEC_KEYS: commaList,
   CODEC_CORS_ORIGINS: commaList.pipe(z.array(httpUrl)),
+  METRICS_BEARER_TOKEN: optionalText.pipe(
+    z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it is sent as "Authorization: Bearer <key>")')
+      .optional(),
+  ),
   WORKER_METRICS_PORT: optionalText.pipe(
     z.coerce.number<string | undefined>({ message: 'must be a port number' }).int().min(1).max(65535).optional(),
   ),
@@ -192,6 +205,37 @@ const envSchema = z.object({
 type Env = Record<string, string | undefined>;
 
 /**
+ * Which process the configuration is for: each refuses to start without the settings it needs.
+ * `api` answers partners and Meta's webhooks; `worker` calls Graph; `all` is both (`npm start`).
+ */
+export type ConfigRole = 'api' | 'worker' | 'all';
+
+/** What each role cannot run without outside sandbox mode. */
+const REQUIRED: Record<ConfigRole, readonly string[]> = {
+  worker: ['META_ACCESS_TOKEN', 'META_APP_ID', 'META_APP_SECRET'],
+  api: ['META_ACCESS_TOKEN', 'META_APP_ID', 'META_APP_SECRET', 'WEBHOOK_VERIFY_TOKEN', 'API_KEYS'],
+  all: ['META_ACCESS_TOKEN', 'META_APP_ID', 'META_APP_SECRET', 'WEBHOOK_VERIFY_TOKEN', 'API_KEYS'],
+};
+
+/** The sandbox's public values, by the variable each would stand in for. */
+const SANDBOX_PUBLIC_VALUES: Record<string, string> = {
+  META_ACCESS_TOKEN: SANDBOX_DEFAULTS.accessToken,
+  META_APP_SECRET: SANDBOX_DEFAULTS.appSecret,
+  WEBHOOK_VERIFY_TOKEN: SANDBOX_DEFAULTS.webhookVerifyToken,
+  API_KEYS: SANDBOX_DEFAULTS.apiKey,
+  CODEC_KEYS: SANDBOX_DEFAULTS.apiKey,
+};
+
+/**
+ * `npm start`'s environment: without META_ACCESS_TOKEN (and no MM_SANDBOX of its own) it is the
+ * one-command demo on the built-in sandbox, which `npm start` runs. No other entry point does this.
+ */
+export function withDemoSandbox(env: Env): Env {
+  if (env.MM_SANDBOX?.trim() || env.META_ACCESS_TOKEN?.trim() || env.META_ACCESS_TOKEN_FILE?.trim()) return env;
+  return { ...env, MM_SANDBOX: 'true' };
+}
+
+/**
  * The Temporal connection as Temporal's environment configuration defines it, so the API, the workers
  * and the scripts read TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_* and
  * TEMPORAL_PROFILE (a profile of TEMPORAL_CONFIG_FILE, default ~/.config/temporalio/temporal.toml)
@@ -208,7 +252,15 @@ function temporalEnvConfig(env: Env, problems: string[]) {
   }
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/**
+ * Fails closed: outside sandbox mode (MM_SANDBOX=true, which only `npm start` turns on by itself)
+ * every setting `role` needs must be given, and the sandbox's public values are refused.
+ */
+export function loadConfig(rawEnv: Env = process.env, options: { role?: ConfigRole } = {}): Config {
+  const role = options.role ?? 'all';
+  const fileProblems: string[] = [];
+  const env = withSecretFiles(rawEnv, fileProblems);
+  if (fileProblems.length) throw new ConfigError(fileProblems);
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
@@ -220,20 +272,29 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const e = parsed.data;
-  const sandbox = e.META_ACCESS_TOKEN === undefined;
+  const sandbox = e.MM_SANDBOX;
   const problems: string[] = [];
+  if (sandbox && e.META_ACCESS_TOKEN !== undefined) {
+    problems.push('MM_SANDBOX=true and META_ACCESS_TOKEN are both set: the sandbox never gets the real token; unset one');
+  }
+  if (!sandbox) {
+    const given = (name: string) => (name === 'API_KEYS' ? e.API_KEYS.length > 0 : env[name]?.trim());
+    for (const name of REQUIRED[role]) {
+      if (!given(name)) problems.push(`${name} is required (or ${name}_FILE; MM_SANDBOX=true runs against the built-in sandbox instead)`);
+    }
+    for (const [name, publicValue] of Object.entries(SANDBOX_PUBLIC_VALUES)) {
+      const values = name === 'API_KEYS' ? e.API_KEYS : name === 'CODEC_KEYS' ? e.CODEC_KEYS : [env[name]?.trim()];
+      if (values.includes(publicValue)) problems.push(`${name} holds the sandbox's public value, which is never accepted outside sandbox mode`);
+    }
+  }
   const temporalEnv = temporalEnvConfig(env, problems);
   const address = e.TEMPORAL_ADDRESS ?? temporalEnv.connectionOptions.address;
   if (address !== undefined && !/^[\w.-]+:\d+$/.test(address)) {
     problems.push(`TEMPORAL_ADDRESS (or the profile's address) must be host:port (got ${JSON.stringify(address)})`);
   }
   const { apiKey, tls, metadata } = temporalEnv.connectionOptions;
-  const required = (name: keyof typeof e, value: string | undefined, sandboxValue: string) => {
-    if (value !== undefined) return value;
-    if (sandbox) return sandboxValue;
-    problems.push(`${name} is required when META_ACCESS_TOKEN is set`);
-    return '';
-  };
+  // Missing settings outside sandbox mode are reported above.
+  const required = (value: string | undefined, sandboxValue: string) => value ?? (sandbox ? sandboxValue : '');
 
   const config: Config = {
     port: e.PORT,
@@ -255,24 +316,21 @@ export function loadConfig(env: Env = process.env): Config {
         (sandbox ? `http://127.0.0.1:${e.SANDBOX_PORT}` : 'https://graph.facebook.com')
       ).replace(/\/+$/, ''),
       version: e.GRAPH_API_VERSION,
-      accessToken: e.META_ACCESS_TOKEN ?? SANDBOX_DEFAULTS.accessToken,
+      accessToken: required(e.META_ACCESS_TOKEN, SANDBOX_DEFAULTS.accessToken),
       maxRps: e.GRAPH_MAX_RPS,
     },
     meta: {
-      appId: required('META_APP_ID', e.META_APP_ID, SANDBOX_DEFAULTS.appId),
-      appSecret: required('META_APP_SECRET', e.META_APP_SECRET, SANDBOX_DEFAULTS.appSecret),
+      appId: required(e.META_APP_ID, SANDBOX_DEFAULTS.appId),
+      appSecret: required(e.META_APP_SECRET, SANDBOX_DEFAULTS.appSecret),
     },
-    webhookVerifyToken: required(
-      'WEBHOOK_VERIFY_TOKEN',
-      e.WEBHOOK_VERIFY_TOKEN,
-      SANDBOX_DEFAULTS.webhookVerifyToken,
-    ),
+    webhookVerifyToken: required(e.WEBHOOK_VERIFY_TOKEN, SANDBOX_DEFAULTS.webhookVerifyToken),
     apiKeys: e.API_KEYS,
     sandbox: sandbox ? { port: e.SANDBOX_PORT } : undefined,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
     embeddedSignup: embeddedSignupConfig(e, env, sandbox),
     codec: { keys: e.CODEC_KEYS, corsOrigins: e.CODEC_CORS_ORIGINS.map((o) => o.replace(/\/+$/, '')) },
+    metricsBearerToken: e.METRICS_BEARER_TOKEN,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     workerMaxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     discoveryMaxTaskBacklog: e.DISCOVERY_MAX_TASK_BACKLOG,
@@ -280,10 +338,7 @@ export function loadConfig(env: Env = process.env): Config {
       ? undefined
       : { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dbFile: e.TEMPORAL_DEV_DB_FILE },
   };
-  if (config.apiKeys.length === 0) {
-    if (sandbox) config.apiKeys = [SANDBOX_DEFAULTS.apiKey];
-    else problems.push('API_KEYS is required when META_ACCESS_TOKEN is set (comma-separated bearer keys)');
-  }
+  if (config.apiKeys.length === 0 && sandbox) config.apiKeys = [SANDBOX_DEFAULTS.apiKey];
   if (e.PARTNER_CALLBACK_URL && !e.PARTNER_CALLBACK_SECRET) {
     problems.push('PARTNER_CALLBACK_SECRET is required when PARTNER_CALLBACK_URL is set');
   } else if (!e.PARTNER_CALLBACK_URL && e.PARTNER_CALLBACK_SECRET) {
@@ -293,6 +348,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (config.codec.keys.some((k) => config.apiKeys.includes(k))) {
     problems.push('CODEC_KEYS must differ from API_KEYS: partners must never read sealed secrets');
+  }
+  if (config.metricsBearerToken && [...config.apiKeys, ...config.codec.keys].includes(config.metricsBearerToken)) {
+    problems.push('METRICS_BEARER_TOKEN must differ from API_KEYS and CODEC_KEYS: a scraper needs no other access');
   }
   problems.push(...portClashes(config));
   if (problems.length) throw new ConfigError(problems);
@@ -375,6 +433,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     publicBaseUrl: config.publicBaseUrl,
     embeddedSignup: { configId: config.embeddedSignup.configId ?? 'unset (signup links off)', sdkUrl: config.embeddedSignup.sdkUrl },
     codec: config.codec.keys.length ? `${config.codec.keys.length} key(s)` : 'off',
+    metrics: config.metricsBearerToken ? 'bearer key' : 'open',
     devServer: config.devServer ?? 'off (TEMPORAL_ADDRESS is set)',
   };
 }

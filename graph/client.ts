@@ -12,6 +12,8 @@ import {
   businessUsagePercentOf,
 } from './errors';
 import * as schemas from './schemas';
+import * as insights from './insights';
+import type { AdInsights, TemplateAnalytics, TemplateWithAd } from './insights';
 import type { GraphUsage } from './usage';
 
 export interface GraphClientOptions {
@@ -126,6 +128,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_PAGES = 1_000;
 /** Longer pacing waits give the activity slot back (a throttled failure that retries after the wait). */
 const MAX_PACING_WAIT_MS = 5_000;
+/** Meta's limit on `template_ids` in one `template_analytics` call. */
+export const MAX_ANALYTICS_TEMPLATES = 10;
 
 type Query = Record<string, string | undefined>;
 
@@ -177,6 +181,21 @@ export class GraphClient {
     throw new GraphResponseError(`GET /${this.options.version}/${seg(wabaId)}: neither onboarding status field in the answer`, {
       httpStatus: 200,
     });
+  }
+
+  /**
+   * The business that owns the WABA, as Meta says (`owner_business_info`). Asked with a customer's
+   * token, an answer also proves the token may see the WABA.
+   */
+  async getWabaOwner(wabaId: string, token?: string): Promise<{ businessId: string }> {
+    const body = await this.call({
+      method: 'GET',
+      path: `/${seg(wabaId)}`,
+      query: { fields: 'owner_business_info' },
+      token,
+      schema: schemas.wabaOwner,
+    });
+    return { businessId: body.owner_business_info.id };
   }
 
   /** Every phone number of the WABA, across all pages. */
@@ -328,6 +347,62 @@ export class GraphClient {
       .map((t) => dropUndefined({ id: t.id, name: t.name, language: t.language, status: t.status, category: t.category }));
   }
 
+  /** Every template of the WABA with its ad (`ad_id`, `ad_account_id`), every page: what Insights is read on. */
+  async listTemplatesWithAds(wabaId: string, token?: string): Promise<TemplateWithAd[]> {
+    const rows = await this.listAll({
+      method: 'GET',
+      path: `/${seg(wabaId)}/message_templates`,
+      query: { fields: 'id,name,language,category,ad_id,ad_account_id', limit: '100' },
+      token,
+      schema: schemas.pageOf(insights.templateWithAd),
+    });
+    return rows.map((t) => dropUndefined({ id: t.id, name: t.name, language: t.language, category: t.category, adId: t.ad_id, adAccountId: t.ad_account_id }));
+  }
+
+  /** Marketing API Insights of one template's ad over `since`..`until` (YYYY-MM-DD, inclusive); needs `ads_read`. */
+  async getAdInsights(adId: string, range: { since: string; until: string }, token?: string): Promise<AdInsights> {
+    const body = await this.call({
+      method: 'GET',
+      path: `/${seg(adId)}/insights`,
+      query: {
+        fields: [...insights.AD_INSIGHTS_FIELDS, ...insights.AD_CONVERSION_FIELDS].join(','),
+        time_range: JSON.stringify({ since: range.since, until: range.until }),
+      },
+      token,
+      schema: insights.adInsightsAnswer,
+    });
+    return insights.adInsightsOf(body.data);
+  }
+
+  /**
+   * `template_analytics` of MM API sends (`product_type=marketing_messages_lite_api`) for at most 10
+   * templates, daily points summed per template id. `start`/`end` are Unix seconds.
+   */
+  async getTemplateAnalytics(
+    wabaId: string,
+    window: { start: number; end: number; templateIds: string[] },
+    token?: string,
+  ): Promise<Record<string, TemplateAnalytics>> {
+    if (window.templateIds.length > MAX_ANALYTICS_TEMPLATES) {
+      throw new RangeError(`template_analytics takes at most ${MAX_ANALYTICS_TEMPLATES} template ids a call`);
+    }
+    const entries = await this.listAll({
+      method: 'GET',
+      path: `/${seg(wabaId)}/template_analytics`,
+      query: {
+        start: String(window.start),
+        end: String(window.end),
+        granularity: 'DAILY',
+        product_type: 'marketing_messages_lite_api',
+        metric_types: 'SENT,DELIVERED,READ,CLICKED,COST',
+        template_ids: JSON.stringify(window.templateIds),
+      },
+      token,
+      schema: schemas.pageOf(insights.templateAnalyticsEntry),
+    });
+    return insights.templateAnalyticsOf(entries);
+  }
+
   /**
    * Sends one message from the phone number through `edge`. Never retried: a send is not idempotent,
    * so a failure goes back to the caller as the classified error.
@@ -378,7 +453,9 @@ export class GraphClient {
     if (token) headers.authorization = `Bearer ${token}`;
     if (call.json !== undefined) headers['content-type'] = 'application/json';
 
-    await this.awaitTurn(what);
+    // Whose allowance the call counts against is learnt from Meta's answers about this object.
+    const subject = subjectOf(call.path);
+    await this.awaitTurn(what, subject);
     let status: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
     let text: string;
@@ -394,7 +471,7 @@ export class GraphClient {
       responseHeaders = res.headers;
       const usage = businessUsagePercentOf(responseHeaders);
       if (usage !== undefined) this.options.onUsage?.(usage);
-      this.options.usage?.observe(responseHeaders);
+      this.options.usage?.observe(responseHeaders, subject);
       text = await readText(res.body, what);
     } catch (err) {
       if (err instanceof GraphApiError) throw err;
@@ -403,7 +480,9 @@ export class GraphClient {
 
     const json = parseJson(text);
     if (status < 200 || status > 299 || hasErrorEnvelope(json)) {
-      throw classifyGraphError(status, json, responseHeaders, { request: what, secrets });
+      const err = classifyGraphError(status, json, responseHeaders, { request: what, secrets });
+      if (err instanceof GraphThrottledError) this.options.usage?.throttled(subject, err.code, err.retryAfterMs);
+      throw err;
     }
     const parsed = call.schema.safeParse(json);
     if (!parsed.success) {
@@ -416,12 +495,15 @@ export class GraphClient {
     return parsed.data;
   }
 
-  /** Waits for this call's turn when Meta reports high usage; a long wait comes back as throttling. */
-  private async awaitTurn(what: string): Promise<void> {
-    const turn = this.options.usage?.reserve(MAX_PACING_WAIT_MS);
+  /**
+   * Waits for this call's turn when Meta reports high usage (the app's, or the business `subject`
+   * counts against); a long wait, or a business Meta asked to wait, comes back as throttling.
+   */
+  private async awaitTurn(what: string, subject: string | undefined): Promise<void> {
+    const turn = this.options.usage?.reserve(MAX_PACING_WAIT_MS, subject);
     if (!turn) return;
     if ('retryAfterMs' in turn) {
-      throw new GraphThrottledError(`${what} held back: Meta reports the Graph allowance nearly used up`, { httpStatus: 0 }, turn.retryAfterMs);
+      throw new GraphThrottledError(`${what} held back: Meta reports the app's or this business's Graph allowance used up`, { httpStatus: 0 }, turn.retryAfterMs);
     }
     if (turn.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, turn.waitMs));
   }
@@ -439,6 +521,9 @@ function isAlreadySent(err: unknown): boolean {
 /** The seed's filter: `marketing_messages_onboarding_status IN [...]`. */
 const onboardingStatusFilter = (statuses: string[]) =>
   JSON.stringify([{ field: 'marketing_messages_onboarding_status', operator: 'IN', value: statuses }]);
+
+/** The Graph object a call is about (a WABA, business or phone number id); none for /oauth, /debug_token. */
+const subjectOf = (path: string) => /^\/(\d+)(?:\/|$)/.exec(path)?.[1];
 
 /** Ids go into the path; encoding keeps a bad id from reaching another endpoint. */
 const seg = (id: string) => encodeURIComponent(id);

@@ -59,6 +59,9 @@ export const accessToken = z.object({
 
 export const success = z.object({ success: z.literal(true) });
 
+/** `GET /<WABA_ID>?fields=owner_business_info`: the business that owns the WABA. */
+export const wabaOwner = z.object({ owner_business_info: z.object({ id: graphId, name: z.string().optional() }) });
+
 export const clientWaba = z.object({
   id: graphId,
   name: z.string().optional(),

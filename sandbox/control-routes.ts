@@ -4,6 +4,7 @@ import { faultSpec, GRAPH_ENDPOINTS, type Fault } from './faults';
 import { ACCOUNT_EVENTS } from './payloads';
 import { SandboxConflict, SandboxNotFound, type SandboxWorld } from './state';
 import { MessagingNotFound } from './messaging';
+import { MESSAGE_STATUSES, SandboxMessageEvents } from './message-events';
 
 /**
  * `/_sandbox/*`: drive the fake world over HTTP (see sandbox/README.md). JSON in and out; a bad body
@@ -159,6 +160,31 @@ export function controlRoutes(world: SandboxWorld): express.Router {
     res.json(await world.messaging.setTemplateStatus(req.params.id, req.params.templateId, newStatus, reason));
   });
 
+  const events = new SandboxMessageEvents(world);
+  const statusesBody = z.strictObject({
+    statuses: z.array(z.enum(MESSAGE_STATUSES)).min(1).max(10).optional(),
+    errorCode: z.number().int().min(0).optional(),
+  });
+  const clicksBody = z.strictObject({ count: z.number().int().min(1).max(1000).optional() });
+  const categoryBody = z.strictObject({
+    category: z.enum(['MARKETING', 'UTILITY', 'AUTHENTICATION']),
+    impendingAt: z.iso.datetime().optional(),
+  });
+
+  router.post('/messages/:id/statuses', async (req, res) => {
+    const { statuses, errorCode } = parse(statusesBody, req.body);
+    res.json({ delivery: await events.statuses(req.params.id, statuses, errorCode !== undefined ? { errorCode } : {}) });
+  });
+
+  router.post('/messages/:id/clicks', async (req, res) => {
+    res.json({ delivery: await events.clicks(req.params.id, parse(clicksBody, req.body).count) });
+  });
+
+  router.post('/wabas/:id/templates/:templateId/category', async (req, res) => {
+    const { category, impendingAt } = parse(categoryBody, req.body);
+    res.json({ delivery: await events.category(req.params.id, req.params.templateId, category, impendingAt ? { at: new Date(impendingAt) } : undefined) });
+  });
+
   router.get('/messages', (req, res) => {
     const filter = parse(sentFilter, req.query);
     const messages = world.messaging.sent.filter((m) => (!filter.wabaId || m.wabaId === filter.wabaId) && (!filter.edge || m.edge === filter.edge));
@@ -190,6 +216,12 @@ export function controlRoutes(world: SandboxWorld): express.Router {
   router.put('/usage', (req, res) => {
     world.usage.set(parse(usage, req.body));
     res.json({ appPercent: world.usage.appPercent });
+  });
+
+  const insightsMode = z.strictObject({ deprecated: z.boolean() });
+  router.put('/insights', (req, res) => {
+    world.insights.deprecated = parse(insightsMode, req.body).deprecated;
+    res.json({ deprecated: world.insights.deprecated });
   });
 
   router.get('/calls', (req, res) => {

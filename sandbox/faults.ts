@@ -4,6 +4,7 @@ import { MetaError, metaErrors } from './meta-errors';
 /** The Graph endpoints the sandbox serves, by the names faults and the call log use. */
 export const GRAPH_ENDPOINTS = [
   'waba_status',
+  'waba_owner',
   'phone_numbers',
   'intent',
   'oauth',
@@ -14,6 +15,8 @@ export const GRAPH_ENDPOINTS = [
   'marketing_messages',
   'messages',
   'debug_token',
+  'ad_insights',
+  'template_analytics',
 ] as const;
 export type GraphEndpoint = (typeof GRAPH_ENDPOINTS)[number];
 
@@ -21,14 +24,19 @@ export type GraphEndpoint = (typeof GRAPH_ENDPOINTS)[number];
  * `slipped_cursor` (list edges): the page's `cursors.after` points at its first row instead of its
  * last, so the next page repeats all but one of its rows, as a Graph whose cursor slips does.
  */
-export const FAULT_KINDS = ['transient', 'server_error', 'throttle', 'token_expired', 'permission', 'latency', 'slipped_cursor'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export const FAULT_KINDS = ['transient', 'server_error', 'throttle', 'app_throttle', 'token_expired', 'permission', 'latency', 'slipped_cursor'] as const;
+/**
+ * Faults of the send edges only: `not_onboarded` makes `/marketing_messages` refuse with 131055 while
+ * the WABA's status field still says ONBOARDED (Meta's refusal that its status does not confirm).
+ */
+export const SEND_FAULT_KINDS = ['not_onboarded'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number] | (typeof SEND_FAULT_KINDS)[number];
 
 export const faultSpec = z.object({
   endpoint: z.enum([...GRAPH_ENDPOINTS, '*']).optional(),
   wabaId: z.string().min(1).optional(),
   businessId: z.string().min(1).optional(),
-  kind: z.enum(FAULT_KINDS),
+  kind: z.enum([...FAULT_KINDS, ...SEND_FAULT_KINDS]),
   /** `latency` only: how long to hold the answer. */
   latencyMs: z.number().int().min(0).max(600_000).optional(),
   /** `throttle` only: the usage header's `estimated_time_to_regain_access`. Default 1. */
@@ -84,22 +92,23 @@ export class FaultBook {
   /** The first matching latency fault and the first matching error fault, each used up once. */
   take(target: CallTarget, ownerBusinessId: (target: CallTarget) => string): FaultOutcome {
     const outcome: FaultOutcome = { kinds: [] };
-    const latency = this.faults.find((f) => f.kind === 'latency' && matches(f, target));
+    const business = ownerBusinessId(target);
+    const latency = this.faults.find((f) => f.kind === 'latency' && matches(f, target, business));
     if (latency) {
       this.use(latency);
       outcome.latencyMs = latency.latencyMs ?? 1_000;
       outcome.kinds.push('latency');
     }
-    const slipped = this.faults.find((f) => f.kind === 'slipped_cursor' && matches(f, target));
+    const slipped = this.faults.find((f) => f.kind === 'slipped_cursor' && matches(f, target, business));
     if (slipped) {
       this.use(slipped);
       outcome.slippedCursor = true;
       outcome.kinds.push('slipped_cursor');
     }
-    const failing = this.faults.find((f) => f.kind !== 'latency' && f.kind !== 'slipped_cursor' && matches(f, target));
+    const failing = this.faults.find((f) => f.kind !== 'latency' && f.kind !== 'slipped_cursor' && matches(f, target, business));
     if (failing) {
       this.use(failing);
-      outcome.error = errorFor(failing, ownerBusinessId(target));
+      outcome.error = errorFor(failing, business);
       outcome.kinds.push(failing.kind);
     }
     return outcome;
@@ -112,10 +121,11 @@ export class FaultBook {
   }
 }
 
-function matches(fault: Fault, target: CallTarget): boolean {
+/** A `businessId` fault hits every call that counts against that business: its own and its WABAs'. */
+function matches(fault: Fault, target: CallTarget, business: string): boolean {
   if (fault.endpoint && fault.endpoint !== '*' && fault.endpoint !== target.endpoint) return false;
   if (fault.wabaId && fault.wabaId !== target.wabaId) return false;
-  if (fault.businessId && fault.businessId !== target.businessId) return false;
+  if (fault.businessId && fault.businessId !== (target.businessId ?? business)) return false;
   return true;
 }
 
@@ -127,10 +137,15 @@ function errorFor(fault: Fault, businessId: string): MetaError {
       return metaErrors.serviceUnavailable();
     case 'throttle':
       return metaErrors.throttled(businessId, fault.regainAccessMinutes ?? 1);
+    case 'app_throttle':
+      return metaErrors.appThrottled();
     case 'token_expired':
       return metaErrors.tokenExpired();
     case 'permission':
       return metaErrors.permission();
+    case 'not_onboarded':
+      // /marketing_messages refusing as if the terms were not signed, whatever the status field says.
+      return metaErrors.termsNotSigned();
     case 'latency':
     case 'slipped_cursor':
       throw new Error(`${fault.kind} is not an error`);

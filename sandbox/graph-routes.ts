@@ -190,9 +190,33 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
     (req) => ({ endpoint: 'message_templates', wabaId: idOf(req), id: idOf(req) }),
     (req, t) => {
       existingWaba(t.id, 'get');
+      const waba = existingWaba(t.id, 'get');
       const templates = world.messaging.listTemplates(t.id, { category: param(req, 'category'), status: param(req, 'status'), name: param(req, 'name') });
-      return page(req, templates, (tpl) => pick(templateFields(tpl), fieldsOf(req, ['id', 'name', 'language', 'status', 'category']), 'WhatsAppMessageTemplate'));
+      const ads = (tpl: SandboxTemplate) => ({ ad_id: world.insights.adIdOf(waba, tpl), ad_account_id: world.insights.adAccountIdOf(waba) });
+      return page(req, templates, (tpl) => pick({ ...templateFields(tpl), ...ads(tpl) }, fieldsOf(req, ['id', 'name', 'language', 'status', 'category']), 'WhatsAppMessageTemplate'));
     },
+  );
+
+  // MM API performance (sandbox/insights.ts): Insights on a template's ad, and the WABA's template analytics.
+  route(
+    'get',
+    '/:version/:id/insights',
+    (req) => ({ endpoint: 'ad_insights', wabaId: world.insights.ownerOfAd(idOf(req))?.waba.id, id: idOf(req) }),
+    (req, t) => {
+      const token = tokenOf(req) ?? '';
+      const scopes = (world.debugToken(token).scopes as string[] | undefined) ?? [];
+      return world.insights.adInsights(t.id, { fields: param(req, 'fields'), time_range: param(req, 'time_range') }, scopes);
+    },
+  );
+  route(
+    'get',
+    '/:version/:id/template_analytics',
+    (req) => ({ endpoint: 'template_analytics', wabaId: idOf(req), id: idOf(req) }),
+    (req, t) =>
+      world.insights.templateAnalytics(
+        t.id,
+        Object.fromEntries(['start', 'end', 'granularity', 'product_type', 'metric_types', 'template_ids'].map((k) => [k, param(req, k)])),
+      ),
   );
 
   // The two send edges (sandbox/messaging.ts): Cloud API and MM API.
@@ -211,7 +235,9 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
     '/:version/:id',
     (req) => {
       const id = idOf(req);
-      return world.businesses.has(id) ? { endpoint: 'business_status', businessId: id, id } : { endpoint: 'waba_status', wabaId: id, id };
+      if (world.businesses.has(id)) return { endpoint: 'business_status', businessId: id, id };
+      // The owner read before a start is an endpoint of its own, so faults meant for the onboarding's status reads stay theirs.
+      return { endpoint: param(req, 'fields') === 'owner_business_info' ? 'waba_owner' : 'waba_status', wabaId: id, id };
     },
     (req, t) => {
       const business = world.businesses.get(t.id);

@@ -11,6 +11,10 @@ import type { WebhookDelivery, WebhookSender } from './webhooks';
  *   after the later of the onboarding and the template's approval (131009 before). A template unused
  *   through it for `idleMs` is re-synced on its first reuse: that send goes out, and sends during the
  *   re-sync fail with 131009.
+ * - `product_policy` (MM API): Meta's default `CLOUD_API_FALLBACK` carries a message for a WABA that
+ *   was onboarded but no longer is silently through Cloud API (billed as `marketing`, recorded with
+ *   `carriedBy: 'cloud_api'`); `STRICT` refuses it with 131055 instead. A template that is no longer
+ *   MARKETING is refused either way.
  */
 export interface SandboxTemplate {
   id: string;
@@ -54,6 +58,12 @@ export interface SentMessageRecord {
   messageActivitySharing?: boolean;
   /** The first send after an idle window, which started a re-sync. */
   startedResync?: boolean;
+  /** `product_policy` as it arrived on /marketing_messages. */
+  productPolicy?: string;
+  /** Sent to /marketing_messages but silently carried through Cloud API (no STRICT, WABA no longer onboarded). */
+  carriedBy?: 'cloud_api';
+  /** The template's category when it was sent. */
+  category?: string;
   at: string;
 }
 
@@ -134,9 +144,17 @@ export class SandboxMessaging {
     const type = typeof body.type === 'string' ? body.type : 'text';
     const sharing = body.message_activity_sharing;
     if (edge === 'messages' && sharing !== undefined) throw metaErrors.invalidParameter('Param message_activity_sharing is not supported on /messages');
+    const policy = body.product_policy;
+    let carriedBy: 'cloud_api' | undefined;
+    if (edge === 'messages' && policy !== undefined) throw metaErrors.invalidParameter('Param product_policy is not supported on /messages');
     if (edge === 'marketing_messages') {
+      if (policy !== undefined && policy !== 'STRICT' && policy !== 'CLOUD_API_FALLBACK') {
+        throw metaErrors.invalidParameter('Param product_policy must be one of {CLOUD_API_FALLBACK, STRICT}');
+      }
       if (waba.onboardingStatus !== 'ONBOARDED' && !(waba.onboardingStatus === null && waba.legacyStatus === 'ONBOARDED')) {
-        throw metaErrors.termsNotSigned();
+        // Never onboarded: refused. Onboarded once, no longer: silently carried through Cloud API unless STRICT.
+        if (policy === 'STRICT' || waba.onboardedAt === undefined) throw metaErrors.termsNotSigned();
+        carriedBy = 'cloud_api';
       }
       if (type !== 'template') throw metaErrors.templateOnly();
       if (sharing !== undefined && typeof sharing !== 'boolean') throw metaErrors.invalidParameter('Param message_activity_sharing must be a boolean');
@@ -153,7 +171,8 @@ export class SandboxMessaging {
       if (template.status === 'PAUSED') throw metaErrors.templatePaused();
       if (template.status === 'DISABLED') throw metaErrors.templateDisabled();
       if (template.status !== 'APPROVED') throw metaErrors.templateMissing(name, language);
-      if (edge === 'marketing_messages') {
+      if (edge === 'marketing_messages' && template.category !== 'MARKETING') throw metaErrors.notMarketingTemplate(template.category);
+      if (edge === 'marketing_messages' && !carriedBy) {
         const synced = Math.max(waba.onboardedAt ?? now, template.approvedAt ?? 0) + this.timing.syncMs;
         if (now < synced || (template.resyncUntil !== undefined && now < template.resyncUntil)) throw metaErrors.templateSyncing();
         const lastUse = Math.max(synced, template.resyncUntil ?? 0, template.lastMarketingSendAt ?? 0);
@@ -176,6 +195,9 @@ export class SandboxMessaging {
       ...(template ? { template: { name: template.name, language: template.language } } : {}),
       ...(typeof sharing === 'boolean' ? { messageActivitySharing: sharing } : {}),
       ...(startedResync ? { startedResync } : {}),
+      ...(typeof policy === 'string' ? { productPolicy: policy } : {}),
+      ...(carriedBy ? { carriedBy } : {}),
+      ...(template ? { category: template.category } : {}),
       at: new Date(now).toISOString(),
     });
     if (this.sent.length > MAX_SENT) this.sent.splice(0, this.sent.length - MAX_SENT);

@@ -118,6 +118,8 @@ export const metaErrors = {
       'Parameter value is not valid',
       'The marketing template is still being synced to the ad account (up to 10 minutes after onboarding, creation, or first reuse after 7 days unused). Try again later.',
     ),
+  notMarketingTemplate: (category: string) =>
+    whatsappError(100, 'Invalid parameter', `Only marketing templates can be sent through /marketing_messages; this template's category is ${category}.`),
   templateOnly: () => whatsappError(100, 'Invalid parameter', 'Only template messages can be sent through /marketing_messages.'),
   templateMissing: (name: string, language: string) =>
     whatsappError(132001, 'Template name does not exist in the translation', `template name (${name}) does not exist in ${language}`),
@@ -136,6 +138,13 @@ export const metaErrors = {
     }),
   serviceUnavailable: () =>
     new MetaError(503, { message: 'Service temporarily unavailable', type: 'FacebookApiException', code: 1, error_subcode: 99 }),
+  /** The whole app's rate limit (code 4): `X-App-Usage` at 100 %, whichever business the call was for. */
+  appThrottled: () =>
+    new MetaError(
+      400,
+      { message: '(#4) Application request limit reached', type: 'OAuthException', code: 4, is_transient: true },
+      { 'x-app-usage': appUsage(100) },
+    ),
   /** Business use case throttling; the usage header says when access comes back. */
   throttled: (businessId: string, regainAccessMinutes: number) =>
     new MetaError(

@@ -13,6 +13,7 @@ import {
 } from './payloads';
 import type { WebhookDelivery, WebhookSender } from './webhooks';
 import { SandboxMessaging, type MessagingTiming, type SandboxTemplate } from './messaging';
+import { SandboxInsights } from './insights';
 
 /** What a repeated Intent API request answers; both mean "the request stands". */
 export type RepeatAnswer = 'same_request_id' | 'already_sent';
@@ -148,6 +149,16 @@ const MAX_CALLS = 50_000;
  * The sandbox's whole world: businesses, WABAs, signup codes and tokens, injected faults, the call log
  * and webhook deliveries. Tests drive it directly; the control routes drive it over HTTP.
  */
+/** The world as JSON (SandboxWorld.snapshot): no calls, faults or timers, which belong to one run. */
+export interface WorldSnapshot {
+  version: 1;
+  businesses: SandboxBusiness[];
+  wabas: SandboxWaba[];
+  tokens: Array<[string, string]>;
+  tokenScopes: Array<[string, string[]]>;
+  systemTokenScopes: string[];
+}
+
 export class SandboxWorld {
   readonly businesses = new Map<string, SandboxBusiness>();
   readonly wabas = new Map<string, SandboxWaba>();
@@ -169,6 +180,8 @@ export class SandboxWorld {
   readonly messaging: SandboxMessaging;
   /** What the usage headers report (percent of the allowance used); 1 % unless a test says otherwise. */
   readonly usage = new ReportedUsage();
+  /** Insights and template analytics of the WABAs' templates (sandbox/insights.ts). */
+  readonly insights = new SandboxInsights(this.wabas);
 
   constructor(
     private readonly options: WorldOptions,
@@ -497,6 +510,7 @@ export class SandboxWorld {
     this.calls.length = 0;
     this.webhooks.forget();
     this.messaging.forget();
+    this.insights.deprecated = false;
   }
 
   stopTimers(): void {
@@ -536,6 +550,36 @@ export class SandboxWorld {
       void this.messaging.createTemplate(id, { id: String(Number(id) + 500000000000000), name: 'spring_sale', language: 'en_US', notify: false });
     }
     return { partnerBusinessId: partner.id, businessIds: [acme.id, globex.id], wabaIds };
+  }
+
+  // ---- kept across restarts (sandbox/persistence.ts) ----
+
+  /** What a restarted sandbox needs to answer as before: the accounts, their templates, minted tokens. */
+  snapshot(): WorldSnapshot {
+    return {
+      version: 1,
+      businesses: [...this.businesses.values()],
+      wabas: [...this.wabas.values()],
+      tokens: [...this.tokens],
+      tokenScopes: [...this.tokenScopes],
+      systemTokenScopes: this.systemTokenScopes,
+    };
+  }
+
+  /**
+   * Takes a snapshot back, and re-arms the automatic signing of every WABA whose business asked for
+   * the terms (an Intent request) and has not signed yet, as a sandbox that never stopped would.
+   */
+  restore(snapshot: WorldSnapshot): void {
+    this.reset();
+    for (const b of snapshot.businesses) this.businesses.set(b.id, b);
+    for (const w of snapshot.wabas) this.wabas.set(w.id, { ...w, templates: w.templates ?? [] });
+    for (const [token, wabaId] of snapshot.tokens) this.tokens.set(token, wabaId);
+    for (const [token, scopes] of snapshot.tokenScopes) this.tokenScopes.set(token, scopes);
+    this.systemTokenScopes = snapshot.systemTokenScopes;
+    for (const waba of this.wabas.values()) {
+      if (this.businesses.get(waba.ownerBusinessId)?.intent.requestId) this.scheduleAutoSign(waba.id, SIGNABLE_BY_INTENT);
+    }
   }
 
   // ---- internals ----

@@ -11,8 +11,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ConfigError, describeConfig, listeningPorts, loadConfig, type Config } from '../config';
+import { Runtime } from '@temporalio/worker';
+import { ServiceSdkLogger } from '../worker/sdk-logger';
+import { ConfigError, describeConfig, listeningPorts, loadConfig, withDemoSandbox, type Config } from '../config';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { closeApp, createApp } from '../api/app';
 import { PartnerTokenCheck } from '../api/ops/meta-token-check';
@@ -60,7 +61,8 @@ class Stack {
 async function main() {
   let config: Config;
   try {
-    config = loadConfig();
+    // The one entry point that turns sandbox mode on by itself (no META_ACCESS_TOKEN), and starts the sandbox.
+    config = loadConfig(withDemoSandbox(process.env));
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -69,7 +71,7 @@ async function main() {
     throw err;
   }
   // The SDK's INFO lines (webpack's bundle report, worker states) drown the lines a newcomer needs.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new ServiceSdkLogger() });
   const stack = new Stack();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => void stack.exit(0, `${signal}: draining the workers and stopping...`));
@@ -80,8 +82,10 @@ async function main() {
     await assertPortsFree(listeningPorts(config));
     let sandboxBanner: string[] = [];
     if (config.sandbox) {
-      const { sandbox, banner } = await startSandbox(config);
-      stack.add(() => sandbox.close());
+      // The sandbox's world lives beside the dev server's SQLite file (.data/), so both resume together.
+      const stateDir = path.resolve(__dirname, '..', path.dirname(config.devServer?.dbFile ?? '.data/temporal.sqlite'));
+      const { banner, close } = await startSandbox(config, path.join(stateDir, 'sandbox.json'));
+      stack.add(close);
       sandboxBanner = banner;
     }
     // The partner's token must be able to onboard and send at all; readiness keeps asking later.
@@ -89,11 +93,14 @@ async function main() {
     stack.add(() => partnerToken.close());
     const token = await partnerToken.status();
     if (token.kind === 'missing_permission') throw new Error(`${token.message}; grant it to the system user and restart`);
-    log(
-      token.kind === 'unknown'
-        ? `WARNING: could not check META_ACCESS_TOKEN's permissions (${token.message}); /readyz keeps trying`
-        : `META_ACCESS_TOKEN permissions: ok${token.insightsAvailable ? '' : ' (no ads_read: Insights API metrics unavailable)'}`,
-    );
+    // In sandbox mode the token is the sandbox's own: its permissions say nothing worth a line.
+    if (!config.sandbox) {
+      log(
+        token.kind === 'unknown'
+          ? `WARNING: could not check META_ACCESS_TOKEN's permissions (${token.message}); /readyz keeps trying`
+          : `META_ACCESS_TOKEN permissions: ok${token.insightsAvailable ? '' : ' (no ads_read: Insights API metrics unavailable)'}`,
+      );
+    }
     let uiUrl: string | undefined;
     if (config.devServer) {
       const dbFile = path.resolve(__dirname, '..', config.devServer.dbFile);

@@ -6,8 +6,10 @@
  * (past it they are cancelled and Temporal retries them on another worker), then the process exits.
  */
 import { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { ServiceSdkLogger } from './sdk-logger';
 import { ConfigError, describeConfig, loadConfig } from '../config';
+import { assertSandboxRunning } from '../config/sandbox-running';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/search-attribute-registration';
 import { createWorkers } from './worker';
@@ -17,9 +19,12 @@ const log = (message: string, meta?: Record<string, unknown>) =>
   console.log(JSON.stringify({ time: new Date().toISOString(), component: 'worker', message, ...meta }));
 
 async function main() {
-  const config = loadConfig();
+  // Fails closed: no Meta settings and no MM_SANDBOX=true → exit 1 naming each missing one.
+  const config = loadConfig(process.env, { role: 'worker' });
+  await assertSandboxRunning(config);
+  if (config.sandbox) log('SANDBOX MODE (MM_SANDBOX=true): every Graph call goes to the sandbox; nothing talks to Meta', { graph: config.graph.baseUrl });
   Runtime.install({
-    logger: new DefaultLogger('WARN'),
+    logger: new ServiceSdkLogger(),
     // The SDK's metrics (task latencies, failures, slots) and the service's own (mm_graph_usage_percent).
     telemetryOptions: config.workerMetricsPort
       ? { metrics: { prometheus: { bindAddress: `${config.host}:${config.workerMetricsPort}` } } }

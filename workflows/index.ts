@@ -3,3 +3,4 @@ export { onboarding } from './onboarding';
 export { businessIntent } from './business-intent';
 export { signupLink } from './signup-link';
 export { discovery, repeatDiscovery } from './discovery';
+export { insightsRead } from './insights-read';

@@ -3,9 +3,10 @@
  * receiver import these definitions; the workflows implement them.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, TemplateBook } from './types';
+import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, OnboardingStatus, TemplateBook } from './types';
 import type { SendRecord, TemplateStatusChange, TemplateView } from './template-readiness';
 import type { DiscoveryState } from './discovery-types';
+import type { TemplateCategoryChange } from './template-category';
 
 export interface TermsSignedSignal {
   source: 'webhook' | 'legacy_webhook';
@@ -37,11 +38,21 @@ export interface IntentRequestedSignal {
 /** From the business's intent workflow: the Intent API request stands (or failed). */
 export const intentRequestedSignal = defineSignal<[IntentRequestedSignal]>('intentRequested');
 
-export interface SignupCodeUpdate {
-  /** The Embedded Signup OAuth code, sealed (secrets/sealing.ts) so history never holds it. */
-  sealedCode: string;
+/** Either a code for the desk to exchange, or the token the API already exchanged it for (and checked). */
+export type SignupCodeUpdate = {
   phoneNumberId?: string;
-}
+} & (
+  | {
+      /** The Embedded Signup OAuth code, sealed (secrets/sealing.ts) so history never holds it. */
+      sealedCode: string;
+      sealedToken?: undefined;
+    }
+  | {
+      /** The token the code was exchanged for before anything started (api/signup/signup-preflight.ts), sealed. */
+      sealedToken: string;
+      sealedCode?: undefined;
+    }
+);
 /** Hands over the Embedded Signup code; resolves once it has been exchanged (or rejected). */
 export const submitSignupCodeUpdate = defineUpdate<OnboardingState, [SignupCodeUpdate]>('submitSignupCode');
 
@@ -55,6 +66,14 @@ export interface CancelRequest {
 }
 
 export const getStateQuery = defineQuery<OnboardingState>('getState');
+
+/** What an insights read needs of the onboarding: its status, `ads_read`, the signup's token (sealed; no history event). */
+export interface InsightsAccess {
+  status: OnboardingStatus;
+  insightsAvailable?: boolean;
+  sealedToken?: string;
+}
+export const getInsightsAccessQuery = defineQuery<InsightsAccess>('getInsightsAccess');
 
 /** A `message_template_status_update` webhook for one of the WABA's templates. */
 export const templateStatusSignal = defineSignal<[TemplateStatusChange]>('templateStatus');
@@ -97,3 +116,23 @@ export const getIntentStateQuery = defineQuery<BusinessIntentState>('getIntentSt
 
 /** A discovery's progress (pages, found, started, ...). */
 export const getDiscoveryStateQuery = defineQuery<DiscoveryState>('getDiscoveryState');
+
+/** Why the send gate or the webhook receiver asks for a drift check: Meta refused as if the WABA were not onboarded. */
+export interface DriftCheckRequest {
+  /** `send`: a /marketing_messages send was refused; `status_webhook`: a message status carried the error. */
+  cause: 'send' | 'status_webhook';
+  /** Meta's error code (131055). */
+  graphCode: number;
+}
+export interface DriftCheckAccepted {
+  askedAt: string;
+}
+/**
+ * Asks a READY onboarding to re-read its status from Meta (a drift check). The validator refuses it
+ * (no history event) unless the WABA is READY, no check is pending, and none was asked for within the
+ * hour: the ceiling across every API process.
+ */
+export const requestDriftCheckUpdate = defineUpdate<DriftCheckAccepted, [DriftCheckRequest]>('requestDriftCheck');
+
+/** A completed or impending `template_category_update` for one of the WABA's templates. */
+export const templateCategorySignal = defineSignal<[TemplateCategoryChange]>('templateCategory');

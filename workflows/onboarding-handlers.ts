@@ -6,6 +6,7 @@ import { condition, setHandler } from '@temporalio/workflow';
 import {
   accountEventSignal,
   cancelUpdate,
+  getInsightsAccessQuery,
   getStateQuery,
   getTemplatesQuery,
   intentRequestedSignal,
@@ -13,6 +14,7 @@ import {
   recordTemplateSendUpdate,
   setSettingsUpdate,
   submitSignupCodeUpdate,
+  templateCategorySignal,
   templateStatusSignal,
   termsSignedSignal,
   type CancelRequest,
@@ -23,6 +25,8 @@ import {
 import { OFFBOARDING_EVENTS } from './types';
 import { applyTemplateStatus, findTemplate, recordSend, sendRecordDue, viewTemplate } from './template-readiness';
 import type { OnboardingRun } from './onboarding-phases/run';
+import { applyTemplateCategory } from './template-category';
+import { DRIFT_REASON_PREFIX, listenForDriftChecks } from './drift-check';
 
 /** Sets the handlers: each writes to the inbox (or the WABA's facts), or answers from them. */
 export function listen(run: OnboardingRun): void {
@@ -33,10 +37,19 @@ export function listen(run: OnboardingRun): void {
 
   setHandler(getStateQuery, () => state);
   setHandler(getTemplatesQuery, () => run.templateBook());
+  setHandler(getInsightsAccessQuery, () => ({
+    status: state.status,
+    ...(state.insightsAvailable !== undefined ? { insightsAvailable: state.insightsAvailable } : {}),
+    ...(process.sealedToken ? { sealedToken: process.sealedToken } : {}),
+  }));
 
   setHandler(termsSignedSignal, ({ source, at }) => {
     // The first source wins; duplicates and the legacy echo of the same signing change nothing.
     inbox.terms ??= { source, at: at ?? new Date().toISOString() };
+    // Parked by a drift check: Meta saying the terms are signed again is worth a fresh read.
+    if (state.status === 'NEEDS_ATTENTION' && state.statusReason?.startsWith(DRIFT_REASON_PREFIX) && !run.rechecksPending() && run.statusReads.hasRoom(Date.now())) {
+      inbox.rechecks.asked++;
+    }
   });
 
   setHandler(intentRequestedSignal, (signal) => {
@@ -111,6 +124,12 @@ export function listen(run: OnboardingRun): void {
   setHandler(templateStatusSignal, (change) => {
     if (!run.isFinal()) applyTemplateStatus(process.templates, change, new Date().toISOString());
   });
+
+  setHandler(templateCategorySignal, (change) => {
+    if (!run.isFinal()) applyTemplateCategory(process.templates, change, new Date().toISOString());
+  });
+
+  listenForDriftChecks(run);
 
   setHandler(
     recordTemplateSendUpdate,

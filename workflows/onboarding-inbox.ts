@@ -21,6 +21,8 @@ export interface OnboardingInbox {
   rechecks: { asked: number; answered: number };
   /** The Embedded Signup code being exchanged right now (it lives 30 s: exchanged the moment it lands). */
   signup?: SignupCodeUpdate;
+  /** A drift check asked for and not yet made (workflows/drift-check.ts). */
+  driftCheck?: { askedAt: string; cause: 'send' | 'status_webhook'; graphCode: number };
   /** Why the partner cancelled. */
   cancelReason?: string;
   /**

@@ -74,6 +74,7 @@ export class OnboardingRecord {
     if (s.eligibility) lines.push(`onboarding status on Meta: ${s.eligibility}`);
     if (s.termsSignedAt) lines.push(`terms signed ${s.termsSignedAt} (${s.termsSource})`);
     if (s.readyAt) lines.push(`ready since ${s.readyAt}`);
+    if (s.lastDriftCheck) lines.push(`last drift check ${s.lastDriftCheck.at}: Meta says ${s.lastDriftCheck.metaStatus}`);
     if (s.callbackFailure) {
       lines.push(`partner callback ${s.callbackFailure.eventId} refused with HTTP ${s.callbackFailure.status}`);
     }

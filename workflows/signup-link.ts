@@ -1,24 +1,117 @@
 /**
- * One hosted Embedded Signup link, once used. The run is the link's durable "used" mark: the API
- * starts it (id `mm-signup-link:<linkId>`, never reused) when a signup through the link succeeds, so
- * every API process sees the mark, and it stays open until the link would have expired anyway.
- * Everything else about a link (expiry, business, options) travels signed in the link itself.
+ * One hosted Embedded Signup link (id `mm-signup-link:<linkId>`, never reused), from its first signup
+ * attempt until the link would have expired anyway. Everything else about a link (expiry, business,
+ * options) travels signed in the link itself; this run holds what the link cannot: whether it is
+ * used, whether a signup through it is under way, and how many attempts failed.
+ *
+ * An attempt reserves the link first (an update whose validator refuses a used, busy or locked link,
+ * so two customers can never both exchange a code through it) and finishes by saying how it went: a
+ * signup makes the link used, a refusal for the customer's input (bad code, a WABA the token does not
+ * cover, another business's WABA) counts toward MAX_FAILED_SIGNUP_ATTEMPTS, and any other failure
+ * (Meta or Temporal unreachable) only releases it. A reservation nobody finishes (the API process
+ * died) lapses after SIGNUP_RESERVATION_LEASE_MS.
  */
-import { sleep } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
 
-export interface SignupLinkUse {
+/** Failed attempts (the customer's input refused) after which the link is locked for good. */
+export const MAX_FAILED_SIGNUP_ATTEMPTS = 5;
+/** Attempts of any outcome a link takes: the ceiling on its history. */
+export const MAX_SIGNUP_ATTEMPTS = 25;
+/** A reservation its API process never finished lapses after this. */
+export const SIGNUP_RESERVATION_LEASE_MS = 2 * 60_000;
+
+/** Why a link refuses a reservation (the ApplicationFailure's type). */
+export const SignupLinkRefusal = Object.freeze({
+  used: 'SignupLinkUsed',
+  busy: 'SignupLinkBusy',
+  locked: 'SignupLinkLocked',
+} as const);
+
+export interface SignupLinkInput {
   linkId: string;
-  wabaId: string;
-  businessId: string;
-  usedAt: string;
   /** The link's own expiry, ISO 8601. */
   expiresAt: string;
 }
 
+/** The input of runs started before reservations: the link was used when it started. */
+export interface SignupLinkUse extends SignupLinkInput {
+  wabaId: string;
+  businessId: string;
+  usedAt: string;
+}
+
+export interface SignupLinkState extends SignupLinkInput {
+  used?: { wabaId: string; businessId: string; usedAt: string };
+  /** The attempt holding the link now. */
+  reservedBy?: string;
+  attempts: number;
+  failedAttempts: number;
+}
+
+export type SignupAttemptOutcome = 'used' | 'refused' | 'released';
+export interface SignupAttemptEnd {
+  attemptId: string;
+  outcome: SignupAttemptOutcome;
+  /** With `used`. */
+  use?: { wabaId: string; businessId: string; usedAt: string };
+}
+
+export const reserveSignupLinkUpdate = defineUpdate<SignupLinkState, [{ attemptId: string }]>('reserveSignupLink');
+export const finishSignupAttemptUpdate = defineUpdate<SignupLinkState, [SignupAttemptEnd]>('finishSignupAttempt');
+export const getSignupLinkQuery = defineQuery<SignupLinkState>('getSignupLink');
+
 export const signupLinkWorkflowId = (linkId: string) => `mm-signup-link:${linkId}`;
 
-export async function signupLink(use: SignupLinkUse): Promise<SignupLinkUse> {
-  const left = Date.parse(use.expiresAt) - Date.now();
-  if (left > 0) await sleep(left);
-  return use;
+export async function signupLink(input: SignupLinkInput | SignupLinkUse): Promise<SignupLinkState> {
+  const state: SignupLinkState = { linkId: input.linkId, expiresAt: input.expiresAt, attempts: 0, failedAttempts: 0 };
+  if ('wabaId' in input) state.used = { wabaId: input.wabaId, businessId: input.businessId, usedAt: input.usedAt };
+
+  setHandler(getSignupLinkQuery, () => state);
+  setHandler(
+    reserveSignupLinkUpdate,
+    ({ attemptId }) => {
+      // The validator ran against this same state; this only guards against it ever being skipped.
+      refuseReservation(state);
+      state.reservedBy = attemptId;
+      state.attempts++;
+      return state;
+    },
+    { validator: (_attempt: { attemptId: string }) => refuseReservation(state) },
+  );
+  setHandler(finishSignupAttemptUpdate, ({ attemptId, outcome, use }) => {
+    // A lapsed reservation's late answer changes nothing: another attempt may hold the link now.
+    if (state.reservedBy !== attemptId) return state;
+    state.reservedBy = undefined;
+    if (outcome === 'used' && use) state.used = use;
+    if (outcome === 'refused') state.failedAttempts++;
+    return state;
+  });
+
+  const expiresAt = Date.parse(input.expiresAt);
+  // Ceiling: one pass per reservation (at most MAX_SIGNUP_ATTEMPTS), then one wait until the expiry.
+  while (Date.now() < expiresAt) {
+    const left = expiresAt - Date.now();
+    const holder = state.reservedBy;
+    if (holder) {
+      const finished = await condition(() => state.reservedBy !== holder, Math.min(left, SIGNUP_RESERVATION_LEASE_MS));
+      if (!finished && state.reservedBy === holder) state.reservedBy = undefined;
+    } else if (state.used || state.failedAttempts >= MAX_FAILED_SIGNUP_ATTEMPTS || state.attempts >= MAX_SIGNUP_ATTEMPTS) {
+      await condition(() => false, left);
+    } else {
+      await condition(() => state.reservedBy !== undefined, left);
+    }
+  }
+  await condition(allHandlersFinished);
+  return state;
+}
+
+function refuseReservation(state: SignupLinkState): void {
+  if (state.used) throw ApplicationFailure.nonRetryable('this signup link has already been used', SignupLinkRefusal.used);
+  if (state.failedAttempts >= MAX_FAILED_SIGNUP_ATTEMPTS || state.attempts >= MAX_SIGNUP_ATTEMPTS) {
+    throw ApplicationFailure.nonRetryable(
+      `this signup link is locked after ${state.failedAttempts} failed attempts; ask for a new link`,
+      SignupLinkRefusal.locked,
+    );
+  }
+  if (state.reservedBy) throw ApplicationFailure.nonRetryable('a signup through this link is under way', SignupLinkRefusal.busy);
 }

@@ -10,6 +10,7 @@
  *   starts a re-sync: a send is not a Temporal write of its own.
  */
 import type { TemplateBook, TrackedTemplate } from './types';
+import { categoryOf, MARKETING } from './template-category';
 
 /** What partners read (GET .../templates): whether the template is safe to send through MM API now. */
 export interface TemplateView {
@@ -17,7 +18,11 @@ export interface TemplateView {
   language: string;
   id?: string;
   status: string;
+  /** Meta's category: MARKETING, or what Meta recategorised it to (then it is not ready). */
+  category: string;
   ready: boolean;
+  /** An impending category change Meta announced (`template_category_update`): when it takes effect. */
+  categoryChangeAt?: string;
   /** When a not-ready template will be ready, where that is known. */
   readyAt?: string;
   /** Why it is not ready. */
@@ -78,8 +83,13 @@ export function viewTemplate(t: TrackedTemplate, book: TemplateBook, now: number
     language: t.language,
     ...(t.id !== undefined ? { id: t.id } : {}),
     status: t.status,
+    category: categoryOf(t),
+    ...(t.upcomingCategory?.at !== undefined ? { categoryChangeAt: t.upcomingCategory.at } : {}),
     ...(t.lastSentAt !== undefined ? { lastSentAt: t.lastSentAt } : {}),
   };
+  if (base.category !== MARKETING) {
+    return { ...base, ready: false, reason: `Meta recategorised the template as ${base.category}: /marketing_messages takes marketing templates only` };
+  }
   if (t.status !== 'APPROVED') {
     return { ...base, ready: false, reason: t.reason ? `${t.status}: ${t.reason}` : t.status };
   }

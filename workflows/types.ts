@@ -78,6 +78,14 @@ export interface OnboardingInput {
   intentJoined?: boolean;
 }
 
+/** One drift check: when Meta's status was re-read, what it said, and what asked for it. */
+export interface DriftCheck {
+  at: string;
+  /** `marketing_messages_onboarding_status` as read, verbatim. */
+  metaStatus: string;
+  cause?: 'send' | 'status_webhook';
+}
+
 export interface StatusChange {
   status: OnboardingStatus;
   at: string;
@@ -106,6 +114,8 @@ export interface OnboardingState {
   missingPermissions?: string[];
   /** A partner callback the partner refused (4xx), so a person can look. */
   callbackFailure?: { eventId: string; status: number; at: string };
+  /** The last drift check (a re-read of Meta's status after Meta refused a send as "not onboarded"). */
+  lastDriftCheck?: DriftCheck;
   history: StatusChange[];
 }
 
@@ -144,6 +154,8 @@ export interface ProcessState {
   templates: TrackedTemplate[];
   /** The `readyAt` at which the templates were last listed: a run continued at READY does not list again. */
   templatesListedAt?: string;
+  /** When the last drift check was asked for (epoch ms): at most one an hour. */
+  lastDriftCheckAskedAt?: number;
   /** When the current SYNCING_TEMPLATES wait began (epoch ms), so the WABA's ready time is known ahead. */
   syncingSince?: number;
 }
@@ -169,6 +181,10 @@ export interface TrackedTemplate {
   lastSentAt?: string;
   /** The first send after an idle window: Meta re-syncs the template from then. */
   resyncStartedAt?: string;
+  /** Meta's category when it is no longer MARKETING (a completed `template_category_update`); absent: MARKETING. */
+  category?: string;
+  /** An impending category change Meta announced: the category it will get, and when. */
+  upcomingCategory?: { category: string; at?: string };
   /** Workflow time of the last change, so a webhook newer than a listing wins over it. */
   updatedAt: string;
 }

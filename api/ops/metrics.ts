@@ -5,10 +5,11 @@
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GraphUsage } from '../../graph';
+import { createDeliveryMetrics } from './delivery-metrics';
 import { temporalCallResult } from './temporal-call-result';
 
 export type DeliveryOutcome = 'accepted' | 'ignored' | 'unauthorized' | 'malformed' | 'too_large' | 'unavailable';
-export type ChangeOutcome = 'signalled' | 'no_onboarding' | 'ignored' | 'invalid' | 'failed' | 'duplicate';
+export type ChangeOutcome = 'signalled' | 'no_onboarding' | 'ignored' | 'invalid' | 'failed' | 'duplicate' | 'counted';
 
 /** `graphUsage`: the workers' view of Meta's usage headers, when they run in this process. */
 export function createMetrics(graphUsage?: GraphUsage) {
@@ -52,7 +53,7 @@ export function createMetrics(graphUsage?: GraphUsage) {
 
   const sends = new Counter({
     name: 'mm_sends_total',
-    help: 'Sends through the gate, by route (marketing_messages, cloud_api, none) and outcome (sent, not_ready, graph_error)',
+    help: 'Sends through the gate, by route (marketing_messages, cloud_api, none) and outcome (sent, not_ready, not_onboarded_on_meta, not_marketing, graph_error)',
     labelNames: ['route', 'outcome'] as const,
     registers,
   });
@@ -62,6 +63,14 @@ export function createMetrics(graphUsage?: GraphUsage) {
     labelNames: ['record', 'result'] as const,
     registers,
   });
+
+  const driftChecks = new Counter({
+    name: 'mm_drift_checks_total',
+    help: 'Drift checks asked for after Meta refused as "not onboarded" (131055), by cause (send, status_webhook) and result (asked, refused, remembered, no_onboarding, failed)',
+    labelNames: ['cause', 'result'] as const,
+    registers,
+  });
+  const delivery = createDeliveryMetrics(registers);
 
   /** Counts and times every request once it has been answered, labelled by route pattern (not raw path). */
   const middleware: RequestHandler = (req, res, next) => {
@@ -95,7 +104,19 @@ export function createMetrics(graphUsage?: GraphUsage) {
     }
   }
 
-  return { registry, webhookDeliveries, webhookChanges, httpRequests, sends, sendRecords, middleware, rememberMountPoint, timeTemporal };
+  return {
+    registry,
+    webhookDeliveries,
+    webhookChanges,
+    httpRequests,
+    sends,
+    sendRecords,
+    driftChecks,
+    ...delivery,
+    middleware,
+    rememberMountPoint,
+    timeTemporal,
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -114,10 +135,18 @@ function registerGraphUsage(usage: GraphUsage, registers: Registry[]): void {
   });
   new Gauge({
     name: 'mm_graph_allowed_calls_per_second',
-    help: 'Graph calls per second the workers allow themselves now: GRAPH_MAX_RPS below 75 % usage, less above, 0 while Meta asks to wait',
+    help: "Graph calls per second the workers allow themselves now, by the app's usage (X-App-Usage): GRAPH_MAX_RPS below 75 %, down to 2 % of it at 100 %",
     registers,
     collect() {
       this.set(usage.snapshot().callsPerSecond);
+    },
+  });
+  new Gauge({
+    name: 'mm_graph_slowed_businesses',
+    help: "Businesses whose own Graph calls go slower (X-Business-Use-Case-Usage at 75 % or more) or wait for Meta's regain time; other businesses are not slowed by them",
+    registers,
+    collect() {
+      this.set(usage.snapshot().slowedBusinesses);
     },
   });
 }

@@ -1,9 +1,11 @@
 /**
  * Gauges of the onboardings themselves, read from Temporal visibility when /metrics is scraped (one
- * count per status; nothing is kept in the API process, so every API replica reports the same).
+ * count per status, and the stale count). The counts are kept at most COUNTS_MAX_AGE_MS and refreshed
+ * one set at a time, so scrapes (however many, however concurrent) cost Temporal at most one set of
+ * counts every few seconds.
  *   mm_onboardings{status}               running onboardings by status (NEEDS_ATTENTION: alert on > 0)
  *   mm_onboardings_awaiting_terms_stale  AWAITING_TERMS whose run started more than STALE_AFTER_DAYS ago
- *   mm_onboardings_count_errors_total    scrapes whose counts Temporal did not answer
+ *   mm_onboardings_count_errors_total    refreshes of the counts that Temporal did not answer
  */
 import type { Client } from '@temporalio/client';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -11,9 +13,17 @@ import { OnboardingStatusKey } from '../../temporal/search-attributes';
 import { ONBOARDING_STATUSES } from '../../workflows/types';
 import { callWithin } from '../http/temporal-deadline';
 import { ONBOARDING_WORKFLOW_TYPE } from '../partner/onboarding-list';
+import { SharedRefresh } from './shared-refresh';
 
 export const STALE_AFTER_DAYS = 7;
 const COUNT_DEADLINE_MS = 2_000;
+/** How old the counts a scrape shows may be: a few seconds, far below any alert's window. */
+export const COUNTS_MAX_AGE_MS = 5_000;
+
+interface OnboardingCounts {
+  byStatus: number[];
+  staleAwaitingTerms: number;
+}
 
 export function registerOnboardingGauges(registry: Registry, client: Client, namespace: string): void {
   const registers = [registry];
@@ -26,23 +36,31 @@ export function registerOnboardingGauges(registry: Registry, client: Client, nam
   };
   const errors = new Counter({
     name: 'mm_onboardings_count_errors_total',
-    help: 'Scrapes of the onboarding gauges that Temporal visibility did not answer',
+    help: 'Refreshes of the onboarding gauges that Temporal visibility did not answer',
     registers,
   });
+  const counts = new SharedRefresh<OnboardingCounts>(async () => {
+    const since = new Date(Date.now() - STALE_AFTER_DAYS * 86_400_000).toISOString();
+    try {
+      const [byStatus, staleAwaitingTerms] = await Promise.all([
+        Promise.all(ONBOARDING_STATUSES.map((status) => count(`${running} AND ${OnboardingStatusKey.name} = '${status}'`))),
+        count(`${running} AND ${OnboardingStatusKey.name} = 'AWAITING_TERMS' AND StartTime < '${since}'`),
+      ]);
+      return { byStatus, staleAwaitingTerms };
+    } catch (err) {
+      errors.inc();
+      throw err;
+    }
+  }, COUNTS_MAX_AGE_MS);
   new Gauge({
     name: 'mm_onboardings',
     help: 'Running onboardings by status, from Temporal visibility',
     labelNames: ['status'] as const,
     registers,
     async collect() {
-      try {
-        const counts = await Promise.all(
-          ONBOARDING_STATUSES.map((status) => count(`${running} AND ${OnboardingStatusKey.name} = '${status}'`)),
-        );
-        ONBOARDING_STATUSES.forEach((status, i) => this.set({ status }, counts[i]));
-      } catch {
-        errors.inc();
-      }
+      // A failed refresh keeps the last figures and is counted once in mm_onboardings_count_errors_total.
+      const now = await counts.get().catch(() => undefined);
+      if (now) ONBOARDING_STATUSES.forEach((status, i) => this.set({ status }, now.byStatus[i]));
     },
   });
   new Gauge({
@@ -50,12 +68,8 @@ export function registerOnboardingGauges(registry: Registry, client: Client, nam
     help: `Onboardings in AWAITING_TERMS whose run started more than ${STALE_AFTER_DAYS} days ago`,
     registers,
     async collect() {
-      const since = new Date(Date.now() - STALE_AFTER_DAYS * 86_400_000).toISOString();
-      try {
-        this.set(await count(`${running} AND ${OnboardingStatusKey.name} = 'AWAITING_TERMS' AND StartTime < '${since}'`));
-      } catch {
-        errors.inc();
-      }
+      const now = await counts.get().catch(() => undefined);
+      if (now) this.set(now.staleAwaitingTerms);
     },
   });
 }

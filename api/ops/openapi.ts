@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import * as s from '../partner/schemas';
+import * as insights from '../insights/insights-schemas';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -76,7 +77,10 @@ export function openApiDocument(): Record<string, unknown> {
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS' } },
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of API_KEYS' },
+        metricsBearerAuth: { type: 'http', scheme: 'bearer', description: 'METRICS_BEARER_TOKEN (only /metrics, only when it is set)' },
+      },
       schemas: {
         OnboardingState: schemaOf(s.onboardingState, 'output'),
         OnboardingList: schemaOf(s.onboardingList, 'output'),
@@ -87,6 +91,7 @@ export function openApiDocument(): Record<string, unknown> {
         SignupLink: schemaOf(s.signupLink, 'output'),
         SignupCompletion: schemaOf(s.signupCompletion, 'output'),
         DiscoveryState: schemaOf(s.discoveryState, 'output'),
+        Insights: schemaOf(insights.insightsAnswer, 'output'),
         Error: schemaOf(s.errorBody, 'output'),
       },
     },
@@ -94,6 +99,9 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/onboardings': {
         post: {
           summary: "Start a WABA's onboarding (idempotent)",
+          description:
+            "`businessId` must be the WABA's owner on Meta (owner_business_info.id; on the intent path the Intent request " +
+            'emails that business). Another business is 400 naming `businessId`, and nothing starts.',
           requestBody: { required: true, content: json(schemaOf(s.startOnboardingBody)) },
           responses: {
             '201': stateResponse('Started'),
@@ -129,7 +137,11 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/v1/onboardings/{wabaId}/recheck': {
-        post: update("Re-read Meta's onboarding status now; resumes an onboarding in NEEDS_ATTENTION"),
+        post: update("Re-read Meta's onboarding status now; resumes an onboarding in NEEDS_ATTENTION", undefined, {
+          '202': stateResponse(
+            "The recheck is asked but not answered within about 25 s: a status read already under way is retrying a Graph error and goes first. The state, plus `recheck: { status: 'pending', reason }`; GET the onboarding for the outcome",
+          ),
+        }),
       },
       '/v1/onboardings/{wabaId}/cancel': {
         post: update('Cancel: the status becomes CANCELLED', s.cancelBody),
@@ -174,8 +186,15 @@ export function openApiDocument(): Record<string, unknown> {
               content: json(ref('SendResult')),
             },
             ...commonErrors,
+            '400': errorResponse(
+              "Invalid request: `details` names each failing field; also `phoneNumberId` when it is not one of the WABA's numbers, and `template.components` nested deeper than 32 levels",
+            ),
             '404': errorResponse('No onboarding for this WABA'),
-            '409': errorResponse('not_ready: not safe to send through MM API yet and no fallback asked; details.readyAt when known'),
+            '409': errorResponse(
+              'Not sent, and no fallback asked. not_ready: not safe to send through MM API yet (details.readyAt when known). ' +
+                "not_onboarded_on_meta: Meta refused the STRICT send as if the WABA were not onboarded (details.graphCode, 131055); a drift check re-reads Meta's status. " +
+                'not_marketing: Meta recategorised the template (details.category). With fallback cloud_api each goes through /messages instead.',
+            ),
             '502': errorResponse("graph_error: Meta refused the send; details.code and details.subcode are Meta's"),
           },
         },
@@ -194,22 +213,54 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/v1/onboardings/{wabaId}/insights': {
+        get: {
+          summary: "A READY WABA's MM API performance per marketing template: sends, deliveries, reads, clicks, spend, benchmarks, conversions",
+          description:
+            "With ads_read on the token (the WABA's own Embedded Signup token, else META_ACCESS_TOKEN): the Marketing API's Insights " +
+            "on each template's ad (`source: insights`, with `conversions`). Without it, or when Insights refuses: the WABA's " +
+            '`template_analytics` of MM API sends (`source: template_analytics`, no conversions). One read of Meta per WABA, window ' +
+            'and template set every 15 minutes; `Cache-Control: max-age` says how long the answer holds.',
+          parameters: [...wabaId, ...parametersOf(insights.insightsQuery, 'query')],
+          responses: {
+            '200': {
+              description: 'The figures, numbers as numbers',
+              headers: { 'Cache-Control': { description: '`private, max-age=<seconds>`: how long this answer is served from memory', schema: { type: 'string' } } },
+              content: json(ref('Insights')),
+            },
+            ...commonErrors,
+            '400': errorResponse('Invalid request: `details` names the parameter (a date that is not YYYY-MM-DD, until before since, a window over 90 days)'),
+            '404': errorResponse('No onboarding for this WABA'),
+            '409': errorResponse('not_ready: the onboarding is not READY'),
+            '502': errorResponse('graph_error: Meta refused the read'),
+            '503': {
+              description: 'graph_throttled: Meta is throttling the business (details.retryAfterSeconds), or Temporal is unreachable',
+              headers: { 'Retry-After': { description: 'Seconds to wait (graph_throttled)', schema: { type: 'string' } } },
+              content: json(ref('Error')),
+            },
+          },
+        },
+      },
       '/v1/embedded-signup': {
         post: {
           summary:
             "Embedded Signup from your own page: starts (or joins) the WABA's embedded_signup onboarding and exchanges the code in the same call",
           description:
             "Send what Meta's popup returned at once (the code lives 30 s): `waba_id`, `phone_number_id` and `business_id` from the " +
-            'WA_EMBEDDED_SIGNUP message event, the code from the FB.login callback. The answer is the state after the exchange: ' +
-            '`signupCompletedAt` set on success; a code Meta rejects is reported in `statusReason`; a token without ' +
-            'whatsapp_business_management or whatsapp_business_messaging for this WABA parks the onboarding in NEEDS_ATTENTION ' +
-            '(`missingPermissions`); without ads_read, `insightsAvailable: false`.',
+            'WA_EMBEDDED_SIGNUP message event, the code from the FB.login callback. Nothing starts until the code is exchanged, ' +
+            "the token's permissions cover the WABA and `businessId` is the WABA's owner on Meta (owner_business_info.id): a " +
+            'code Meta rejects is 400 naming `code`, a token granted for other WABAs only is 403 naming `wabaId`, another ' +
+            'business is 400 naming `businessId`. The answer is the state after the exchange: `signupCompletedAt` set on ' +
+            'success; a token that lacks one of whatsapp_business_management or whatsapp_business_messaging for this WABA parks ' +
+            'the onboarding in NEEDS_ATTENTION (`missingPermissions`); without ads_read, `insightsAvailable: false`.',
           requestBody: { required: true, content: json(schemaOf(s.embeddedSignupStartBody)) },
           responses: {
             '201': stateResponse('Started, and the code exchanged'),
             '200': stateResponse('Joined the running onboarding, and the code exchanged'),
             ...commonErrors,
+            '403': errorResponse("forbidden: the token from this code does not cover `wabaId` (details name it); nothing was started"),
             '409': errorResponse('The onboarding refused the code (another path, already signed up, ended)'),
+            '502': errorResponse('graph_error: Meta did not answer the code exchange or the checks; nothing was started, sign up again'),
             '504': errorResponse('The onboarding did not answer in time'),
           },
         },
@@ -226,6 +277,19 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (the onboarding counts at most a few seconds old)',
+          description:
+            'Open unless METRICS_BEARER_TOKEN is set; then only `Authorization: Bearer <METRICS_BEARER_TOKEN>` reads it. ' +
+            'The counts from Temporal visibility are refreshed one set at a time, shared by concurrent scrapes.',
+          security: [{}, { metricsBearerAuth: [] }],
+          responses: {
+            '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': errorResponse('METRICS_BEARER_TOKEN is set and the request does not carry it'),
+          },
+        },
+      },
       '/signup/{token}': {
         get: {
           summary: 'Public: the hosted Embedded Signup page',
@@ -234,23 +298,31 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': { description: 'The page (text/html)', content: { 'text/html': { schema: { type: 'string' } } } },
             '404': { description: 'Unknown link: a plain page that says so', content: { 'text/html': { schema: { type: 'string' } } } },
-            '410': { description: 'Expired or used-up link: a plain page that says so', content: { 'text/html': { schema: { type: 'string' } } } },
+            '410': { description: 'Expired, used-up or locked link: a plain page that says so', content: { 'text/html': { schema: { type: 'string' } } } },
           },
         },
       },
       '/signup/{token}/complete': {
         post: {
           summary: "Public, authorised by the link alone: what the hosted page posts when Meta's popup finishes",
+          description:
+            'The link is reserved for this attempt before the code is exchanged: a second completion meanwhile is 409, and once ' +
+            'one signup through the link succeeds every other is 410. Nothing starts until the code is exchanged and the token ' +
+            "covers `wabaId`; the business is the WABA's owner on Meta (the body's `businessId` is not used; a link naming " +
+            'another business is 400 naming `businessId`). Five failed attempts (a refused code, a WABA the token does not ' +
+            'cover, another business, a permission left out) lock the link: 410.',
           security: [],
           parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
           requestBody: { required: true, content: json(schemaOf(s.signupCompleteBody)) },
           responses: {
-            '201': { description: 'Started the onboarding; the code exchanged (or refused: signupComplete false)', content: json(ref('SignupCompletion')) },
+            '201': { description: 'Started the onboarding with the exchanged code (signupComplete false: a permission left out)', content: json(ref('SignupCompletion')) },
             '200': { description: 'Joined the running onboarding', content: json(ref('SignupCompletion')) },
-            '400': errorResponse('Invalid request: `details` names each failing field'),
+            '400': errorResponse('Invalid request, a code Meta refused (`code`) or another business (`businessId`): `details` names the field'),
+            '403': errorResponse('The token from this code does not cover `wabaId`; nothing was started'),
             '404': errorResponse('Unknown link'),
-            '409': errorResponse('The onboarding refused the code'),
-            '410': errorResponse('The link expired or was used'),
+            '409': errorResponse('Another signup through this link is under way, or the onboarding refused the code'),
+            '410': errorResponse('The link expired, was used, or is locked after five failed attempts'),
+            '502': errorResponse('graph_error: Meta did not answer the code exchange or the checks; the link stays usable'),
             '503': errorResponse('Temporal is unreachable; retry'),
           },
         },

@@ -7,6 +7,7 @@ import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  WorkflowUpdateStage,
   type Client,
   type WorkflowHandle,
   type WorkflowStartOptions,
@@ -25,10 +26,10 @@ import {
   type TemplateSendRecorded,
   type TemplateSendRequest,
 } from '../../workflows/messages';
-import { signupLinkWorkflowId, type SignupLinkUse } from '../../workflows/signup-link';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../../temporal/search-attributes';
 import { onboardingStartOptions } from '../../workflows/start-options';
 import { callWithin } from '../http/temporal-deadline';
+import { answerBy, recheckAnswerMs } from './recheck-answer';
 import {
   onboardingWorkflowId,
   type OnboardingInput,
@@ -198,37 +199,17 @@ export class OnboardingClient {
     return { started: description?.memo?.startedBy === startedBy, state };
   }
 
-  /** Whether a signup link has been used (its mark exists in Temporal, running or closed). */
-  async signupLinkUsed(linkId: string): Promise<boolean> {
-    try {
-      await this.within('describe', this.timeouts.callMs, () => this.client.workflow.getHandle(signupLinkWorkflowId(linkId)).describe());
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    }
-  }
-
-  /** Marks a signup link used, durably; a second mark of the same link changes nothing. */
-  async markSignupLinkUsed(use: SignupLinkUse): Promise<void> {
-    try {
-      await this.within('start', this.timeouts.callMs, () =>
-        this.client.workflow.start('signupLink', {
-          workflowId: signupLinkWorkflowId(use.linkId),
-          taskQueue: this.config.temporal.taskQueue,
-          args: [use],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          staticSummary: `Signup link ${use.linkId} used for WABA ${use.wabaId} (business ${use.businessId})`,
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-  }
-
-  recheck(wabaId: string): Promise<OnboardingState> {
-    return this.update(wabaId, 'recheck', (h, updateId) => h.executeUpdate(recheckUpdate, { updateId }));
+  /**
+   * Asks for a recheck and waits for the status read that answers it, at most recheckAnswerMs.
+   * `undefined`: the onboarding accepted the recheck but no read has answered it yet (a read already
+   * retrying a Graph fault goes first); the recheck stays asked.
+   */
+  recheck(wabaId: string): Promise<OnboardingState | undefined> {
+    const answerDeadline = Date.now() + recheckAnswerMs(this.timeouts.updateMs);
+    return this.update(wabaId, 'recheck', async (h, updateId) => {
+      const update = await h.startUpdate(recheckUpdate, { updateId, waitForStage: WorkflowUpdateStage.ACCEPTED });
+      return answerBy(update.result(), answerDeadline);
+    });
   }
 
   cancel(wabaId: string, reason?: string): Promise<OnboardingState> {
@@ -240,14 +221,14 @@ export class OnboardingClient {
    * An update the server lost to a failed workflow task is sent again, at most UPDATE_TRIES times in
    * all and within the same deadline, under one update id (Temporal runs an id once).
    */
-  private async update(
+  private async update<T = OnboardingState>(
     wabaId: string,
     operation: string,
-    call: (handle: WorkflowHandle, updateId: string) => Promise<OnboardingState>,
-  ): Promise<OnboardingState> {
+    call: (handle: WorkflowHandle, updateId: string) => Promise<T>,
+  ): Promise<T> {
     const handle = this.handle(wabaId);
     const updateId = randomUUID();
-    const send = async (): Promise<OnboardingState> => {
+    const send = async (): Promise<T> => {
       for (let attempt = 1; ; attempt++) {
         try {
           return await call(handle, updateId);

@@ -8,15 +8,19 @@ import { deriveSealingKey, seal } from '../../secrets/sealing';
 import { FINAL_STATUSES, type OnboardingInput, type OnboardingState } from '../../workflows/types';
 import type { Logger } from '../http/logger';
 import type { OnboardingClient } from './onboarding-client';
+import { RECHECK_PENDING_REASON } from './recheck-answer';
+import type { WabaOwnerCheck } from './owner-check';
 import { cancelBody, embeddedSignupBody, listOnboardingsQuery, startOnboardingBody, wabaIdParam } from './schemas';
 import { validate } from '../http/validate';
 
-export function onboardingsRouter(onboardings: OnboardingClient, appSecret: string, log: Logger): Router {
+export function onboardingsRouter(onboardings: OnboardingClient, owners: WabaOwnerCheck, appSecret: string, log: Logger): Router {
   const router = Router();
   const sealingKey = deriveSealingKey(appSecret);
 
   router.post('/onboardings', async (req, res) => {
     const body = validate(startOnboardingBody, req.body, 'body');
+    // A WABA's business is the owner Meta names (on the intent path, the business Meta emails).
+    await owners.refuseOtherOwner(body.wabaId, body.businessId);
     const input: OnboardingInput = { ...body, origin: 'api' };
     let { started } = await onboardings.start(input);
     // A fresh run may not have answered its first query yet; what it starts from is known.
@@ -52,7 +56,11 @@ export function onboardingsRouter(onboardings: OnboardingClient, appSecret: stri
 
   router.post('/onboardings/:wabaId/recheck', async (req, res) => {
     const { wabaId } = validate(wabaIdParam, req.params, 'params');
-    res.json(await onboardings.recheck(wabaId));
+    const answered = await onboardings.recheck(wabaId);
+    if (answered) return res.json(answered);
+    // Asked, but a read of the onboarding's own is still retrying a Graph fault and goes first: say so
+    // now rather than leave the partner waiting for a gateway timeout.
+    res.status(202).json({ ...(await onboardings.state(wabaId)), recheck: { status: 'pending', reason: RECHECK_PENDING_REASON } });
   });
 
   router.post('/onboardings/:wabaId/cancel', async (req, res) => {

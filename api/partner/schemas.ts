@@ -55,7 +55,7 @@ export const onboardingOptions = z
 
 export const startOnboardingBody = z.strictObject({
   wabaId: metaId('WhatsApp Business Account'),
-  businessId: metaId('business portfolio'),
+  businessId: metaId('business portfolio').describe("The business that owns the WABA: it must be the owner Meta names (owner_business_info.id)."),
   path: z.enum(ONBOARDING_PATHS),
   options: onboardingOptions.optional(),
 });
@@ -90,7 +90,9 @@ const signupCode = z
 export const embeddedSignupStartBody = z.strictObject({
   code: signupCode,
   wabaId: metaId('WhatsApp Business Account').describe('waba_id from the popup\'s WA_EMBEDDED_SIGNUP message event.'),
-  businessId: metaId('business portfolio').describe("The customer's business portfolio (business_id from the popup, or your own record)."),
+  businessId: metaId('business portfolio').describe(
+    "The customer's business portfolio (business_id from the popup, or your own record); it must be the WABA's owner on Meta (owner_business_info.id), else 400 naming it.",
+  ),
   phoneNumberId: metaId('phone number').optional(),
   options: onboardingOptions.optional(),
 });
@@ -99,7 +101,9 @@ export const MAX_SIGNUP_LINK_SECONDS = 30 * 24 * 3600;
 export const DEFAULT_SIGNUP_LINK_SECONDS = 7 * 24 * 3600;
 
 export const signupLinkBody = z.strictObject({
-  businessId: metaId('business portfolio').optional().describe("The customer's business portfolio, when known; else the popup's business_id is used."),
+  businessId: metaId('business portfolio')
+    .optional()
+    .describe("The customer's business portfolio, when known: a signup through the link must be for a WABA it owns on Meta. Else the WABA's owner on Meta is used."),
   options: onboardingOptions.optional(),
   expiresInSeconds: z
     .number()
@@ -117,7 +121,7 @@ export const signupCompleteBody = z.strictObject({
   code: signupCode,
   wabaId: metaId('WhatsApp Business Account'),
   phoneNumberId: metaId('phone number').optional(),
-  businessId: metaId('business portfolio').optional(),
+  businessId: metaId('business portfolio').optional().describe("The popup's business_id: not used, the WABA's owner on Meta is."),
 });
 
 export const cancelBody = z.strictObject({
@@ -214,6 +218,13 @@ export const onboardingState = z.looseObject({
   signupCompletedAt: z.string().optional().describe('Embedded Signup: when the code was exchanged and the app subscribed.'),
   insightsAvailable: z.boolean().optional().describe('Embedded Signup: false when the customer did not grant ads_read.'),
   missingPermissions: z.array(z.string()).optional().describe('Embedded Signup: required permissions the customer did not grant.'),
+  lastDriftCheck: z
+    .looseObject({ at: z.string(), metaStatus: z.string(), cause: z.enum(['send', 'status_webhook']).optional() })
+    .optional()
+    .describe(
+      "The last drift check: Meta's status re-read after it refused a send (or a message status said) 131055, at most once an hour. " +
+        'ONBOARDED: the onboarding stays READY; anything else parks it in NEEDS_ATTENTION naming the status.',
+    ),
   history: z.array(statusChange),
 });
 
@@ -247,6 +258,11 @@ export const template = z.looseObject({
   language: z.string(),
   id: z.string().optional(),
   status: z.string().describe("Meta's template status: APPROVED, PAUSED, DISABLED, REJECTED, PENDING_DELETION, DELETED, ..."),
+  category: z
+    .string()
+    .optional()
+    .describe("MARKETING, or the category Meta recategorised it to (template_category_update): then ready is false and sends answer 409 not_marketing."),
+  categoryChangeAt: z.string().optional().describe('An impending recategorisation Meta announced: when it takes effect (nothing changes before).'),
   ready: z.boolean().describe('Safe to send through /marketing_messages now.'),
   readyAt: z.string().optional().describe('When a template that is not ready will be, where that is known.'),
   reason: z.string().optional().describe('Why it is not ready.'),
@@ -318,6 +334,9 @@ export const errorBody = z.looseObject({
         z.record(z.string(), z.unknown()),
       ])
       .optional()
-      .describe('400: one entry per failing field. 409 not_ready: { readyAt? }. 502 graph_error: { code, subcode } from Meta.'),
+      .describe(
+        '400: one entry per failing field. 409 not_ready: { readyAt? }. 409 not_onboarded_on_meta: { graphCode }. ' +
+          '409 not_marketing: { category }. 502 graph_error: { code, subcode } from Meta.',
+      ),
   }),
 });

@@ -14,18 +14,30 @@ import { ApiError } from '../http/errors';
 import type { Metrics } from '../ops/metrics';
 import type { SendMessageBody } from '../partner/schemas';
 import type { TemplateReadiness } from './template-readiness-cache';
+import { meansNotOnboarded, type DriftChecks } from './drift-check';
+import { MARKETING } from '../../workflows/template-category';
 
 export type SendResult =
   | { route: 'marketing_messages'; messageId: string; graph: unknown }
   | { route: 'cloud_api'; messageId: string; graph: unknown; notReadyReason: string; readyAt?: string };
 
-type Decision = { ready: true; record?: SendRecord } | { ready: false; reason: string; readyAt?: string };
+/** Why a send is refused when the cause is not a plain "not ready yet" (409 not_ready). */
+type Refusal = { code: 'not_marketing'; details: { category: string } } | { code: 'not_onboarded_on_meta'; details: { graphCode: number } };
+type Decision = { ready: true; record?: SendRecord } | { ready: false; reason: string; readyAt?: string; refusal?: Refusal };
+
+/** Meta refused a `/marketing_messages` send as if the WABA were not onboarded (131055). */
+class NotOnboardedOnMeta extends Error {
+  constructor(readonly graphCode: number) {
+    super(`Meta refused /marketing_messages with ${graphCode}: it does not treat the WABA as onboarded to MM API`);
+  }
+}
 
 export class SendGate {
   constructor(
     private readonly readiness: TemplateReadiness,
     private readonly graph: GraphClient,
     private readonly metrics: Metrics,
+    private readonly drift: DriftChecks,
   ) {}
 
   /** `timing.graphMs` is set to the time spent waiting for Graph, so callers can tell the gate's own time apart. */
@@ -47,9 +59,16 @@ export class SendGate {
 
     if (decision.ready) {
       const sharing = request.messageActivitySharing ?? book.messageActivitySharing;
-      const answer = await this.deliver('marketing_messages', request, sharing, timing);
-      if (decision.record === 'refresh') this.readiness.refreshInBackground(wabaId, name, language);
-      return { route: 'marketing_messages', messageId: answer.messageId, graph: answer.body };
+      try {
+        const answer = await this.deliver('marketing_messages', request, sharing, timing);
+        if (decision.record === 'refresh') this.readiness.refreshInBackground(wabaId, name, language);
+        return { route: 'marketing_messages', messageId: answer.messageId, graph: answer.body };
+      } catch (err) {
+        if (!(err instanceof NotOnboardedOnMeta)) throw err;
+        // STRICT made Meta refuse instead of carrying it silently through Cloud API: the onboarding re-reads its status.
+        this.drift.ask(wabaId, { cause: 'send', graphCode: err.graphCode });
+        decision = { ready: false, reason: err.message, refusal: { code: 'not_onboarded_on_meta', details: { graphCode: err.graphCode } } };
+      }
     }
     if (request.fallback === 'cloud_api') {
       const answer = await this.deliver('messages', request, undefined, timing);
@@ -61,6 +80,10 @@ export class SendGate {
         ...(decision.readyAt ? { readyAt: decision.readyAt } : {}),
       };
     }
+    if (decision.refusal) {
+      this.metrics.sends.inc({ route: 'none', outcome: decision.refusal.code });
+      throw new ApiError(409, decision.refusal.code, `not sent through /marketing_messages: ${decision.reason}`, decision.refusal.details);
+    }
     this.metrics.sends.inc({ route: 'none', outcome: 'not_ready' });
     throw new ApiError(409, 'not_ready', `not safe to send through /marketing_messages yet: ${decision.reason}`, decision.readyAt ? { readyAt: decision.readyAt } : {});
   }
@@ -69,12 +92,15 @@ export class SendGate {
     const route = edge === 'marketing_messages' ? 'marketing_messages' : 'cloud_api';
     const asked = performance.now();
     try {
-      const answer = await this.graph.sendMessage(edge, request.phoneNumberId, graphMessage(request, sharing));
-      timing.graphMs = performance.now() - asked;
+      const answer = await this.graph.sendMessage(edge, request.phoneNumberId, graphMessage(request, sharing, edge));
       this.metrics.sends.inc({ route, outcome: 'sent' });
       return answer;
     } catch (err) {
       if (!(err instanceof GraphApiError)) throw err;
+      if (edge === 'marketing_messages' && meansNotOnboarded(err.code)) {
+        this.metrics.sends.inc({ route, outcome: 'not_onboarded_on_meta' });
+        throw new NotOnboardedOnMeta(err.code!);
+      }
       this.metrics.sends.inc({ route, outcome: 'graph_error' });
       throw new ApiError(502, 'graph_error', `Meta refused the send through /${edge}: ${err.message}`, {
         code: err.code ?? null,
@@ -82,6 +108,9 @@ export class SendGate {
         ...(err.fbtraceId ? { fbtraceId: err.fbtraceId } : {}),
         edge,
       });
+    } finally {
+      // Summed: a refused /marketing_messages call and the fallback after it both waited on Graph.
+      timing.graphMs = (timing.graphMs ?? 0) + performance.now() - asked;
     }
   }
 }
@@ -94,13 +123,17 @@ export function decide(book: TemplateBook, name: string, language: string, now: 
     return { ready: false, reason: `${name} (${language}) is not an approved marketing template of this WABA` };
   }
   const view = viewTemplate(template, book, now);
+  if (view.category !== MARKETING) return { ready: false, reason: view.reason!, refusal: { code: 'not_marketing', details: { category: view.category } } };
   if (!view.ready) return { ready: false, reason: view.reason!, ...(view.readyAt ? { readyAt: view.readyAt } : {}) };
   const record = sendRecordDue(template, book, now);
   return record ? { ready: true, record } : { ready: true };
 }
 
-/** The Cloud API template message, plus `message_activity_sharing` on MM API when there is a value. */
-function graphMessage(request: SendMessageBody, sharing: boolean | undefined): Record<string, unknown> {
+/**
+ * The Cloud API template message; on MM API plus `message_activity_sharing` when there is a value, and
+ * always `product_policy: STRICT`: Meta refuses rather than silently carrying it through Cloud API.
+ */
+function graphMessage(request: SendMessageBody, sharing: boolean | undefined, edge: SendEdge): Record<string, unknown> {
   const { name, language, components } = request.template;
   return {
     messaging_product: 'whatsapp',
@@ -109,5 +142,6 @@ function graphMessage(request: SendMessageBody, sharing: boolean | undefined): R
     type: 'template',
     template: { name, language: { code: language }, ...(components ? { components } : {}) },
     ...(sharing !== undefined ? { message_activity_sharing: sharing } : {}),
+    ...(edge === 'marketing_messages' ? { product_policy: 'STRICT' } : {}),
   };
 }

@@ -18,6 +18,7 @@ import type { TemplateBook } from '../../workflows/types';
 import type { Logger } from '../http/logger';
 import type { Metrics } from '../ops/metrics';
 import type { OnboardingClient } from '../partner/onboarding-client';
+import { SharedAnswers } from './shared-answers';
 
 /** Long enough that a busy WABA costs one query per few seconds, short enough that a pause is heard quickly. */
 export const DEFAULT_TEMPLATE_CACHE_MS = 5_000;
@@ -37,13 +38,18 @@ export class TemplateReadiness {
   private readonly books = new Map<string, Entry>();
   /** Background refresh records in flight, by WABA and template. */
   private readonly refreshing = new Set<string>();
+  /** Re-sync records by WABA and template: one per template in this process, its answer shared by the sends that wanted it. */
+  private readonly resyncs: SharedAnswers<boolean>;
 
   constructor(
     private readonly onboardings: OnboardingClient,
     private readonly metrics: Metrics,
     private readonly log: Logger,
     private readonly ttlMs = DEFAULT_TEMPLATE_CACHE_MS,
-  ) {}
+  ) {
+    // A send that read its book before the record was written (at most 2 × TTL ago) is still routed by the record's answer.
+    this.resyncs = new SharedAnswers(2 * ttlMs);
+  }
 
   /**
    * The WABA's template book, from memory when fresh enough. Past the TTL, a send still answers from
@@ -54,6 +60,9 @@ export class TemplateReadiness {
   book(wabaId: string, opts: { fresh?: boolean } = {}): Promise<TemplateBook> {
     const now = Date.now();
     const cached = this.books.get(wabaId);
+    // A read in flight is fresh: it began after the last forget (a record, a settings change), so the
+    // sends that waited on one re-sync record share one read instead of a query each.
+    if (cached && opts.fresh && !cached.answered) return cached.book;
     if (cached && !opts.fresh) {
       const age = now - cached.fetchedAt;
       if (age < this.ttlMs) return cached.book;
@@ -109,13 +118,18 @@ export class TemplateReadiness {
   }
 
   /**
-   * Records the send that starts a re-sync, before it goes out. Returns false when the workflow says
-   * it is not due (another sender started the re-sync first): the caller reads again and decides anew.
+   * Records the send that starts a re-sync, before it goes out. Returns true for the one send whose
+   * record the workflow wrote; false when another send of this process is recording it (or just did),
+   * or the workflow says it is not due (another process started the re-sync first): the caller reads
+   * again and decides anew.
    */
   async recordResync(wabaId: string, name: string, language: string): Promise<boolean> {
-    const recorded = await this.record(wabaId, { name, language, record: 'resync' });
-    this.forget(wabaId); // every later send must see the re-sync
-    return recorded !== undefined;
+    const { first, answer } = await this.resyncs.run(`${wabaId}\u0000${templateKey(name, language)}`, async () => {
+      const recorded = await this.record(wabaId, { name, language, record: 'resync' });
+      this.forget(wabaId); // every later send must see the re-sync
+      return recorded !== undefined;
+    });
+    return first && answer;
   }
 
   /** The daily `lastSentAt` refresh, off the send's path. */

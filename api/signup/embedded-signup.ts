@@ -6,37 +6,41 @@
  */
 import { Router } from 'express';
 import type { Config } from '../../config';
-import { seal } from '../../secrets/sealing';
 import type { OnboardingOptions, OnboardingState } from '../../workflows/types';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../http/logger';
 import type { OnboardingClient } from '../partner/onboarding-client';
 import { DEFAULT_SIGNUP_LINK_SECONDS, embeddedSignupStartBody, signupLinkBody } from '../partner/schemas';
 import type { SignupLinkSigner } from './link-token';
+import type { SignupPreflight } from './signup-preflight';
 import { validate } from '../http/validate';
 
 export interface SignupRequest {
   code: string;
   wabaId: string;
-  businessId: string;
+  /** The business the caller expects; refused (400 naming it) unless it is the WABA's owner on Meta. */
+  businessId?: string;
   phoneNumberId?: string;
   options?: OnboardingOptions;
 }
 
-/** Starts or joins the WABA's Embedded Signup onboarding and exchanges the code, in one Temporal call. */
+/**
+ * Exchanges the code and checks the token and the WABA's owner first (signup-preflight.ts), then
+ * starts or joins the WABA's Embedded Signup onboarding under Meta's owner with the checked token,
+ * in one Temporal call. Nothing starts for a code, WABA or business that does not check out.
+ */
 export class EmbeddedSignup {
   constructor(
     private readonly onboardings: OnboardingClient,
-    private readonly sealingKey: Buffer,
+    private readonly preflight: SignupPreflight,
     private readonly log: Logger,
   ) {}
 
   async signUp({ code, wabaId, businessId, phoneNumberId, options }: SignupRequest, via: string): Promise<{ started: boolean; state: OnboardingState }> {
-    // Sealed here, before it touches Temporal: workflow history only ever sees `sealed:v1:...`.
-    const sealedCode = seal(code, this.sealingKey);
+    const { sealedToken, ownerBusinessId } = await this.preflight.check({ code, wabaId, businessId });
     const result = await this.onboardings.signUpWithStart(
-      { wabaId, businessId, path: 'embedded_signup', options, origin: 'api' },
-      { sealedCode, phoneNumberId },
+      { wabaId, businessId: ownerBusinessId, path: 'embedded_signup', options, origin: 'api' },
+      { sealedToken, phoneNumberId },
     );
     this.log.info('embedded signup', { via, wabaId, started: result.started, status: result.state.status });
     return result;

@@ -4,6 +4,7 @@
  * page carries no API key and no secret (the app id is public; the token is the link itself).
  * Plain HTML, one stylesheet, one script, no build step; a strict Content-Security-Policy.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Response } from 'express';
@@ -12,9 +13,11 @@ import type { OnboardingState } from '../../workflows/types';
 import type { EmbeddedSignup } from './embedded-signup';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../http/logger';
-import type { OnboardingClient } from '../partner/onboarding-client';
 import { signupCompleteBody, signupTokenParam } from '../partner/schemas';
 import type { SignupLink, SignupLinkSigner } from './link-token';
+import type { SignupLinkClient } from './signup-link-client';
+import { SignupRefused } from './signup-preflight';
+import { MAX_FAILED_SIGNUP_ATTEMPTS, MAX_SIGNUP_ATTEMPTS, type SignupAttemptEnd, type SignupLinkState } from '../../workflows/signup-link';
 import { validate } from '../http/validate';
 
 export const SIGNUP_ASSETS_PATH = '/signup-assets';
@@ -27,12 +30,12 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = {
 export interface SignupPageDeps {
   config: Config;
   signup: EmbeddedSignup;
-  onboardings: OnboardingClient;
+  linkRuns: SignupLinkClient;
   links: SignupLinkSigner;
   log: Logger;
 }
 
-export function signupPageRouter({ config, signup, onboardings, links, log }: SignupPageDeps): Router {
+export function signupPageRouter({ config, signup, linkRuns, links, log }: SignupPageDeps): Router {
   const router = Router();
   const csp = contentSecurityPolicy(config);
 
@@ -55,9 +58,13 @@ export function signupPageRouter({ config, signup, onboardings, links, log }: Si
       return plainPage(res, 501, 'Signup is not available yet', `${partner} has not finished setting up this page. Please try again later.`);
     }
     try {
-      if (await onboardings.signupLinkUsed(check.link.id)) {
+      const run = await linkRuns.state(check.link.id);
+      if (run?.used) {
         // Not an error: the customer's signup succeeded. Shown as done, not in the error's red.
         return plainPage(res, 410, 'This link has already been used', `Your WhatsApp account was connected with it. For another account, ask ${partner} for a new link.`, 'done');
+      }
+      if (run && isLocked(run)) {
+        return plainPage(res, 410, 'This link no longer works', `Too many signups through it failed. Ask ${partner} for a new link.`);
       }
     } catch (err) {
       log.error('signup page: cannot tell whether the link was used', { linkId: check.link.id, error: err instanceof Error ? err.message : String(err) });
@@ -75,28 +82,43 @@ export function signupPageRouter({ config, signup, onboardings, links, log }: Si
         : new ApiError(404, 'not_found', 'unknown signup link');
     }
     const { link } = check;
-    if (await onboardings.signupLinkUsed(link.id)) throw new ApiError(410, 'gone', 'this signup link has already been used');
     const body = validate(signupCompleteBody, req.body, 'body');
-    // The partner's own record of the customer's business wins over what the popup reports.
-    const businessId = link.businessId ?? body.businessId;
-    if (!businessId) {
-      throw new ApiError(400, 'invalid_request', 'invalid request: body.businessId', [
-        { in: 'body', path: 'businessId', message: 'required: the link names no business and the popup reported none' },
-      ]);
-    }
-    const { started, state } = await signup.signUp({ ...body, businessId, options: link.options }, 'hosted page');
-    if (state.signupCompletedAt) {
-      const use = { linkId: link.id, wabaId: state.wabaId, businessId, usedAt: state.signupCompletedAt, expiresAt: new Date(link.exp * 1000).toISOString() };
-      // The signup itself stands either way; an unmarked link only stays usable a little longer.
-      await onboardings.markSignupLinkUsed(use).catch((err: unknown) =>
-        log.error('signup link could not be marked used', { linkId: link.id, error: err instanceof Error ? err.message : String(err) }),
+    // Reserved before the code is exchanged: a second attempt meanwhile is refused (409), a used or
+    // locked link is gone (410). Every attempt ends the reservation, whatever happens.
+    const attemptId = randomUUID();
+    await linkRuns.reserve(link, attemptId);
+    const end: SignupAttemptEnd = { attemptId, outcome: 'released' };
+    try {
+      // The popup's business_id is not trusted: the WABA's owner on Meta is the business (or the
+      // link's own business, which must be that owner).
+      const { started, state } = await signup.signUp(
+        { code: body.code, wabaId: body.wabaId, phoneNumberId: body.phoneNumberId, businessId: link.businessId, options: link.options },
+        'hosted page',
       );
+      if (state.signupCompletedAt) {
+        Object.assign(end, { outcome: 'used', use: { wabaId: state.wabaId, businessId: state.businessId, usedAt: state.signupCompletedAt } });
+      } else {
+        end.outcome = 'refused'; // e.g. a permission left out: the customer signs up again through the link
+      }
+      await finish(link.id, end);
+      res.status(started ? 201 : 200).json(completion(state));
+    } catch (err) {
+      if (err instanceof SignupRefused) end.outcome = 'refused';
+      await finish(link.id, end);
+      throw err;
     }
-    res.status(started ? 201 : 200).json(completion(state));
   });
+
+  /** Ends an attempt; if that fails, its reservation lapses on its own (SIGNUP_RESERVATION_LEASE_MS). */
+  const finish = (linkId: string, end: SignupAttemptEnd) =>
+    linkRuns.finish(linkId, end).catch((err: unknown) =>
+      log.error('signup link attempt could not be ended', { linkId, outcome: end.outcome, error: err instanceof Error ? err.message : String(err) }),
+    );
 
   return router;
 }
+
+const isLocked = (run: SignupLinkState) => run.failedAttempts >= MAX_FAILED_SIGNUP_ATTEMPTS || run.attempts >= MAX_SIGNUP_ATTEMPTS;
 
 /** What the page needs to know, and nothing of the partner's own bookkeeping. */
 function completion(state: OnboardingState) {

@@ -9,7 +9,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Config } from '../../config';
-import { accountEventSignal, templateStatusSignal, termsSignedSignal } from '../../workflows/messages';
+import { accountEventSignal, templateCategorySignal, templateStatusSignal, termsSignedSignal } from '../../workflows/messages';
 import { onboardingWorkflowId, type OnboardingInput } from '../../workflows/types';
 import { onboardingStartOptions } from '../../workflows/start-options';
 import { ONBOARDING_WORKFLOW_TYPE } from '../partner/onboarding-list';
@@ -19,7 +19,7 @@ import type { WebhookAction } from './payload';
 /** Temporal calls in flight per delivery: enough for speed, few enough not to flood the frontend. */
 const CONCURRENCY = 32;
 
-export type Deliverable = Extract<WebhookAction, { kind: 'terms_signed' | 'account_event' | 'template_status' }>;
+export type Deliverable = Extract<WebhookAction, { kind: 'terms_signed' | 'account_event' | 'template_status' | 'template_category' }>;
 export type HandoffResult = { action: Deliverable; outcome: 'signalled' | 'no_onboarding' } | { action: Deliverable; outcome: 'failed'; error: unknown };
 
 export interface HandoffDeps {
@@ -71,6 +71,8 @@ async function handOne(deps: HandoffDeps, action: Deliverable): Promise<HandoffR
     } else if (action.kind === 'terms_signed') {
       // No owner_business_id: an onboarding cannot be started without its business, only told.
       await within('signal', () => client.workflow.getHandle(workflowId).signal(termsSignedSignal, action.signal));
+    } else if (action.kind === 'template_category') {
+      await within('signal', () => client.workflow.getHandle(workflowId).signal(templateCategorySignal, action.signal));
     } else if (action.kind === 'template_status') {
       await within('signal', () => client.workflow.getHandle(workflowId).signal(templateStatusSignal, action.signal));
     } else {

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { ACCOUNT_ATTENTION_EVENTS, type AccountAttentionEvent } from '../../workflows/types';
 import type { AccountEventSignal, TermsSignedSignal } from '../../workflows/messages';
 import { TEMPLATE_STATUS_FIELD, templateStatusAction, type TemplateStatusAction } from './template-status';
+import { TEMPLATE_CATEGORY_FIELD, templateCategoryAction, type TemplateCategoryAction } from './template-category';
+import { MESSAGES_FIELD, messageActivity, type MessageActivity } from './message-statuses';
 
 export const WABA_OBJECT = 'whatsapp_business_account';
 /** Meta batches up to 1000 updates in one POST: the cap is on the whole delivery, every entry's changes summed. */
@@ -42,7 +44,8 @@ export type WebhookEnvelope = z.infer<typeof webhookEnvelope>;
  */
 const entrySchema = z.looseObject({
   id: metaId.optional().catch(undefined),
-  time: z.unknown(),
+  // Optional: `messages` entries carry none, and a missing time never costs a change.
+  time: z.unknown().optional(),
   changes: z.array(z.unknown()),
 });
 type Entry = z.infer<typeof entrySchema>;
@@ -79,6 +82,8 @@ export type WebhookAction =
   | { kind: 'terms_signed'; event: string; wabaId: string; businessId?: string; signal: TermsSignedSignal; implausibleTime?: number }
   | { kind: 'account_event'; event: AccountAttentionEvent; wabaId: string; signal: AccountEventSignal; implausibleTime?: number }
   | Extract<TemplateStatusAction, { kind: 'template_status' }>
+  | Extract<TemplateCategoryAction, { kind: 'template_category' }>
+  | MessageActivity
   | { kind: 'ignore'; event: string; reason: string }
   | { kind: 'invalid'; event: string; reason: string };
 
@@ -101,6 +106,12 @@ export function actionsOf(envelope: WebhookEnvelope, receivedAt = Date.now()): W
 }
 
 function actionOf(entry: Entry, change: Change, receivedAt: number): WebhookAction {
+  // Statuses and clicks first: by far the most frequent (several per message sent).
+  if (change.field === MESSAGES_FIELD) return messageActivity(entry.id, change.value);
+  if (change.field === TEMPLATE_CATEGORY_FIELD) {
+    if (!entry.id) return { kind: 'invalid', event: UNKNOWN_EVENT, reason: `${TEMPLATE_CATEGORY_FIELD} without a WABA id in entry.id` };
+    return templateCategoryAction(entry.id, change.value);
+  }
   if (change.field === TEMPLATE_STATUS_FIELD) {
     // Template updates are sent on the WABA: entry.id is its id, and there is nothing else to key on.
     if (!entry.id) return { kind: 'invalid', event: UNKNOWN_EVENT, reason: `${TEMPLATE_STATUS_FIELD} without a WABA id in entry.id` };

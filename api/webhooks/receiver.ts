@@ -16,6 +16,8 @@ import { handOff, type Deliverable } from './handoff';
 import { BodyError, decodedBody, readWireBytes } from './body';
 import { actionsOf, changeCount, MAX_CHANGES, WABA_OBJECT, webhookEnvelope } from './payload';
 import { hasValidSignature, SIGNATURE_HEADER } from './signature';
+import type { DriftChecks } from '../sends/drift-check';
+import { countMessageActivity, ErrorCodeLabels } from './message-statuses';
 
 export const WEBHOOK_PATH = '/webhooks/whatsapp';
 
@@ -25,6 +27,10 @@ export interface ReceiverDeps {
   metrics: Metrics;
   log: Logger;
   callTimeoutMs: number;
+  /** Told of each WABA whose account event (offboarding, restriction, ban) is now in Temporal: the send gate drops its memory of it. */
+  accountEventHeard?: (wabaId: string) => void;
+  /** Asks a READY onboarding to re-read Meta's status when a message status says 131055. */
+  drift: DriftChecks;
 }
 
 /** Meta's challenges are short numbers; echoing more would make the endpoint a reflector. */
@@ -35,6 +41,7 @@ const challengeError = (message: string, problem: string) =>
 export function webhookRouter(deps: ReceiverDeps): Router {
   const { config, metrics, log } = deps;
   const router = Router();
+  const errorCodes = new ErrorCodeLabels();
   const delivered = (outcome: DeliveryOutcome, meta: Record<string, unknown> = {}) => {
     metrics.webhookDeliveries.inc({ outcome });
     if (outcome === 'accepted' || outcome === 'ignored') log.info('webhook delivery', { outcome, ...meta });
@@ -109,8 +116,14 @@ export function webhookRouter(deps: ReceiverDeps): Router {
     const actions = actionsOf(envelope.data);
     const deliverable: Deliverable[] = [];
     let unusable = 0;
+    let counted = 0;
     for (const action of actions) {
-      if (action.kind === 'ignore' || action.kind === 'invalid') {
+      if (action.kind === 'message_activity') {
+        // Statuses and clicks: counted in memory, no Temporal call but the bounded drift check.
+        countMessageActivity(metrics, errorCodes, action);
+        if (action.notOnboardedCode !== undefined && action.wabaId) deps.drift.ask(action.wabaId, { cause: 'status_webhook', graphCode: action.notOnboardedCode });
+        counted++;
+      } else if (action.kind === 'ignore' || action.kind === 'invalid') {
         // Retrying cannot fix these: count them, and apply the rest of the delivery.
         metrics.webhookChanges.inc({ event: action.event, outcome: action.kind === 'ignore' ? 'ignored' : 'invalid' });
         if (action.kind === 'invalid') {
@@ -123,6 +136,12 @@ export function webhookRouter(deps: ReceiverDeps): Router {
         }
         deliverable.push(action);
       }
+    }
+
+    if (counted > 0 && counted === actions.length) {
+      // Only statuses and clicks (the bulk of Meta's traffic): answered at once, not logged one by one.
+      metrics.webhookDeliveries.inc({ outcome: 'accepted' });
+      return res.status(200).json({ received: actions.length, unusable: 0 });
     }
 
     // The same change twice in one delivery is one signal: a copy would only grow the run's history.
@@ -143,12 +162,16 @@ export function webhookRouter(deps: ReceiverDeps): Router {
       unique,
     );
     for (const r of results) metrics.webhookChanges.inc({ event: r.action.event, outcome: r.outcome });
+    // Once the signal is in, this process's next send reads the onboarding again instead of sending on
+    // what it remembered (an offboarded WABA went through /marketing_messages for the cache's TTL).
+    for (const r of results) if (r.outcome === 'signalled' && r.action.kind === 'account_event') deps.accountEventHeard?.(r.action.wabaId);
     const failed = results.filter((r) => r.outcome === 'failed');
     const summary = {
       changes: actions.length,
       handedOver: results.length - failed.length,
       noOnboarding: results.filter((r) => r.outcome === 'no_onboarding').length,
-      ignored: actions.length - deliverable.length - unusable,
+      ignored: actions.length - deliverable.length - unusable - counted,
+      counted,
       unusable,
       duplicates,
       wabas: [...new Set(deliverable.map((a) => a.wabaId))].slice(0, 20),
@@ -163,7 +186,7 @@ export function webhookRouter(deps: ReceiverDeps): Router {
       // Meta retries non-2xx deliveries: everything in this one is safe to apply twice.
       return sendError(res, new ApiError(503, 'temporal_unavailable', 'could not hand every change to Temporal; retry'));
     }
-    delivered(deliverable.length ? 'accepted' : 'ignored', summary);
+    delivered(deliverable.length || counted ? 'accepted' : 'ignored', summary);
     res.status(200).json({ received: actions.length, unusable });
   });
 

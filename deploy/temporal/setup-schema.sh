@@ -11,7 +11,7 @@ export SQL_PLUGIN=postgres12
 export SQL_HOST="${POSTGRES_HOST:-127.0.0.1}"
 export SQL_PORT="${POSTGRES_PORT:-5432}"
 export SQL_USER="${POSTGRES_USER:-temporal}"
-export SQL_PASSWORD="${POSTGRES_PASSWORD:-temporal}"
+export SQL_PASSWORD="${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is required}"
 
 for db in temporal temporal_visibility; do
   schema="postgresql/v12/${db#temporal_}" # temporal -> .../temporal, temporal_visibility -> .../visibility

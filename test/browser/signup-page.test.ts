@@ -25,7 +25,7 @@ beforeAll(async () => {
   // Sandbox mode, so the page believes the stand-in popup's messages (its origin is the SDK's).
   h = await startAppHarness({
     sandbox: { accessToken: SANDBOX_DEFAULTS.accessToken },
-    env: (sandboxUrl) => ({ META_ACCESS_TOKEN: '', META_SDK_URL: `${sandboxUrl}/sdk.js` }),
+    env: (sandboxUrl) => ({ MM_SANDBOX: 'true', META_ACCESS_TOKEN: '', META_SDK_URL: `${sandboxUrl}/sdk.js` }),
   });
   mkdirSync(SHOTS, { recursive: true });
   profile = mkdtempSync(path.join(tmpdir(), 'mm-signup-chromium-'));

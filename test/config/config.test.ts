@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, describeConfig, loadConfig, SANDBOX_DEFAULTS } from '../../config';
 
+/** Sandbox mode, as `npm start` turns it on without META_ACCESS_TOKEN. */
+const demo = { MM_SANDBOX: 'true' };
+
 const production = {
   META_ACCESS_TOKEN: 'system-user-token',
   META_APP_ID: '123',
@@ -22,8 +25,8 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe('configuration', () => {
-  test('with no environment it runs against the built-in sandbox with the contract defaults', () => {
-    const config = loadConfig({});
+  test('in sandbox mode (MM_SANDBOX=true) it runs against the built-in sandbox with the contract defaults', () => {
+    const config = loadConfig(demo);
     expect(config.port).toBe(3000);
     expect(config.temporal).toEqual({
       address: undefined,
@@ -73,43 +76,43 @@ describe('configuration', () => {
     ['TEMPORAL_DEV_PORT', '7233x', /^TEMPORAL_DEV_PORT must be a port number \(got "7233x"\)$/],
     ['TEMPORAL_UI_PORT', '0', /^TEMPORAL_UI_PORT must be between 1 and 65535/],
   ])('a bad %s (%s) stops start-up with a message naming it', (name, value, message) => {
-    const problems = problemsOf({ [name]: value });
+    const problems = problemsOf({ ...demo, [name]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
   });
 
   test('the error is one line naming every problem', () => {
-    expect(() => loadConfig({ PORT: 'x', GRAPH_MAX_RPS: '-1' })).toThrow(
+    expect(() => loadConfig({ ...demo, PORT: 'x', GRAPH_MAX_RPS: '-1' })).toThrow(
       /^Invalid configuration: PORT .*; GRAPH_MAX_RPS .*$/,
     );
   });
 
   test('partner callbacks need both the URL and the secret', () => {
-    expect(problemsOf({ PARTNER_CALLBACK_URL: 'https://partner.example/hooks' })).toEqual([
+    expect(problemsOf({ ...demo, PARTNER_CALLBACK_URL: 'https://partner.example/hooks' })).toEqual([
       'PARTNER_CALLBACK_SECRET is required when PARTNER_CALLBACK_URL is set',
     ]);
-    const config = loadConfig({ PARTNER_CALLBACK_URL: 'https://partner.example/hooks', PARTNER_CALLBACK_SECRET: 's' });
+    const config = loadConfig({ ...demo, PARTNER_CALLBACK_URL: 'https://partner.example/hooks', PARTNER_CALLBACK_SECRET: 's' });
     expect(config.partnerCallback).toEqual({ url: 'https://partner.example/hooks', secret: 's' });
   });
 
   test('without TEMPORAL_ADDRESS the embedded dev server listens on 7233 with its Web UI on 8233', () => {
-    expect(loadConfig({}).devServer).toEqual({ port: 7233, uiPort: 8233, dbFile: '.data/temporal.sqlite' });
-    expect(loadConfig({ TEMPORAL_DEV_PORT: '17233', TEMPORAL_UI_PORT: '18233' }).devServer).toMatchObject({
+    expect(loadConfig(demo).devServer).toEqual({ port: 7233, uiPort: 8233, dbFile: '.data/temporal.sqlite' });
+    expect(loadConfig({ ...demo, TEMPORAL_DEV_PORT: '17233', TEMPORAL_UI_PORT: '18233' }).devServer).toMatchObject({
       port: 17233,
       uiPort: 18233,
     });
   });
 
   test('with TEMPORAL_ADDRESS no dev server runs, whatever its ports say', () => {
-    expect(loadConfig({ TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_DEV_PORT: '3000' }).devServer).toBeUndefined();
+    expect(loadConfig({ ...demo, TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_DEV_PORT: '3000' }).devServer).toBeUndefined();
   });
 
   test('two of its own listeners on one port are refused, naming both variables', () => {
-    expect(problemsOf({ TEMPORAL_UI_PORT: '3000' })).toEqual(['PORT and TEMPORAL_UI_PORT are both 3000; each needs a port of its own']);
+    expect(problemsOf({ ...demo, TEMPORAL_UI_PORT: '3000' })).toEqual(['PORT and TEMPORAL_UI_PORT are both 3000; each needs a port of its own']);
   });
 
   test('an explicit Graph base URL wins over the sandbox and loses its trailing slash', () => {
-    expect(loadConfig({ GRAPH_API_BASE_URL: 'http://127.0.0.1:9999/' }).graph.baseUrl).toBe('http://127.0.0.1:9999');
+    expect(loadConfig({ ...demo, GRAPH_API_BASE_URL: 'http://127.0.0.1:9999/' }).graph.baseUrl).toBe('http://127.0.0.1:9999');
   });
 
   test('Embedded Signup: Meta\'s SDK and popup origins in production, the sandbox\'s stand-in in sandbox mode', () => {
@@ -121,7 +124,7 @@ describe('configuration', () => {
       sdkUrl: 'https://connect.facebook.net/en_US/sdk.js',
       messageOrigins: ['https://www.facebook.com', 'https://web.facebook.com'],
     });
-    const sandbox = loadConfig({ SANDBOX_PORT: '3999' });
+    const sandbox = loadConfig({ ...demo, SANDBOX_PORT: '3999' });
     expect(sandbox.embeddedSignup).toMatchObject({ configId: SANDBOX_DEFAULTS.esConfigId, sdkUrl: 'http://127.0.0.1:3999/sdk.js', messageOrigins: ['http://127.0.0.1:3999'] });
 
     const set = loadConfig({ ...production, PUBLIC_BASE_URL: 'https://onboard.example.com/', META_ES_CONFIG_ID: '987', META_ES_FEATURE_TYPE: '' });
@@ -135,34 +138,47 @@ describe('configuration', () => {
   });
 
   test('HOST chooses the listening address (0.0.0.0 in containers), loopback by default', () => {
-    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
-    expect(loadConfig({ HOST: '::' }).host).toBe('::');
+    expect(loadConfig({ ...demo, HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ ...demo, HOST: '::' }).host).toBe('::');
   });
 
   test("WORKER_MAX_CACHED_WORKFLOWS sizes the worker's cache; unset leaves the SDK's default", () => {
-    expect(loadConfig({}).workerMaxCachedWorkflows).toBeUndefined();
-    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '12000' }).workerMaxCachedWorkflows).toBe(12_000);
-    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be at least 2/);
+    expect(loadConfig(demo).workerMaxCachedWorkflows).toBeUndefined();
+    expect(loadConfig({ ...demo, WORKER_MAX_CACHED_WORKFLOWS: '12000' }).workerMaxCachedWorkflows).toBe(12_000);
+    expect(() => loadConfig({ ...demo, WORKER_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be at least 2/);
   });
 
   test('the Worker Deployment: TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_WORKER_BUILD_ID, TEMPORAL_WORKER_SET_CURRENT', () => {
-    const config = loadConfig({ TEMPORAL_DEPLOYMENT_NAME: 'mm-eu', TEMPORAL_WORKER_BUILD_ID: '1.0.0-rc1', TEMPORAL_WORKER_SET_CURRENT: 'true' });
+    const config = loadConfig({ ...demo, TEMPORAL_DEPLOYMENT_NAME: 'mm-eu', TEMPORAL_WORKER_BUILD_ID: '1.0.0-rc1', TEMPORAL_WORKER_SET_CURRENT: 'true' });
     expect(config.temporal.deployment).toEqual({ name: 'mm-eu', buildId: '1.0.0-rc1', setCurrentOnStart: true });
-    expect(problemsOf({ TEMPORAL_DEPLOYMENT_NAME: 'mm.eu' })).toEqual([expect.stringContaining("TEMPORAL_DEPLOYMENT_NAME must not contain '.' or ':'")]);
-    expect(problemsOf({ TEMPORAL_WORKER_BUILD_ID: '__x' })).toEqual([expect.stringContaining("TEMPORAL_WORKER_BUILD_ID must not start with '__'")]);
-    expect(problemsOf({ TEMPORAL_WORKER_SET_CURRENT: 'yes' })).toEqual([expect.stringContaining('TEMPORAL_WORKER_SET_CURRENT must be true or false')]);
+    expect(problemsOf({ ...demo, TEMPORAL_DEPLOYMENT_NAME: 'mm.eu' })).toEqual([expect.stringContaining("TEMPORAL_DEPLOYMENT_NAME must not contain '.' or ':'")]);
+    expect(problemsOf({ ...demo, TEMPORAL_WORKER_BUILD_ID: '__x' })).toEqual([expect.stringContaining("TEMPORAL_WORKER_BUILD_ID must not start with '__'")]);
+    expect(problemsOf({ ...demo, TEMPORAL_WORKER_SET_CURRENT: 'yes' })).toEqual([expect.stringContaining('TEMPORAL_WORKER_SET_CURRENT must be true or false')]);
   });
 
   test('DISCOVERY_MAX_TASK_BACKLOG paces discoveries; default 200', () => {
-    expect(loadConfig({}).discoveryMaxTaskBacklog).toBe(200);
-    expect(loadConfig({ DISCOVERY_MAX_TASK_BACKLOG: '50' }).discoveryMaxTaskBacklog).toBe(50);
-    expect(() => loadConfig({ DISCOVERY_MAX_TASK_BACKLOG: '0' })).toThrow(/DISCOVERY_MAX_TASK_BACKLOG must be at least 1/);
+    expect(loadConfig(demo).discoveryMaxTaskBacklog).toBe(200);
+    expect(loadConfig({ ...demo, DISCOVERY_MAX_TASK_BACKLOG: '50' }).discoveryMaxTaskBacklog).toBe(50);
+    expect(() => loadConfig({ ...demo, DISCOVERY_MAX_TASK_BACKLOG: '0' })).toThrow(/DISCOVERY_MAX_TASK_BACKLOG must be at least 1/);
   });
 
   test('CODEC_KEYS are separate from the partner API keys', () => {
-    expect(loadConfig({ CODEC_KEYS: 'ops-1, ops-2' }).codec.keys).toEqual(['ops-1', 'ops-2']);
+    expect(loadConfig({ ...demo, CODEC_KEYS: 'ops-1, ops-2' }).codec.keys).toEqual(['ops-1', 'ops-2']);
     expect(problemsOf({ ...production, CODEC_KEYS: 'key-a' })).toEqual([
       'CODEC_KEYS must differ from API_KEYS: partners must never read sealed secrets',
+    ]);
+  });
+
+  test('METRICS_BEARER_TOKEN is optional, long enough, sendable as a bearer key, and nobody else\'s key', () => {
+    expect(loadConfig(demo).metricsBearerToken).toBeUndefined();
+    expect(describeConfig(loadConfig(demo)).metrics).toBe('open');
+    const config = loadConfig({ ...demo, METRICS_BEARER_TOKEN: 'scraper-key-0123456789' });
+    expect(config.metricsBearerToken).toBe('scraper-key-0123456789');
+    expect(JSON.stringify(describeConfig(config))).not.toContain('scraper-key-0123456789');
+    expect(problemsOf({ ...demo, METRICS_BEARER_TOKEN: 'short' })).toEqual([expect.stringMatching(/^METRICS_BEARER_TOKEN must be at least 16 characters/)]);
+    expect(problemsOf({ ...demo, METRICS_BEARER_TOKEN: 'has a space in it 0123' })).toEqual([expect.stringMatching(/^METRICS_BEARER_TOKEN must be printable ASCII/)]);
+    expect(problemsOf({ ...production, API_KEYS: 'partner-key-0123456789', METRICS_BEARER_TOKEN: 'partner-key-0123456789' })).toEqual([
+      'METRICS_BEARER_TOKEN must differ from API_KEYS and CODEC_KEYS: a scraper needs no other access',
     ]);
   });
 });
@@ -176,7 +192,7 @@ describe('Temporal connection settings (Temporal environment configuration)', ()
   };
 
   test('TEMPORAL_API_KEY turns TLS on and is never described', () => {
-    const config = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'secret-key' });
+    const config = loadConfig({ ...demo, TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'secret-key' });
     expect(config.temporal).toMatchObject({ address: 'ns.acct.tmprl.cloud:7233', namespace: 'ns.acct' });
     expect(config.temporal.connection).toEqual({ apiKey: 'secret-key', tls: true });
     const described = JSON.stringify(describeConfig(config));
@@ -186,6 +202,7 @@ describe('Temporal connection settings (Temporal environment configuration)', ()
 
   test('TEMPORAL_TLS_* files give mutual TLS: client certificate, key and the server CA', () => {
     const config = loadConfig({
+      ...demo,
       TEMPORAL_ADDRESS: 'temporal.internal:7233',
       TEMPORAL_TLS_CLIENT_CERT_PATH: file('client.pem', 'CLIENT CERT'),
       TEMPORAL_TLS_CLIENT_KEY_PATH: file('client.key', 'CLIENT KEY'),
@@ -205,15 +222,15 @@ describe('Temporal connection settings (Temporal environment configuration)', ()
       'temporal.toml',
       '[profile.cloud]\naddress = "ns.acct.tmprl.cloud:7233"\nnamespace = "ns.acct"\napi_key = "from-file"\n',
     );
-    const fromProfile = loadConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'cloud' });
+    const fromProfile = loadConfig({ ...demo, TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'cloud' });
     expect(fromProfile.temporal).toMatchObject({ address: 'ns.acct.tmprl.cloud:7233', namespace: 'ns.acct', connection: { apiKey: 'from-file', tls: true } });
-    const overridden = loadConfig({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'cloud', TEMPORAL_NAMESPACE: 'other' });
+    const overridden = loadConfig({ ...demo, TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'cloud', TEMPORAL_NAMESPACE: 'other' });
     expect(overridden.temporal.namespace).toBe('other');
   });
 
   test('an unknown profile stops start-up naming it', () => {
     const toml = file('empty.toml', '[profile.default]\naddress = "127.0.0.1:7233"\n');
-    expect(problemsOf({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'nope' })).toEqual([
+    expect(problemsOf({ ...demo, TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'nope' })).toEqual([
       expect.stringMatching(/Profile 'nope' not found/),
     ]);
   });

@@ -4,14 +4,17 @@
  * image's own build steps and entry points run natively against the suite's dev server.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DockerfileParser } from 'dockerfile-ast';
 import { validate as lintDockerfile } from 'dockerfile-utils';
 import { parse as parseYaml } from 'yaml';
 import { freePort } from '../../scripts/dev-server';
+import { createSandbox } from '../../sandbox';
 import { TEST_SECRETS } from '../harness/stack';
+import { nativeServiceEnv, resolveCompose } from '../harness/compose';
 import { buildAsTheImageDoes, IMAGE_ASSET_DIRS, repoRoot, startEntryPoint, type ImageBuild } from '../harness/image-build';
 import { eventually } from '../harness/wait';
 
@@ -59,7 +62,7 @@ describe('docker-compose.yml', () => {
     expect(services['temporal-namespace'].image).toBe(`temporalio/admin-tools:${server}`);
     expect(pinned('ensure-temporal.sh', 'server_version')).toBe(server);
     expect(services['temporal-ui'].image).toBe(`temporalio/ui:${pinned('ensure-temporal.sh', 'ui_version')}`);
-    expect(services.postgresql.image).toMatch(/^postgres:\d+$/);
+    expect(services.postgresql.image).toMatch(/^postgres:\d+\.\d+$/);
   });
 
   test('every dependency waits on a condition, and long-running services restart and have health checks', () => {
@@ -119,6 +122,16 @@ describe('Dockerfile', () => {
     expect(finalStage).toMatch(/\nHEALTHCHECK /);
   });
 
+  test('the image ships the Node major the suite runs on: the one .ci/run pins (scripts/ensure-node.sh), and package.json requires', () => {
+    const pinned = read('scripts/ensure-node.sh').match(/^version="(\d+)\.\d+\.\d+"$/m)?.[1];
+    expect(pinned).toMatch(/^\d+$/);
+    for (const from of dockerfile.getFROMs()) expect(from.getImageTag()?.split('-')[0]).toBe(pinned);
+    expect(read('.ci/run')).toContain('PATH="$(bash scripts/ensure-node.sh):$PATH"');
+    expect(JSON.parse(read('package.json')).engines.node).toMatch(new RegExp(`^>=${pinned}\\.`));
+    // CI runs the suite on it (.ci/run sets CI=true); elsewhere a developer may be on another Node.
+    if (process.env.CI) expect(process.versions.node.split('.')[0]).toBe(pinned);
+  });
+
   test('.dockerignore keeps the host\'s node_modules, build output and local state out of the image', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
     for (const entry of ['node_modules', 'dist', '.data', '.git', '.env']) expect(ignored).toContain(entry);
@@ -138,22 +151,78 @@ describe('the image, run natively', () => {
     for (const assets of IMAGE_ASSET_DIRS) expect(dockerfileText).toContain(`cp -r ${assets} dist/${path.dirname(assets)}/`);
   });
 
-  test('its entry points start: the API (on 0.0.0.0, healthy) and a worker that polls', async () => {
+  /** The host environment a partner gives `docker compose` (.env): the PostgreSQL password and the secrets' files. */
+  const composeHostEnv = (secrets: Record<'token' | 'appSecret' | 'verify' | 'apiKeys', string>, metaAppId?: string) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mm-compose-secrets-'));
+    const file = (name: string, text: string) => {
+      writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+      return path.join(dir, name);
+    };
+    return {
+      POSTGRES_PASSWORD: 'pg-password',
+      META_APP_ID: metaAppId,
+      META_ACCESS_TOKEN_FILE: file('meta_access_token', secrets.token),
+      META_APP_SECRET_FILE: file('meta_app_secret', secrets.appSecret),
+      WEBHOOK_VERIFY_TOKEN_FILE: file('webhook_verify_token', secrets.verify),
+      API_KEYS_FILE: file('api_keys', secrets.apiKeys),
+    };
+  };
+  /** Only where things are: Temporal's and Graph's addresses, free ports, a task queue of its own. */
+  const natively = async (env: Record<string, string>, graphUrl?: string): Promise<Record<string, string>> => ({
+    ...env,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS!,
+    TEMPORAL_TASK_QUEUE: `image-${process.pid}`,
+    TEMPORAL_DEPLOYMENT_NAME: `image-${process.pid}`,
+    ...(env.PORT ? { PORT: String(await freePort()) } : {}),
+    ...(env.WORKER_METRICS_PORT ? { WORKER_METRICS_PORT: String(await freePort()) } : {}),
+    ...(graphUrl ? { GRAPH_API_BASE_URL: graphUrl } : {}),
+  });
+
+  test("with the compose file's environment and empty secrets, the API and a worker refuse to start, naming each missing setting", async () => {
+    const project = resolveCompose(composeHostEnv({ token: '', appSecret: '\n', verify: '', apiKeys: '' }));
+    const api = startEntryPoint(build, 'api/main.js', await natively(nativeServiceEnv(project, 'api')));
+    const worker = startEntryPoint(build, 'worker/main.js', await natively(nativeServiceEnv(project, 'worker')));
+    expect(await api.exited).toEqual({ code: 1, signal: null });
+    expect(await worker.exited).toEqual({ code: 1, signal: null });
+    const missing = (output: string) => [...output.matchAll(/\b([A-Z_]+) is required/g)].map((m) => m[1]);
+    expect(missing(api.output())).toEqual(['META_ACCESS_TOKEN', 'META_APP_ID', 'META_APP_SECRET', 'WEBHOOK_VERIFY_TOKEN', 'API_KEYS']);
+    expect(missing(worker.output())).toEqual(['META_ACCESS_TOKEN', 'META_APP_ID', 'META_APP_SECRET']);
+  }, 60_000);
+
+  test('sandbox mode (MM_SANDBOX=true) without a running sandbox is refused by both entry points', async () => {
+    const env = await natively({ MM_SANDBOX: 'true', SANDBOX_PORT: String(await freePort()), HOST: '127.0.0.1', PORT: '3000' });
+    const api = startEntryPoint(build, 'api/main.js', env);
+    const worker = startEntryPoint(build, 'worker/main.js', env);
+    expect(await api.exited).toEqual({ code: 1, signal: null });
+    expect(await worker.exited).toEqual({ code: 1, signal: null });
+    for (const p of [api, worker]) expect(p.output()).toContain(`MM_SANDBOX=true but no Graph sandbox answers at http://127.0.0.1:${env.SANDBOX_PORT}`);
+  }, 60_000);
+
+  test("with the compose file's environment and its secrets as files, the API (on 0.0.0.0, healthy) and a worker that polls start", async () => {
     const cmd = dockerfile.getCMDs()[0];
     expect(JSON.parse(cmd.getArgumentsContent() ?? '')).toEqual(['node', 'dist/api/main.js']);
-    const env = {
-      TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS!,
-      TEMPORAL_TASK_QUEUE: `image-${process.pid}`,
-      API_KEYS: TEST_SECRETS.apiKey,
-    };
-    const port = await freePort();
-    const metricsPort = await freePort();
-    // As the image sets them: HOST=0.0.0.0 (ENV in the Dockerfile).
-    const api = startEntryPoint(build, 'api/main.js', { ...env, HOST: '0.0.0.0', PORT: String(port) });
-    const worker = startEntryPoint(build, 'worker/main.js', { ...env, HOST: '127.0.0.1', WORKER_METRICS_PORT: String(metricsPort) });
+    // Meta stands in as the sandbox, reached as Meta is: with the partner's own token and app secret.
+    const graph = createSandbox({ appId: TEST_SECRETS.appId, appSecret: TEST_SECRETS.appSecret, accessToken: TEST_SECRETS.accessToken });
+    const { url: graphUrl } = await graph.listen(0);
+    const project = resolveCompose(
+      composeHostEnv({ token: `${TEST_SECRETS.accessToken}\n`, appSecret: TEST_SECRETS.appSecret, verify: TEST_SECRETS.verifyToken, apiKeys: TEST_SECRETS.apiKey }, TEST_SECRETS.appId),
+    );
+    const apiEnv = await natively(nativeServiceEnv(project, 'api'), graphUrl);
+    const workerEnv = await natively(nativeServiceEnv(project, 'worker'), graphUrl);
+    // As compose sets them: HOST=0.0.0.0, and no secret in the environment itself, only its file.
+    expect(apiEnv.HOST).toBe('0.0.0.0');
+    for (const env of [apiEnv, workerEnv]) for (const secret of ['META_ACCESS_TOKEN', 'META_APP_SECRET', 'API_KEYS']) expect(env[secret]).toBeUndefined();
+    const port = Number(apiEnv.PORT);
+    const metricsPort = Number(workerEnv.WORKER_METRICS_PORT);
+    const api = startEntryPoint(build, 'api/main.js', apiEnv);
+    const worker = startEntryPoint(build, 'worker/main.js', workerEnv);
     try {
       await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 60_000, `the API; output: ${api.output()}`);
       expect(api.output()).toContain(`"url":"http://0.0.0.0:${port}"`);
+      // The partner's key from its secret file works; the sandbox's public key does not.
+      const list = (key: string) => fetch(`http://127.0.0.1:${port}/v1/onboardings`, { headers: { authorization: `Bearer ${key}` } });
+      expect((await list(TEST_SECRETS.apiKey)).status).toBe(200);
+      expect((await list('sandbox-api-key')).status).toBe(401);
       // The image's health check command, as Docker runs it.
       await run(process.execPath, [path.join(build.dir, 'scripts/healthcheck.js'), `http://127.0.0.1:${port}/healthz`]);
       await eventually(
@@ -163,10 +232,13 @@ describe('the image, run natively', () => {
       );
       // The metrics endpoint can answer a moment before the worker logs that it polls.
       await eventually(async () => (worker.output().includes('worker polling') ? true : undefined), 60_000, `the worker to poll; output: ${worker.output()}`);
+      // Quiet start-up: the Graph queue's worker is activities-only by design, not worth a warning.
+      expect(worker.output()).not.toContain('No workflows registered');
       const unhealthy = await run(process.execPath, [path.join(build.dir, 'scripts/healthcheck.js'), `http://127.0.0.1:${await freePort()}/healthz`]).catch((e) => e);
       expect(unhealthy.code).toBe(1);
     } finally {
       const [apiExit, workerExit] = await Promise.all([api.stop(), worker.stop()]);
+      await graph.close();
       expect(apiExit).toEqual({ code: 0, signal: null });
       expect(workerExit).toEqual({ code: 0, signal: null });
     }

@@ -15,7 +15,7 @@ const KEYS = ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWrite
 
 test('production: the Graph queue of the default TEMPORAL_TASK_QUEUE (and of test:production) has one partition, no other queue is changed', () => {
   const dynamic = parseYaml(readFileSync(path.join(repoRoot, 'deploy/temporal/config/dynamicconfig/production.yaml'), 'utf8')) as Record<string, Constrained>;
-  const defaultQueue = loadConfig({}).temporal.taskQueue;
+  const defaultQueue = loadConfig({ MM_SANDBOX: 'true' }).temporal.taskQueue;
   for (const key of KEYS) {
     expect(dynamic[key]).toEqual(
       expect.arrayContaining([

@@ -1,7 +1,8 @@
 /**
  * Every shell example in README.md and docs/*.md runs as printed against a real `npm start` (sandbox
- * mode), in order, one shell per file. Only the ports differ: the stack runs on free ones, and the
- * examples' 127.0.0.1:3000 / :3100 are pointed at them. Each HTTP answer must be a 2xx unless the
+ * mode), in order, one shell per file. Only the ports differ: the stack runs on free ones, given to the
+ * examples as $MM_API and $MM_SANDBOX, the variables they reach the service through (their defaults
+ * are npm start's ports). Each HTTP answer must be a 2xx unless the
  * line before the block says `<!-- example expects HTTP 404 -->` (or `201 or 200`, ...).
  */
 import { execFile } from 'node:child_process';
@@ -53,12 +54,11 @@ function runFile(blocks: Example[], s: StartedNpm): Promise<{ code: number; stdo
     // Every request of the examples reports its status on stderr, leaving stdout as printed.
     `curl() { command curl -w '%{stderr}@@status %{http_code}\\n' "$@"; }`,
     ...blocks.flatMap((b, i) => [`echo '@@block ${i}' >&2`, b.code]),
-  ]
-    .join('\n')
-    .replaceAll('127.0.0.1:3000', `127.0.0.1:${s.ports.api}`)
-    .replaceAll('127.0.0.1:3100', `127.0.0.1:${s.ports.sandbox}`);
+  ].join('\n');
+  // Only the variables the examples use; a port written into an example would miss the stack.
+  const env = { ...process.env, MM_API: `http://127.0.0.1:${s.ports.api}`, MM_SANDBOX: `http://127.0.0.1:${s.ports.sandbox}` };
   return new Promise((resolve) => {
-    execFile('bash', ['-c', script], { timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile('bash', ['-c', script], { timeout: 60_000, env }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -92,12 +92,20 @@ describe('the examples in the docs', () => {
     expect(examples.find((e) => e[0]?.file === 'docs/api.md')?.length).toBeGreaterThan(5);
   });
 
-  test('every example talks to the ports npm start uses by default', () => {
-    const elsewhere = examples
+  test('every example reaches the service through $MM_API / $MM_SANDBOX, set first with npm start\'s ports as defaults', () => {
+    const defaults = 'export MM_API="${MM_API:-http://127.0.0.1:3000}" MM_SANDBOX="${MM_SANDBOX:-http://127.0.0.1:3100}"';
+    const hardCoded = examples
       .flat()
-      .flatMap((e) => [...e.code.matchAll(/(?:127\.0\.0\.1|localhost):(\d+)/g)].map((m) => `${e.file}:${e.line} uses ${m[0]}`))
-      .filter((use) => !/127\.0\.0\.1:(3000|3100)$/.test(use));
-    expect(elsewhere).toEqual([]);
+      .flatMap((e) => e.code.split('\n').filter((l) => l.trim() !== defaults).map((l) => [e, l] as const))
+      .flatMap(([e, l]) => [...l.matchAll(/(?:127\.0\.0\.1|localhost|\[::1\]):\d+/g)].map((m) => `${e.file}:${e.line} uses ${m[0]}`));
+    expect(hardCoded).toEqual([]);
+    for (const blocks of examples) {
+      const first = blocks.findIndex((b) => /\$MM_(API|SANDBOX)\b/.test(b.code));
+      if (first < 0) continue;
+      const setAt = blocks.findIndex((b) => b.code.split('\n').some((l) => l.trim() === defaults));
+      expect([blocks[0].file, setAt >= 0 && setAt < first]).toEqual([blocks[0].file, true]);
+    }
+    expect(examples.flat().filter((b) => /\$MM_API\b/.test(b.code)).length).toBeGreaterThan(10);
   });
 
   test.each(docs.map((file, i) => [file, i] as const))('every shell example in %s runs as printed', async (_file, i) => {

@@ -6,6 +6,8 @@
  * Run by `npm run test:production` (jest.production.config.js), not by `npm test`.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { startProductionCluster, type ProductionCluster } from '../../scripts/production-cluster';
@@ -120,6 +122,13 @@ afterAll(async () => {
   await sandbox?.close();
   await cluster?.stop();
   build?.remove();
+});
+
+test("the cluster runs the shipped config's history shard count (fixed for its life: docs/operations.md)", async () => {
+  const shipped = Number(/^\s*numHistoryShards:\s*(\d+)\s*$/m.exec(readFileSync(path.join(repoRoot, 'deploy/temporal/config/production.yaml'), 'utf8'))?.[1]);
+  const { historyShardCount } = await connection.workflowService.getClusterInfo({});
+  expect(historyShardCount).toBe(shipped);
+  expect(shipped).toBeGreaterThanOrEqual(512);
 });
 
 test('the namespace and the search attributes are registered on the cluster', async () => {

@@ -71,6 +71,11 @@ describe('the stack lives and dies as one', () => {
     const s = await spawnNpmStart();
     await waitUntilServing(s);
     const processes = stackProcesses(s);
+    // A quiet start in sandbox mode: the banner, and no line that is no news (the Graph queue's
+    // worker has no workflows by design; the sandbox's own token's permissions say nothing).
+    expect(s.output()).toContain('SANDBOX MODE');
+    expect(s.output()).not.toContain('No workflows registered');
+    expect(s.output()).not.toContain('META_ACCESS_TOKEN permissions');
 
     process.kill(s.npm.pid!, 'SIGTERM');
 

@@ -60,6 +60,7 @@ afterAll(async () => {
 
 const tlsEnv = (overrides: Record<string, string | undefined> = {}) =>
   loadConfig({
+    MM_SANDBOX: 'true',
     TEMPORAL_ADDRESS: address,
     TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(dir, 'client.pem'),
     TEMPORAL_TLS_CLIENT_KEY_PATH: path.join(dir, 'client.key'),

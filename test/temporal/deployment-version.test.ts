@@ -11,12 +11,12 @@ describe('the workers\' Worker Deployment Version', () => {
   });
 
   test('TEMPORAL_WORKER_BUILD_ID overrides it; the deployment name comes from TEMPORAL_DEPLOYMENT_NAME', () => {
-    expect(deploymentVersion(loadConfig({ TEMPORAL_WORKER_BUILD_ID: 'hotfix-7' }))).toEqual({ deploymentName: 'mm-onboarding', buildId: 'hotfix-7' });
-    expect(deploymentVersion(loadConfig({ TEMPORAL_DEPLOYMENT_NAME: 'mm-eu' })).deploymentName).toBe('mm-eu');
+    expect(deploymentVersion(loadConfig({ MM_SANDBOX: 'true', TEMPORAL_WORKER_BUILD_ID: 'hotfix-7' }))).toEqual({ deploymentName: 'mm-onboarding', buildId: 'hotfix-7' });
+    expect(deploymentVersion(loadConfig({ MM_SANDBOX: 'true', TEMPORAL_DEPLOYMENT_NAME: 'mm-eu' })).deploymentName).toBe('mm-eu');
   });
 
   test('workers are versioned and pin every workflow to its build by default', () => {
-    expect(workerDeploymentOptions(loadConfig({ TEMPORAL_WORKER_BUILD_ID: 'b1' }))).toEqual({
+    expect(workerDeploymentOptions(loadConfig({ MM_SANDBOX: 'true', TEMPORAL_WORKER_BUILD_ID: 'b1' }))).toEqual({
       useWorkerVersioning: true,
       version: { deploymentName: 'mm-onboarding', buildId: 'b1' },
       defaultVersioningBehavior: 'PINNED',

@@ -3,7 +3,7 @@
  * and webhooks in between, under a ceiling of Graph calls and history events per WABA.
  */
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { FAULT_KINDS, type FaultKind } from '../../sandbox/faults';
+import { FAULT_KINDS } from '../../sandbox/faults';
 import { STATUS_READS_PER_DAY } from '../../workflows/graph-budget';
 import { recheckUpdate, termsSignedSignal } from '../../workflows/messages';
 import type { OnboardingState } from '../../workflows/types';
@@ -40,10 +40,11 @@ async function historyLength(handle: WorkflowHandle): Promise<number> {
 }
 
 /** The error kinds park the onboarding; latency only slows the answer down. */
-const PARKS: Record<Exclude<FaultKind, 'slipped_cursor'>, boolean> = {
+const PARKS: Record<Exclude<(typeof FAULT_KINDS)[number], 'slipped_cursor'>, boolean> = {
   transient: true,
   server_error: true,
   throttle: true,
+  app_throttle: true,
   token_expired: true,
   permission: true,
   latency: false,
@@ -56,7 +57,8 @@ test.each(STATUS_READ_FAULTS)('a %s fault that never clears costs a bounded numb
   const waba = world().createWaba({ onboardingStatus: 'ELIGIBLE' });
   const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
   await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
-  world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind, times: Infinity, latencyMs: 2_000 });
+  // A throttle's business waits out Meta's regain time (3 s here) before its next call, rechecks included.
+  world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind, times: Infinity, latencyMs: 2_000, regainAccessMinutes: 0.05 });
 
   // Two rechecks while the fault stays: each answers promptly with the state after its one read.
   for (let i = 0; i < 2; i++) {

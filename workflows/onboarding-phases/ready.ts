@@ -6,6 +6,7 @@
  */
 import { graph, onboardingActivities } from '../graph-calls';
 import { mergeListing } from '../template-readiness';
+import { settleDriftCheck } from '../drift-check';
 import type { Next, OnboardingRun } from './run';
 
 /** → `watching`. */
@@ -26,10 +27,14 @@ export async function templateGrace(run: OnboardingRun): Promise<Next> {
 /** Leaves only for NEEDS_ATTENTION, an ending, or a new run (continue-as-new). */
 export async function watchAccount(run: OnboardingRun): Promise<never> {
   if (run.process.templatesListedAt !== run.state.readyAt) await listTemplates(run);
-  // Ceiling: one read per recheck (each within the daily budget); idle otherwise.
+  // Ceiling: one read per recheck or drift check (each within the daily budget, drift checks at most
+  // hourly); idle otherwise.
   for (;;) {
-    await run.wait(() => run.rechecksPending(), { movesIn: 'watching' });
+    await run.wait(() => run.rechecksPending() || run.inbox.driftCheck !== undefined, { movesIn: 'watching' });
+    const drift = run.inbox.driftCheck;
+    run.inbox.driftCheck = undefined;
     const verdict = await run.readStatus();
+    if (drift) settleDriftCheck(run, drift, verdict);
     run.record.explain(verdict.kind === 'onboarded' ? undefined : `Meta now reports ${run.state.eligibility}`);
   }
 }

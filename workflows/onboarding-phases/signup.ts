@@ -22,10 +22,12 @@ export function openSignupDesk(run: OnboardingRun): void {
   });
 }
 
-async function exchangeSignupCode(run: OnboardingRun, { sealedCode }: SignupCodeUpdate): Promise<void> {
+async function exchangeSignupCode(run: OnboardingRun, signup: SignupCodeUpdate): Promise<void> {
   const { state, process, inbox, record } = run;
   try {
-    const { sealedToken } = await graph(() => onboardingActivities.exchangeSignupCode({ sealedCode }));
+    // A signup the API exchanged before starting anything hands over the token; a bare code is exchanged here.
+    const sealedToken =
+      signup.sealedToken ?? (await graph(() => onboardingActivities.exchangeSignupCode({ sealedCode: signup.sealedCode }))).sealedToken;
     const permissions = await graph(() => onboardingActivities.checkTokenPermissions({ wabaId: state.wabaId, sealedToken }));
     state.insightsAvailable = permissions.insightsAvailable;
     state.missingPermissions = permissions.missing.length ? permissions.missing : undefined;

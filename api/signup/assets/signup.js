@@ -173,12 +173,22 @@
       return;
     }
     var message = (json && json.error && json.error.message) || '';
+    var details = (json && json.error && json.error.details) || [];
+    var field = details.length && details[0] ? details[0].path : '';
     if (status === 409 && /already complete/.test(message)) {
       attempt = null;
       show('done', 'This WhatsApp account is already connected', 'Nothing more to do here. You can close this page.');
       button.hidden = true;
     } else if (status === 404 || status === 410) {
-      finalFailure('This link no longer works', 'It has expired or was already used. Ask ' + partner + ' for a new link.');
+      finalFailure('This link no longer works', 'It has expired, was already used, or too many signups through it failed. Ask ' + partner + ' for a new link.');
+    } else if (status === 400 && field === 'code') {
+      retryable("Facebook didn't confirm the connection", 'The signup took too long or was already used. Click Try again to start a fresh one.');
+    } else if (status === 400 && field === 'businessId') {
+      retryable('This account belongs to another business', 'This link is for another business. Click Try again and choose the right business, or ask ' + partner + ' for a new link.');
+    } else if (status === 403) {
+      retryable('That WhatsApp account was not shared', 'Click Try again and select the same WhatsApp Business Account in the Facebook window.');
+    } else if (status === 409 && /under way/.test(message)) {
+      retryable('A signup through this link is already under way', 'Wait a minute and click Try again.');
     } else if (status === 409) {
       retryable('This WhatsApp account cannot be connected right now', 'Wait a minute and click Try again; if it keeps happening, contact ' + partner + '.');
     } else {

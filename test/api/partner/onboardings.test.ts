@@ -214,7 +214,13 @@ describe('onboardings', () => {
               if (losses-- > 0) throw lostToTaskFailure();
               return handle.executeUpdate(def, options as never);
             };
-            return { ...handle, executeUpdate };
+            // A recheck starts its update and waits for the answer apart (api/partner/recheck-answer.ts).
+            const startUpdate = async (def: Parameters<WorkflowHandle['startUpdate']>[0], options: { updateId?: string }) => {
+              sent.push(String(options?.updateId));
+              if (losses-- > 0) throw lostToTaskFailure();
+              return handle.startUpdate(def, options as never);
+            };
+            return { ...handle, executeUpdate, startUpdate };
           },
         },
       });
@@ -330,6 +336,7 @@ describe('operations', () => {
     const doc = (await h.http().get('/openapi.json')).body;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/metrics',
       '/signup/{token}',
       '/signup/{token}/complete',
       '/v1/discoveries',
@@ -340,6 +347,7 @@ describe('operations', () => {
       '/v1/onboardings/{wabaId}',
       '/v1/onboardings/{wabaId}/cancel',
       '/v1/onboardings/{wabaId}/embedded-signup',
+      '/v1/onboardings/{wabaId}/insights',
       '/v1/onboardings/{wabaId}/messages',
       '/v1/onboardings/{wabaId}/recheck',
       '/v1/onboardings/{wabaId}/settings',

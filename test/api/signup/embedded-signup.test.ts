@@ -4,6 +4,7 @@
  * and the partner token in /readyz.
  */
 import request from 'supertest';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { createApp } from '../../../api/app';
 import { ALL_SCOPES } from '../../../sandbox';
 import { SignupLinkSigner } from '../../../api/signup/link-token';
@@ -83,14 +84,15 @@ describe('POST /v1/embedded-signup', () => {
     await recordHistory('embedded-signup-missing-permission-then-resumed', h.stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)));
   });
 
-  test('a permission granted for another WABA only does not count', async () => {
+  test('a token whose permissions cover another WABA only creates nothing for this one: 403 naming wabaId', async () => {
     const waba = world().createWaba({ autoSign: false });
     const other = world().createWaba({ autoSign: false });
     const code = world().issueSignupCode(waba.id);
     // Meta's granular scopes name the WABAs a permission covers: this token's cover `waba`, not `other`.
     const res = await signUp({ code, wabaId: other.id, businessId: other.ownerBusinessId, options: WEBHOOK_ONLY });
-    expect(res.body.status).toBe('NEEDS_ATTENTION');
-    expect(res.body.missingPermissions).toEqual(['whatsapp_business_management', 'whatsapp_business_messaging']);
+    expect(res.status).toBe(403);
+    expect(res.body.error.details[0]).toMatchObject({ in: 'body', path: 'wabaId' });
+    await expect(h.stack.client.workflow.getHandle(onboardingWorkflowId(other.id)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 
   test('without ads_read the onboarding goes on and says insightsAvailable: false', async () => {
@@ -201,21 +203,17 @@ describe('signup links', () => {
     expect(reuse.body.error.code).toBe('gone');
   });
 
-  test('a failed exchange leaves the link usable; a signup the link does not name a business for takes the popup\'s', async () => {
+  test("a failed exchange leaves the link usable; a signup the link does not name a business for takes Meta's owner, not the popup's", async () => {
     const waba = world().createWaba({ autoSign: false });
     const { body: link } = await newLink({ options: WEBHOOK_ONLY });
     const token = tokenOf(link.url);
-    const noBusiness = await h.http().post(`/signup/${token}/complete`).send({ code: 'AQ-x', wabaId: waba.id });
-    expect(noBusiness.status).toBe(400);
-    expect(noBusiness.body.error.details[0].path).toBe('businessId');
-
     const rejected = await h.http().post(`/signup/${token}/complete`).send({ code: 'AQ-not-issued', wabaId: waba.id, businessId: waba.ownerBusinessId });
-    expect(rejected.status).toBe(201);
-    expect(rejected.body.signupComplete).toBe(false);
+    expect(rejected.status).toBe(400);
+    expect(rejected.body.error.details[0].path).toBe('code');
     expect((await h.http().get(`/signup/${token}`)).status).toBe(200);
 
-    const ok = await h.http().post(`/signup/${token}/complete`).send({ code: world().issueSignupCode(waba.id), wabaId: waba.id, businessId: waba.ownerBusinessId });
-    expect(ok.status).toBe(200);
+    const ok = await h.http().post(`/signup/${token}/complete`).send({ code: world().issueSignupCode(waba.id), wabaId: waba.id, businessId: '999000999000' });
+    expect(ok.status).toBe(201);
     expect(ok.body.signupComplete).toBe(true);
     expect((await h.stack.state(waba.id)).businessId).toBe(waba.ownerBusinessId);
   });

@@ -27,7 +27,9 @@ describe('signup link tokens', () => {
     const [v, payload, sig] = token.split('.');
     const standard = Buffer.from(sig, 'base64url').toString('base64'); // the same bytes, '+' '/' and '='
     expect(standard).not.toBe(sig);
-    for (const variant of [`${sig}=`, standard, standard.replace(/=+$/, ''), `${sig}!`, `${sig.slice(0, 10)} ${sig.slice(10)}`, `${sig}\n`]) {
+    // Unpadded standard base64 is the signature itself when it happens to hold no '-' or '_'.
+    const variants = [`${sig}=`, standard, standard.replace(/=+$/, ''), `${sig}!`, `${sig.slice(0, 10)} ${sig.slice(10)}`, `${sig}\n`];
+    for (const variant of variants.filter((v) => v !== sig)) {
       expect(Buffer.from(variant, 'base64url').equals(Buffer.from(sig, 'base64url'))).toBe(true); // decodes to the signature
       expect(signer.check(`${v}.${payload}.${variant}`)).toEqual({ ok: false, reason: 'unknown' });
     }

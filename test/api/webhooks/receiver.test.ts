@@ -200,7 +200,7 @@ describe('webhook signature', () => {
 
   test('a log line per delivery, without the signature or the body', async () => {
     const before = h.logs.lines.length;
-    await h.postWebhook(webhookBody([{ id: '1', changes: [{ field: 'messages', value: { secret: 'body-text-marker' } }] }]));
+    await h.postWebhook(webhookBody([{ id: '1', changes: [{ field: 'phone_number_quality_update', value: { secret: 'body-text-marker' } }] }]));
     const lines = h.logs.lines.slice(before).filter((l) => l.message === 'webhook delivery');
     expect(lines).toHaveLength(1);
     expect(JSON.stringify(lines)).not.toMatch(/body-text-marker|sha256=/);
@@ -212,7 +212,7 @@ describe('webhook changes', () => {
     const before = await metricValue('mm_webhook_changes_total', { event: 'unknown', outcome: 'ignored' });
     const res = await h.postWebhook(
       webhookBody([
-        { id: '1', changes: [{ field: 'messages', value: { messages: [] } }] },
+        { id: '1', changes: [{ field: 'phone_number_quality_update', value: { event: 'FLAGGED' } }] },
         { id: '2', changes: [{ field: 'account_update', value: { event: 'SOMETHING_META_ADDS_LATER' } }] },
       ]),
     );

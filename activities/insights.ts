@@ -1,0 +1,45 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { GraphThrottledError, type AdInsights, type GraphClient, type TemplateAnalytics, type TemplateWithAd } from '../graph';
+import { unseal } from '../secrets/sealing';
+import { INSIGHTS_THROTTLED } from '../workflows/insights-types';
+import { asActivityFailure } from './graph-failures';
+
+/** When Meta throttles without saying for how long. */
+const DEFAULT_RETRY_AFTER_MS = 60_000;
+
+/**
+ * The insights read's Graph calls (workflows/insights-read.ts), one Graph read per activity so each
+ * counts against GRAPH_MAX_RPS on the Graph queue. Throttling is not retried here: the partner is
+ * told to come back (503 with Retry-After), or the read falls back to template_analytics.
+ */
+export function createInsightsActivities(graph: GraphClient, sealingKey: Buffer) {
+  const tokenOf = (sealedToken?: string) => (sealedToken ? unseal(sealedToken, sealingKey) : undefined);
+
+  return {
+    /** The WABA's marketing templates (optionally only those named), each with its ad. */
+    async listInsightsTemplates({ wabaId, sealedToken, names }: { wabaId: string; sealedToken?: string; names?: string[] }): Promise<TemplateWithAd[]> {
+      const all = await insightsCall(() => graph.listTemplatesWithAds(wabaId, tokenOf(sealedToken)));
+      return all.filter((t) => (t.category ?? 'MARKETING') === 'MARKETING' && (!names || names.includes(t.name)));
+    },
+
+    async readAdInsights({ adId, sealedToken, since, until }: { adId: string; sealedToken?: string; since: string; until: string }): Promise<AdInsights> {
+      return insightsCall(() => graph.getAdInsights(adId, { since, until }, tokenOf(sealedToken)));
+    },
+
+    async readTemplateAnalytics(input: { wabaId: string; sealedToken?: string; start: number; end: number; templateIds: string[] }): Promise<Record<string, TemplateAnalytics>> {
+      const { wabaId, sealedToken, ...window } = input;
+      return insightsCall(() => graph.getTemplateAnalytics(wabaId, window, tokenOf(sealedToken)));
+    },
+  };
+}
+
+async function insightsCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof GraphThrottledError) {
+      throw ApplicationFailure.nonRetryable(err.message, INSIGHTS_THROTTLED, { retryAfterMs: err.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS });
+    }
+    throw asActivityFailure(err);
+  }
+}

@@ -1,0 +1,29 @@
+/** GET /v1/onboardings/:wabaId/insights: a READY WABA's MM API performance per marketing template. */
+import { Router } from 'express';
+import { ApiError } from '../http/errors';
+import { validate } from '../http/validate';
+import { wabaIdParam } from '../partner/schemas';
+import type { InsightsReader } from './insights-reader';
+import { insightsQuery } from './insights-schemas';
+import { insightsWindow } from './insights-window';
+
+export function insightsRouter(reader: InsightsReader): Router {
+  const router = Router();
+
+  router.get('/onboardings/:wabaId/insights', async (req, res) => {
+    const { wabaId } = validate(wabaIdParam, req.params, 'params');
+    const window = insightsWindow(validate(insightsQuery, req.query, 'query'));
+    try {
+      const { answer, maxAgeSeconds } = await reader.read(wabaId, window);
+      res.set('Cache-Control', `private, max-age=${maxAgeSeconds}`);
+      res.json(answer);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'graph_throttled') {
+        res.set('Retry-After', String((err.details as { retryAfterSeconds: number }).retryAfterSeconds));
+      }
+      throw err;
+    }
+  });
+
+  return router;
+}

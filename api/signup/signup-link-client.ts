@@ -1,0 +1,87 @@
+/**
+ * What the hosted page asks of a link's run in Temporal (workflows/signup-link.ts): reserve it before
+ * a code is exchanged, say how the attempt ended, and read whether it is used or locked. Every call
+ * is bounded by the API's gRPC deadlines.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Config } from '../../config';
+import {
+  finishSignupAttemptUpdate,
+  getSignupLinkQuery,
+  reserveSignupLinkUpdate,
+  SignupLinkRefusal,
+  signupLinkWorkflowId,
+  type SignupAttemptEnd,
+  type SignupLinkState,
+} from '../../workflows/signup-link';
+import { ApiError } from '../http/errors';
+import type { OnboardingClient, TemporalTimeouts } from '../partner/onboarding-client';
+import type { SignupLink } from './link-token';
+
+export class SignupLinkClient {
+  constructor(
+    private readonly client: Client,
+    private readonly config: Config,
+    private readonly onboardings: OnboardingClient,
+    private readonly timeouts: TemporalTimeouts,
+  ) {}
+
+  /**
+   * Reserves the link for one attempt (update-with-start: the link's run starts with its first
+   * attempt). A used or locked link is 410, one with an attempt under way 409.
+   */
+  async reserve(link: SignupLink, attemptId: string): Promise<SignupLinkState> {
+    const startWorkflowOperation = new WithStartWorkflowOperation('signupLink', {
+      workflowId: signupLinkWorkflowId(link.id),
+      taskQueue: this.config.temporal.taskQueue,
+      args: [{ linkId: link.id, expiresAt: new Date(link.exp * 1000).toISOString() }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: `Signup link ${link.id}`,
+    });
+    try {
+      return await this.onboardings.within('updateWithStart', this.timeouts.updateMs, () =>
+        this.client.workflow.executeUpdateWithStart(reserveSignupLinkUpdate, { args: [{ attemptId }], startWorkflowOperation }),
+      );
+    } catch (err) {
+      // The run has closed: the link's own expiry has passed.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ApiError(410, 'gone', 'this signup link has expired');
+      throw refusalOf(err) ?? err;
+    }
+  }
+
+  /** Ends the attempt: the link is used, refused once more (toward its lock), or simply free again. */
+  async finish(linkId: string, end: SignupAttemptEnd): Promise<SignupLinkState> {
+    return this.onboardings.within('update', this.timeouts.updateMs, () =>
+      this.client.workflow.getHandle(signupLinkWorkflowId(linkId)).executeUpdate(finishSignupAttemptUpdate, { args: [end] }),
+    );
+  }
+
+  /** The link's state in Temporal; undefined for a link nobody has tried yet. */
+  async state(linkId: string): Promise<SignupLinkState | undefined> {
+    try {
+      return await this.onboardings.within('query', this.timeouts.queryMs, () =>
+        this.client.workflow.getHandle(signupLinkWorkflowId(linkId)).query(getSignupLinkQuery),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      // A run from before reservations (pinned to its build) answers no query: it was started as the link's "used" mark.
+      if ((err as { name?: unknown })?.name === 'QueryNotRegisteredError') return { linkId, expiresAt: '', attempts: 1, failedAttempts: 0, used: { wabaId: '', businessId: '', usedAt: '' } };
+      throw err;
+    }
+  }
+}
+
+/** The link's own refusal of a reservation, as the API answers it. */
+function refusalOf(err: unknown): ApiError | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError) || !(err.cause instanceof ApplicationFailure)) return undefined;
+  switch (err.cause.type) {
+    case SignupLinkRefusal.used:
+    case SignupLinkRefusal.locked:
+      return new ApiError(410, 'gone', err.cause.message);
+    case SignupLinkRefusal.busy:
+      return new ApiError(409, 'conflict', `${err.cause.message}; try again in a minute if it does not finish`);
+  }
+  return undefined;
+}

@@ -1,0 +1,69 @@
+/** Every secret variable can be given as `<NAME>_FILE` (Docker and Kubernetes secrets). */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, describeConfig, loadConfig } from '../../config';
+import { SECRET_VARIABLES } from '../../config/secret-files';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'mm-secret-files-'));
+const secretFile = (name: string, text: string) => {
+  const file = path.join(dir, name);
+  writeFileSync(file, text, { mode: 0o600 });
+  return file;
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+test('every secret is read from its _FILE, less the trailing newline `echo` leaves', () => {
+  expect([...SECRET_VARIABLES].sort()).toEqual(
+    ['API_KEYS', 'CODEC_KEYS', 'META_ACCESS_TOKEN', 'META_APP_SECRET', 'METRICS_BEARER_TOKEN', 'PARTNER_CALLBACK_SECRET', 'TEMPORAL_API_KEY', 'WEBHOOK_VERIFY_TOKEN'],
+  );
+  const config = loadConfig({
+    META_APP_ID: '123',
+    TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+    PARTNER_CALLBACK_URL: 'https://partner.example/hooks',
+    META_ACCESS_TOKEN_FILE: secretFile('token', 'system-user-token\n'),
+    META_APP_SECRET_FILE: secretFile('app-secret', 'app-secret\n'),
+    WEBHOOK_VERIFY_TOKEN_FILE: secretFile('verify', 'verify-token'),
+    API_KEYS_FILE: secretFile('api-keys', 'key-a,key-b\n'),
+    PARTNER_CALLBACK_SECRET_FILE: secretFile('callback', 'callback-secret\n'),
+    CODEC_KEYS_FILE: secretFile('codec', 'ops-1\n'),
+    TEMPORAL_API_KEY_FILE: secretFile('temporal-key', 'cloud-key\n'),
+    METRICS_BEARER_TOKEN_FILE: secretFile('metrics', 'scraper-key-0123456789\n'),
+  });
+  expect(config.sandbox).toBeUndefined();
+  expect(config.graph.accessToken).toBe('system-user-token');
+  expect(config.meta.appSecret).toBe('app-secret');
+  expect(config.webhookVerifyToken).toBe('verify-token');
+  expect(config.apiKeys).toEqual(['key-a', 'key-b']);
+  expect(config.partnerCallback).toEqual({ url: 'https://partner.example/hooks', secret: 'callback-secret' });
+  expect(config.codec.keys).toEqual(['ops-1']);
+  expect(config.temporal.connection.apiKey).toBe('cloud-key');
+  expect(config.metricsBearerToken).toBe('scraper-key-0123456789');
+  const described = JSON.stringify(describeConfig(config));
+  for (const secret of ['system-user-token', 'app-secret', 'verify-token', 'key-a', 'callback-secret', 'ops-1', 'cloud-key', 'scraper-key-0123456789']) expect(described).not.toContain(secret);
+});
+
+test('a secret given both ways is refused, naming it (never its value)', () => {
+  const problems = problemsOf({ MM_SANDBOX: 'true', CODEC_KEYS: 'ops-1', CODEC_KEYS_FILE: secretFile('codec-2', 'ops-2') });
+  expect(problems).toEqual(['CODEC_KEYS and CODEC_KEYS_FILE are both set; give the secret one way only']);
+});
+
+test('a _FILE that cannot be read stops start-up naming the variable and the path', () => {
+  const missing = path.join(dir, 'missing');
+  expect(problemsOf({ MM_SANDBOX: 'true', API_KEYS_FILE: missing })).toEqual([`API_KEYS_FILE cannot be read (ENOENT: ${missing})`]);
+});
+
+test('an empty secret file counts as unset (an optional secret mounted from an empty file)', () => {
+  const config = loadConfig({ MM_SANDBOX: 'true', PARTNER_CALLBACK_SECRET_FILE: secretFile('empty', ''), CODEC_KEYS_FILE: secretFile('empty2', '\n') });
+  expect(config.partnerCallback).toBeUndefined();
+  expect(config.codec.keys).toEqual([]);
+});
