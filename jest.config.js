@@ -8,6 +8,8 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/browser/', '<rootDir>/test/production/'],
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+  // The workers' logs without the activity failures the tests provoke (MM_TEST_LOGS=all for all).
+  setupFiles: ['<rootDir>/test/harness/setup-quiet-runtime.ts'],
   testTimeout: 60_000,
   // Two cores: one file per core keeps worker bundling and the dev server from starving each other.
   maxWorkers: 2,

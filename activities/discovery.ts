@@ -10,6 +10,7 @@ import { joinIntent } from './business-intent';
 import { mapInBatches } from './batches';
 import { isTemporalUnreachable } from './temporal-errors';
 import { cloudApiNumbersOf } from './onboarding-graph';
+import { withDiscoveryRunId } from './discovery-run-id';
 
 /** Starts in flight at once: quick for a page of 100, gentle on the Temporal frontend. */
 export const START_CONCURRENCY = 48;
@@ -70,7 +71,7 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
           ...(path === 'intent' ? { intentJoined: true } : {}),
           ...(options ? { options } : {}),
         };
-        const start = onboardingStartOptions(input, config);
+        const start = withDiscoveryRunId(onboardingStartOptions(input, config), discoveryKey);
         if (retried) {
           const earlier = await client.workflow
             .getHandle(start.workflowId)

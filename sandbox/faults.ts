@@ -20,7 +20,11 @@ export const GRAPH_ENDPOINTS = [
 ] as const;
 export type GraphEndpoint = (typeof GRAPH_ENDPOINTS)[number];
 
-export const FAULT_KINDS = ['transient', 'server_error', 'throttle', 'app_throttle', 'token_expired', 'permission', 'latency'] as const;
+/**
+ * `slipped_cursor` (list edges): the page's `cursors.after` points at its first row instead of its
+ * last, so the next page repeats all but one of its rows, as a Graph whose cursor slips does.
+ */
+export const FAULT_KINDS = ['transient', 'server_error', 'throttle', 'app_throttle', 'token_expired', 'permission', 'latency', 'slipped_cursor'] as const;
 /**
  * Faults of the send edges only: `not_onboarded` makes `/marketing_messages` refuse with 131055 while
  * the WABA's status field still says ONBOARDED (Meta's refusal that its status does not confirm).
@@ -61,6 +65,7 @@ export interface CallTarget {
 export interface FaultOutcome {
   latencyMs?: number;
   error?: MetaError;
+  slippedCursor?: boolean;
   kinds: FaultKind[];
 }
 
@@ -94,7 +99,13 @@ export class FaultBook {
       outcome.latencyMs = latency.latencyMs ?? 1_000;
       outcome.kinds.push('latency');
     }
-    const failing = this.faults.find((f) => f.kind !== 'latency' && matches(f, target, business));
+    const slipped = this.faults.find((f) => f.kind === 'slipped_cursor' && matches(f, target, business));
+    if (slipped) {
+      this.use(slipped);
+      outcome.slippedCursor = true;
+      outcome.kinds.push('slipped_cursor');
+    }
+    const failing = this.faults.find((f) => f.kind !== 'latency' && f.kind !== 'slipped_cursor' && matches(f, target, business));
     if (failing) {
       this.use(failing);
       outcome.error = errorFor(failing, business);
@@ -136,6 +147,7 @@ function errorFor(fault: Fault, businessId: string): MetaError {
       // /marketing_messages refusing as if the terms were not signed, whatever the status field says.
       return metaErrors.termsNotSigned();
     case 'latency':
-      throw new Error('latency is not an error');
+    case 'slipped_cursor':
+      throw new Error(`${fault.kind} is not an error`);
   }
 }

@@ -61,6 +61,7 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
         if (outcome.kinds.length) call.faults = outcome.kinds;
         if (outcome.latencyMs) await delay(outcome.latencyMs);
         if (outcome.error) throw outcome.error;
+        if (outcome.slippedCursor) res.locals.slippedCursor = true;
         if (target.endpoint !== 'oauth' && target.endpoint !== 'debug_token') world.authorize(tokenOf(req), { method: req.method, wabaId: target.wabaId, id: target.id });
         const body = await handle(req, target);
         res.setHeader('x-fb-trace-id', fbtraceId());
@@ -439,7 +440,8 @@ function page<T>(
   const slice = items.slice(start, start + limit);
   const data = slice.filter(keep).map(render);
   if (slice.length === 0) return { data };
-  const last = start + slice.length - 1;
+  // A slipped cursor (fault `slipped_cursor`) points at the page's first row: the next page overlaps this one.
+  const last = req.res?.locals.slippedCursor && start + slice.length < items.length ? start : start + slice.length - 1;
   const paging: Record<string, unknown> = { cursors: { before: encodeCursor(start), after: encodeCursor(last) } };
   if (last + 1 < items.length) paging.next = linkTo(req, { after: encodeCursor(last), limit: String(limit) });
   if (start > 0) paging.previous = linkTo(req, { before: encodeCursor(start), limit: String(limit) });

@@ -1,6 +1,21 @@
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from './search-attributes';
+import { SearchAttributeType } from '@temporalio/common';
+import { SEARCH_ATTRIBUTE_TYPE_NAMES, SEARCH_ATTRIBUTES } from './search-attributes';
+
+const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+const INDEXED_VALUE_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  [SearchAttributeType.TEXT]: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  [SearchAttributeType.DATETIME]: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+};
+
+/** A value of the attribute's type that no run has: the readiness probe's count matches nothing. */
+const PROBE_VALUES: Record<string, string> = {
+  [SearchAttributeType.KEYWORD]: `'readiness-probe'`,
+  [SearchAttributeType.TEXT]: `'readiness-probe'`,
+  [SearchAttributeType.DATETIME]: `'1970-01-01T00:00:00Z'`,
+};
 
 /**
  * Registers the project's custom search attributes on the namespace when missing, and returns once
@@ -17,11 +32,11 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
     await connection.operatorService.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(
-        missing.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+        missing.map((key) => [key.name, INDEXED_VALUE_TYPES[key.type]]),
       ),
     });
   } catch (err) {
-    const names = missing.map((k) => `${k.name} (Keyword)`).join(', ');
+    const names = missing.map((k) => `${k.name} (${SEARCH_ATTRIBUTE_TYPE_NAMES[k.type]})`).join(', ');
     throw new Error(
       `The Temporal server refused to register the search attributes ${names} on namespace "${namespace}": ` +
         `${(err as Error).message}. Add them yourself (Temporal Cloud: Namespace > Search Attributes, or ` +
@@ -47,7 +62,7 @@ export async function searchAttributesServed(
   try {
     await connection.workflowService.countWorkflowExecutions({
       namespace,
-      query: SEARCH_ATTRIBUTES.map((key) => `${key.name} = 'readiness-probe'`).join(' OR '),
+      query: SEARCH_ATTRIBUTES.map((key) => `${key.name} = ${PROBE_VALUES[key.type]}`).join(' OR '),
     });
     return { served: true };
   } catch (err) {

@@ -4,7 +4,11 @@
  */
 import type { CloudApiNumbers, OnboardingOptions, OnboardingPath } from './types';
 
-export const DISCOVERY_STATUSES = Object.freeze(['RUNNING', 'COMPLETED', 'FAILED'] as const);
+/**
+ * CANCELLED: cancelled (its counts say how far it got). TERMINATED and TIMED_OUT are read from the
+ * closed execution (the run could not say so itself).
+ */
+export const DISCOVERY_STATUSES = Object.freeze(['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'] as const);
 export type DiscoveryStatus = (typeof DISCOVERY_STATUSES)[number];
 
 /** The only status a discovery looks for (the seed's filter). */
@@ -25,7 +29,7 @@ export interface DiscoveryInput {
   /** Client WABAs per Graph page; default 100. */
   pageSize?: number;
   /** Set only by the workflow itself when it continues as new. */
-  carriedOver?: { state: DiscoveryState; after?: string };
+  carriedOver?: { state: DiscoveryState; after?: string; seen?: string[] };
 }
 
 export interface DiscoveryState {
@@ -35,7 +39,7 @@ export interface DiscoveryState {
   status: DiscoveryStatus;
   /** Graph pages read. */
   pages: number;
-  /** ELIGIBLE WABAs listed; every one is counted once in started, alreadyRunning or failed. */
+  /** ELIGIBLE WABAs listed, each id once however often Meta's pages repeat it; every one is counted once in started, alreadyRunning or failed. */
   found: number;
   started: number;
   /** An onboarding was already running for the WABA: left alone. */

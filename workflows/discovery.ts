@@ -12,7 +12,9 @@
  */
 import {
   ActivityFailure,
+  CancellationScope,
   continueAsNew,
+  isCancellation,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -40,6 +42,8 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 1_000;
 export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> {
   const state: DiscoveryState = input.carriedOver?.state ?? newDiscoveryState(input, new Date().toISOString());
   let after = input.carriedOver?.after;
+  // Every WABA id listed so far: a Graph whose pages overlap (a slipped cursor) counts and starts each once.
+  const seen = new Set(input.carriedOver?.seen ?? []);
   setHandler(getDiscoveryStateQuery, () => state);
   describe(state);
 
@@ -49,11 +53,12 @@ export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> 
       const page = await graph(() =>
         discoveryActivities.listEligibleClientWabas({ portfolioId: input.businessId, after, pageSize: input.pageSize ?? DEFAULT_DISCOVERY_PAGE_SIZE }),
       );
-      if (page.wabas.length > 0) {
+      const fresh = page.wabas.filter((w) => !seen.has(w.wabaId) && seen.add(w.wabaId));
+      if (fresh.length > 0) {
         const outcome = await startOnboardings({
           // Stable across retries and crashes: a retried page recognises the onboardings it started.
           discoveryKey: `${workflowInfo().firstExecutionRunId}:${state.pages}`,
-          wabas: page.wabas,
+          wabas: fresh,
           path: input.path,
           options: input.options,
         });
@@ -62,20 +67,28 @@ export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> 
         state.failed += outcome.failed;
       }
       state.pages++;
-      state.found += page.wabas.length;
+      state.found += fresh.length;
       describe(state);
       if (page.after === undefined) break;
       after = page.after;
       const info = workflowInfo();
       if (info.historyLength > CONTINUE_AS_NEW_AFTER_EVENTS || info.continueAsNewSuggested) {
-        await continueAsNew<typeof discovery>({ ...input, carriedOver: { state, after } });
+        await continueAsNew<typeof discovery>({ ...input, carriedOver: { state, after, seen: [...seen] } });
       }
     }
     state.status = 'COMPLETED';
   } catch (err) {
-    if (!(err instanceof NeedsAttention)) throw err;
-    state.status = 'FAILED';
-    state.error = err.message;
+    // Cancelled (the Web UI, `temporal workflow cancel`): a page's activity reports it as its own
+    // failure, so the scope says whether this is a cancellation. The counts stand as they are.
+    if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
+      state.status = 'CANCELLED';
+      state.error = 'the discovery was cancelled';
+    } else if (err instanceof NeedsAttention) {
+      state.status = 'FAILED';
+      state.error = err.message;
+    } else {
+      throw err;
+    }
   }
   state.completedAt = new Date().toISOString();
   upsertSearchAttributes([{ key: DiscoveryStatusKey, value: state.status }]);

@@ -1,6 +1,8 @@
 import { setCurrentDetails, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { OnboardingState, OnboardingStatus } from './types';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../temporal/search-attributes';
+import { triageAttributes } from './triage-attributes';
+import { attentionKindOf } from './attention-kinds';
 import type { PartnerCallbackOutbox } from './partner-callback-outbox';
 
 /** Enough to read a long life without letting the state grow without bound across continue-as-new. */
@@ -36,7 +38,11 @@ export class OnboardingRecord {
       { key: OnboardingPathKey, value: state.path },
     ];
     const written = workflowInfo().typedSearchAttributes;
-    if (attributes.some(({ key, value }) => written.get(key) !== value)) upsertSearchAttributes(attributes);
+    // Only these four decide whether to write (as before the triage attributes existed): the triage
+    // attributes ride along in the same upsert, so no run gains a command (test/histories replay).
+    if (attributes.some(({ key, value }) => written.get(key) !== value)) {
+      upsertSearchAttributes([...attributes, ...triageAttributes(state, at)]);
+    }
     this.outbox.enqueue({
       id: uuid4(),
       type: 'onboarding.status_changed',
@@ -58,8 +64,11 @@ export class OnboardingRecord {
 
   describe(): void {
     const s = this.state;
+    // Short lines: the Web UI's details panel cuts a long first line off. The status (and, parked,
+    // the reason kind the list can be filtered by) stand alone; the reason has a paragraph of its own.
     const lines = [
-      `**${s.status}**${s.statusReason ? ` — ${s.statusReason}` : ''}`,
+      `**${s.status}**${s.status === 'NEEDS_ATTENTION' ? ` · ${attentionKindOf(s.statusReason)}` : ''}`,
+      ...(s.statusReason ? [s.statusReason] : []),
       `WABA ${s.wabaId} · business ${s.businessId} · path ${s.path}`,
     ];
     if (s.eligibility) lines.push(`onboarding status on Meta: ${s.eligibility}`);

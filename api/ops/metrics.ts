@@ -6,6 +6,7 @@ import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GraphUsage } from '../../graph';
 import { createDeliveryMetrics } from './delivery-metrics';
+import { temporalCallResult } from './temporal-call-result';
 
 export type DeliveryOutcome = 'accepted' | 'ignored' | 'unauthorized' | 'malformed' | 'too_large' | 'unavailable';
 export type ChangeOutcome = 'signalled' | 'no_onboarding' | 'ignored' | 'invalid' | 'failed' | 'duplicate' | 'counted';
@@ -44,7 +45,7 @@ export function createMetrics(graphUsage?: GraphUsage) {
   });
   const temporalDuration = new Histogram({
     name: 'mm_temporal_call_duration_seconds',
-    help: 'Latency of the calls the API makes to Temporal, by operation and result',
+    help: 'Latency of the calls the API makes to Temporal, by operation and result (ok, already_running, not_found, error)',
     labelNames: ['operation', 'result'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
@@ -98,7 +99,7 @@ export function createMetrics(graphUsage?: GraphUsage) {
       stop({ result: 'ok' });
       return result;
     } catch (err) {
-      stop({ result: 'error' });
+      stop({ result: temporalCallResult(err) });
       throw err;
     }
   }

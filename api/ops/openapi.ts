@@ -84,6 +84,7 @@ export function openApiDocument(): Record<string, unknown> {
       schemas: {
         OnboardingState: schemaOf(s.onboardingState, 'output'),
         OnboardingList: schemaOf(s.onboardingList, 'output'),
+        OnboardingCounts: schemaOf(s.onboardingCounts, 'output'),
         Template: schemaOf(s.template, 'output'),
         TemplateList: schemaOf(s.templateList, 'output'),
         SendResult: schemaOf(s.sendResult, 'output'),
@@ -110,9 +111,16 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
         get: {
-          summary: 'List onboardings (Temporal visibility: eventually consistent)',
+          summary: 'List onboardings (Temporal visibility: eventually consistent); ?status=NEEDS_ATTENTION is the work queue, each row with its reason',
           parameters: parametersOf(s.listOnboardingsQuery, 'query'),
           responses: { '200': { description: 'One page', content: json(ref('OnboardingList')) }, ...commonErrors },
+        },
+      },
+      '/v1/onboardings/summary': {
+        get: {
+          summary: 'Counts by status and, for NEEDS_ATTENTION, by reason kind (Temporal visibility counts)',
+          parameters: parametersOf(s.summaryQuery, 'query'),
+          responses: { '200': { description: 'The counts', content: json(ref('OnboardingCounts')) }, ...commonErrors },
         },
       },
       '/v1/onboardings/{wabaId}': {

@@ -23,6 +23,8 @@ import { discoveryStartOptions } from '../../workflows/start-options';
 import { ApiError } from '../http/errors';
 import type { OnboardingClient } from './onboarding-client';
 import type { TemporalTimeouts } from './onboarding-client';
+import { discoveryOutcomes, statusOfClosedRun, type DiscoveryOutcomes } from './discovery-outcomes';
+import type { CountRuns } from './onboarding-summary';
 
 type DiscoverySchedule = NonNullable<DiscoveryState['schedule']>;
 
@@ -33,6 +35,8 @@ export class DiscoveryClient {
     /** Deadline and timing of each Temporal call, shared with the onboardings' client. */
     private readonly calls: Pick<OnboardingClient, 'within' | 'startUnlessRunning'>,
     private readonly timeouts: TemporalTimeouts,
+    /** Visibility counts, for what became of the onboardings a discovery started. */
+    private readonly count: CountRuns,
   ) {}
 
   /** Starts the portfolio's discovery unless one is running; returns whether this call started it. */
@@ -44,7 +48,7 @@ export class DiscoveryClient {
    * The discovery's latest run: its own query while it runs, its result once it has completed, and
    * the schedule repeating it, if any. `fallback` answers for a run too new to have answered yet.
    */
-  async state(id: string, fallback?: DiscoveryState): Promise<DiscoveryState> {
+  async state(id: string, fallback?: DiscoveryState): Promise<DiscoveryState & { onboardings: DiscoveryOutcomes }> {
     const handle = this.client.workflow.getHandle(id);
     const description = await this.calls.within('describe', this.timeouts.callMs, () => handle.describe()).catch((err: unknown) => {
       throw err instanceof WorkflowNotFoundError ? new ApiError(404, 'not_found', `no discovery ${id}`) : err;
@@ -59,9 +63,11 @@ export class DiscoveryClient {
         if (!fallback) throw err;
         state = fallback;
       }
+      state = { ...state, status: statusOfClosedRun(state, description.status.name) };
     }
-    const schedule = await this.schedule(state.businessId);
-    return schedule ? { ...state, schedule } : state;
+    const firstRunId = description.raw.workflowExecutionInfo?.firstRunId || description.runId;
+    const [schedule, onboardings] = await Promise.all([this.schedule(state.businessId), discoveryOutcomes(this.count, firstRunId)]);
+    return { ...state, onboardings, ...(schedule ? { schedule } : {}) };
   }
 
   /** Creates (or re-times) the Temporal Schedule that runs the discovery again every `everySeconds`. */

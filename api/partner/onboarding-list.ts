@@ -5,6 +5,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { defaultPayloadConverter, type Client, type Payload } from '@temporalio/client';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../../temporal/search-attributes';
+import { triageFields, type TriageFields } from './onboarding-triage-fields';
 import { ONBOARDING_PATHS, ONBOARDING_STATUSES, type OnboardingPath, type OnboardingStatus } from '../../workflows/types';
 import { ApiError } from '../http/errors';
 
@@ -18,7 +19,7 @@ export interface ListFilter {
   pageToken?: string;
 }
 
-export interface OnboardingSummary {
+export interface OnboardingSummary extends TriageFields {
   wabaId: string;
   businessId?: string;
   path?: OnboardingPath;
@@ -55,13 +56,16 @@ export async function listOnboardings(
   const onboardings = response.executions.map((execution): OnboardingSummary => {
     const fields = execution.searchAttributes?.indexedFields ?? {};
     const workflowId = execution.execution?.workflowId ?? '';
+    const status = oneOf(ONBOARDING_STATUSES, keyword(fields, OnboardingStatusKey.name));
+    const startTime = timestampToIso(execution.startTime);
     return {
       wabaId: keyword(fields, WabaIdKey.name) ?? workflowId.replace(/^mm-onboarding:/, ''),
       businessId: keyword(fields, BusinessIdKey.name),
       path: oneOf(ONBOARDING_PATHS, keyword(fields, OnboardingPathKey.name)),
-      status: oneOf(ONBOARDING_STATUSES, keyword(fields, OnboardingStatusKey.name)),
+      status,
+      ...triageFields(fields, status, startTime),
       workflowStatus: EXECUTION_STATUS_NAMES[execution.status ?? 0] ?? 'UNKNOWN',
-      startTime: timestampToIso(execution.startTime),
+      startTime,
     };
   });
   const token = response.nextPageToken?.length ? issuePageToken(tokenKey, query, response.nextPageToken) : undefined;

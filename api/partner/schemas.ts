@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ONBOARDING_PATHS, ONBOARDING_STATUSES, TERMS_SOURCES } from '../../workflows/types';
 import { DISCOVERY_STATUSES, MIN_REPEAT_EVERY_SECONDS } from '../../workflows/discovery-types';
+import { ATTENTION_KINDS } from '../../workflows/attention-kinds';
 
 /** Meta's ids are decimal digits; anything else never reaches a workflow id or a visibility query. */
 const metaId = (what: string) =>
@@ -69,6 +70,10 @@ export const listOnboardingsQuery = z.strictObject({
     .regex(/^[A-Za-z0-9_-]{1,4096}$/, 'must be a nextPageToken from a previous page')
     .optional()
     .describe('nextPageToken from the previous page.'),
+});
+
+export const summaryQuery = z.strictObject({
+  businessId: metaId('business portfolio').optional().describe('Count only the onboardings of this business.'),
 });
 
 export const embeddedSignupBody = z.strictObject({
@@ -228,8 +233,19 @@ export const onboardingSummary = z.looseObject({
   businessId: z.string().optional(),
   path: z.enum(ONBOARDING_PATHS).optional(),
   status: z.enum(ONBOARDING_STATUSES).optional(),
+  statusReason: z.string().optional().describe('Why the onboarding is in its status (as the state\'s statusReason, up to 500 characters).'),
+  statusSince: z.string().optional().describe('When it entered its status (before its first change: its start).'),
+  readyAt: z.string().optional().describe('READY only: since when.'),
+  reasonKind: z.enum(ATTENTION_KINDS).optional().describe('NEEDS_ATTENTION only: what kind of problem, in one word.'),
   workflowStatus: z.string().describe('Temporal execution status, e.g. RUNNING, COMPLETED.'),
   startTime: z.string().optional(),
+});
+
+export const onboardingCounts = z.looseObject({
+  businessId: z.string().optional(),
+  total: z.number().int().describe('Onboardings GET /v1/onboardings lists with the same businessId, running or ended.'),
+  byStatus: z.record(z.enum(ONBOARDING_STATUSES), z.number().int()),
+  needsAttentionByKind: z.record(z.enum(ATTENTION_KINDS), z.number().int()).describe('The NEEDS_ATTENTION onboardings by reasonKind.'),
 });
 
 export const onboardingList = z.looseObject({
@@ -290,6 +306,18 @@ export const discoveryState = z.looseObject({
   startedAt: z.string(),
   completedAt: z.string().optional(),
   error: z.string().optional(),
+  onboardings: z
+    .looseObject({
+      ready: z.number().int(),
+      awaitingTerms: z.number().int(),
+      needsAttention: z.number().int(),
+      ended: z.number().int(),
+      inProgress: z.number().int(),
+    })
+    .optional()
+    .describe(
+      'What became of the onboardings this run started (Temporal visibility, a moment behind). Settled when status is not RUNNING and inProgress is 0.',
+    ),
   schedule: z
     .looseObject({ id: z.string(), everySeconds: z.number().int() })
     .optional()

@@ -44,6 +44,9 @@ export class SendGate {
   async send(wabaId: string, request: SendMessageBody, timing: { graphMs?: number } = {}): Promise<SendResult> {
     const { name, language } = request.template;
     let book = await this.readiness.book(wabaId);
+    // A template approved since the book was read (its webhook a moment ago) is not in it: ask once
+    // more, so the answer says when it will be ready, as the template route does.
+    if (!findTemplate(book.templates, name, language)) book = await this.readiness.book(wabaId, { fresh: true });
     let decision = decide(book, name, language, Date.now());
     if (decision.ready && decision.record === 'resync' && !(await this.readiness.recordResync(wabaId, name, language))) {
       // Another send started the re-sync first: this one is too early.

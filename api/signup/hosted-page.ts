@@ -60,7 +60,8 @@ export function signupPageRouter({ config, signup, linkRuns, links, log }: Signu
     try {
       const run = await linkRuns.state(check.link.id);
       if (run?.used) {
-        return plainPage(res, 410, 'This link has already been used', `Your WhatsApp account was connected with it. For another account, ask ${partner} for a new link.`);
+        // Not an error: the customer's signup succeeded. Shown as done, not in the error's red.
+        return plainPage(res, 410, 'This link has already been used', `Your WhatsApp account was connected with it. For another account, ask ${partner} for a new link.`, 'done');
       }
       if (run && isLocked(run)) {
         return plainPage(res, 410, 'This link no longer works', `Too many signups through it failed. Ask ${partner} for a new link.`);
@@ -208,7 +209,7 @@ function signupPage(config: Config, token: string, link: SignupLink): string {
   );
 }
 
-function plainPage(res: Response, status: number, title: string, text: string): void {
+function plainPage(res: Response, status: number, title: string, text: string, state: 'done' | 'in-progress' | 'failed' = status === 503 ? 'in-progress' : 'failed'): void {
   res
     .status(status)
     .type('html')
@@ -216,7 +217,7 @@ function plainPage(res: Response, status: number, title: string, text: string): 
       layout(
         title,
         `
-    <div class="status" data-state="${status === 503 ? 'in-progress' : 'failed'}" role="status">
+    <div class="status" data-state="${state}" role="status">
       <h1 class="status-title" id="title">${escapeHtml(title)}</h1>
       <p class="status-text">${escapeHtml(text)}</p>
     </div>`,

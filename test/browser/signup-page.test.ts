@@ -115,6 +115,14 @@ test("the customer clicks, finishes Meta's popup, and the onboarding moves on to
   const again = await page.goto(url);
   expect(again?.status()).toBe(410);
   expect(await page.locator('h1').textContent()).toBe('This link has already been used');
+  // The signup succeeded: the page says so calmly, not in the error's red.
+  expect(await page.locator('.status').getAttribute('data-state')).toBe('done');
+  const colours = (await page.evaluate(`(() => {
+    const paint = (value) => { const probe = document.createElement('div'); probe.style.background = value; document.body.append(probe); const c = getComputedStyle(probe).backgroundColor; probe.remove(); return c; };
+    return { box: getComputedStyle(document.querySelector('.status')).backgroundColor, ok: paint('var(--ok-bg)'), bad: paint('var(--bad-bg)') };
+  })()`)) as { box: string; ok: string; bad: string };
+  expect(colours.bad).not.toBe(colours.ok);
+  expect(colours.box).toBe(colours.ok);
   await shot(page, '6-used-link');
   await page.close();
 });
@@ -148,7 +156,11 @@ test("an error in Meta's popup shows Meta's reason and what to do", async () => 
   await popup.click('#error');
   await page.locator('#status[data-state="failed"]').waitFor({ timeout: 15_000 });
   expect(await page.locator('#status-title').textContent()).toBe('Facebook could not finish the signup');
-  expect(await page.locator('#status-text').textContent()).toMatch(/could not be verified.*contact Acme Messaging \(error 524126\)/);
+  const text = (await page.locator('#status-text').textContent()) ?? '';
+  expect(text).toMatch(/could not be verified.*contact Acme Messaging \(error 524126\)/);
+  // Meta's sentence is quoted whole, with one full stop: no "later.". before ours.
+  expect(text).not.toMatch(/[.!?]"[.]/);
+  expect(text).toMatch(/^Facebook said: "[^"]+[.!?]" Click Try again; if it happens again, contact Acme Messaging \(error 524126\)\.$/);
   expect(await page.locator('#connect').isEnabled()).toBe(true);
   await shot(page, '5-error');
   await page.close();

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { installQuietRuntime, quietHarnessLogger } from './quiet-logger';
 import { loadConfig, type Config } from '../../config';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../sandbox';
 import { createWorkers, type OnboardingWorkers } from '../../worker/worker';
@@ -52,9 +53,8 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-let runtimeInstalled = false;
 function quietLogger() {
-  return new DefaultLogger('WARN');
+  return quietHarnessLogger();
 }
 
 export interface Stack {
@@ -88,10 +88,7 @@ export interface StackOptions {
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: quietLogger() });
-    runtimeInstalled = true;
-  }
+  installQuietRuntime();
   const address = process.env.TEMPORAL_TEST_ADDRESS;
   if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is unset: run through jest (its globalSetup starts the dev server)');
 

@@ -40,7 +40,7 @@ async function historyLength(handle: WorkflowHandle): Promise<number> {
 }
 
 /** The error kinds park the onboarding; latency only slows the answer down. */
-const PARKS: Record<(typeof FAULT_KINDS)[number], boolean> = {
+const PARKS: Record<Exclude<(typeof FAULT_KINDS)[number], 'slipped_cursor'>, boolean> = {
   transient: true,
   server_error: true,
   throttle: true,
@@ -50,7 +50,10 @@ const PARKS: Record<(typeof FAULT_KINDS)[number], boolean> = {
   latency: false,
 };
 
-test.each(FAULT_KINDS)('a %s fault that never clears costs a bounded number of Graph calls and events', async (kind) => {
+// slipped_cursor is a list's paging fault (test/workflows/discovery.test.ts), not a status read's.
+const STATUS_READ_FAULTS = FAULT_KINDS.filter((kind): kind is keyof typeof PARKS => kind !== 'slipped_cursor');
+
+test.each(STATUS_READ_FAULTS)('a %s fault that never clears costs a bounded number of Graph calls and events', async (kind) => {
   const waba = world().createWaba({ onboardingStatus: 'ELIGIBLE' });
   const handle = await stack.start({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY });
   await stack.waitForStatus(waba.id, 'AWAITING_TERMS');

@@ -65,6 +65,12 @@
   };
   document.head.appendChild(sdk);
 
+  /** Meta's words as one quoted sentence: its own full stop, or one added, never two ("later.".). */
+  function quoted(text) {
+    var said = String(text).trim();
+    return '"' + said + (/[.!?…]$/.test(said) ? '' : '.') + '"';
+  }
+
   // ---- the popup's messages ------------------------------------------------------------------------
   window.addEventListener('message', function (event) {
     if (config.messageOrigins.indexOf(event.origin) < 0 || !attempt) return;
@@ -112,7 +118,7 @@
     setTimeout(function () {
       if (attempt !== current) return;
       if (current.error) {
-        var reason = current.error.error_message ? 'Facebook said: "' + current.error.error_message + '". ' : '';
+        var reason = current.error.error_message ? 'Facebook said: ' + quoted(current.error.error_message) + ' ' : '';
         var id = current.error.error_id ? ' (error ' + current.error.error_id + ')' : '';
         retryable('Facebook could not finish the signup', reason + 'Click Try again; if it happens again, contact ' + partner + id + '.');
       } else if (current.cancelledAt) {

@@ -343,6 +343,7 @@ describe('operations', () => {
       '/v1/discoveries/{id}',
       '/v1/embedded-signup',
       '/v1/onboardings',
+      '/v1/onboardings/summary',
       '/v1/onboardings/{wabaId}',
       '/v1/onboardings/{wabaId}/cancel',
       '/v1/onboardings/{wabaId}/embedded-signup',
@@ -411,6 +412,6 @@ describe('operations', () => {
     const text = (await h.http().get('/metrics')).text;
     expect(text).toMatch(/mm_http_requests_total\{method="GET",route="\/v1\/onboardings\/:wabaId",status="404"\} [1-9]/);
     expect(text).toMatch(/mm_http_request_duration_seconds_bucket\{le="0.1",method="GET",route="\/v1\/onboardings\/:wabaId"\}/);
-    expect(text).toMatch(/mm_temporal_call_duration_seconds_count\{operation="query",result="error"\} [1-9]/);
+    expect(text).toMatch(/mm_temporal_call_duration_seconds_count\{operation="query",result="not_found"\} [1-9]/);
   });
 });
