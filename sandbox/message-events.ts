@@ -21,82 +21,60 @@ export function pricingCategoryOf(m: Pick<SentMessageRecord, 'edge' | 'carriedBy
 
 const metadata = (m: SentMessageRecord) => ({ display_phone_number: '15550000000', phone_number_id: m.phoneNumberId });
 
+/** Meta's envelope of one `messages` change about a sent message (statuses or user actions). */
+function messagesDelivery<V extends object>(m: SentMessageRecord, value: V) {
+  return {
+    object: 'whatsapp_business_account' as const,
+    entry: [{ id: m.wabaId, changes: [{ field: 'messages' as const, value: { messaging_product: 'whatsapp', metadata: metadata(m), ...value } }] }],
+  };
+}
+
 /** One `messages` change per message, its statuses in order (`errorCode` on `failed`). */
 export function messageStatusBody(m: SentMessageRecord, statuses: readonly MessageStatus[], opts: { errorCode?: number } = {}, now = new Date()) {
   const timestamp = String(Math.floor(now.getTime() / 1000));
   const recipient = m.to.replace(/\D/g, '');
   const category = pricingCategoryOf(m);
-  return {
-    object: 'whatsapp_business_account' as const,
-    entry: [
-      {
-        id: m.wabaId,
-        changes: [
-          {
-            field: 'messages' as const,
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: metadata(m),
-              statuses: statuses.map((status) => ({
-                id: m.id,
-                status,
-                timestamp,
-                recipient_id: recipient,
-                ...(status === 'failed'
-                  ? {
-                      errors: [
-                        {
-                          code: opts.errorCode ?? 131026,
-                          title: opts.errorCode === 131055 ? 'Method not allowed' : 'Message undeliverable',
-                          message: opts.errorCode === 131055 ? 'Method not allowed' : 'Message undeliverable',
-                          error_data: { details: `error ${opts.errorCode ?? 131026}` },
-                        },
-                      ],
-                    }
-                  : {
-                      conversation: { id: `conv-${m.id.slice(-12)}`, origin: { type: category === 'marketing_lite' ? 'marketing_lite' : category } },
-                      pricing: { billable: true, pricing_model: 'PMP', category, type: 'regular' },
-                    }),
-              })),
-            },
-          },
-        ],
-      },
-    ],
-  };
+  return messagesDelivery(m, {
+    statuses: statuses.map((status) => ({
+      id: m.id,
+      status,
+      timestamp,
+      recipient_id: recipient,
+      ...(status === 'failed'
+        ? {
+            errors: [
+              {
+                code: opts.errorCode ?? 131026,
+                title: opts.errorCode === 131055 ? 'Method not allowed' : 'Message undeliverable',
+                message: opts.errorCode === 131055 ? 'Method not allowed' : 'Message undeliverable',
+                error_data: { details: `error ${opts.errorCode ?? 131026}` },
+              },
+            ],
+          }
+        : {
+            conversation: { id: `conv-${m.id.slice(-12)}`, origin: { type: category === 'marketing_lite' ? 'marketing_lite' : category } },
+            pricing: { billable: true, pricing_model: 'PMP', category, type: 'regular' },
+          }),
+    })),
+  });
 }
 
 /** `count` MM API link clicks on the message's call-to-action button. */
 export function linkClickBody(m: SentMessageRecord, count: number, now = new Date()) {
   const timestamp = String(Math.floor(now.getTime() / 1000));
-  return {
-    object: 'whatsapp_business_account' as const,
-    entry: [
-      {
-        id: m.wabaId,
-        changes: [
-          {
-            field: 'messages' as const,
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: metadata(m),
-              user_actions: Array.from({ length: count }, (_, i) => ({
-                action_type: 'marketing_messages_link_click',
-                timestamp,
-                recipient_id: m.to.replace(/\D/g, ''),
-                marketing_messages_link_click_data: {
-                  click_id: `${m.id.slice(-10)}-${i}`,
-                  clicked_url: 'https://shop.example/spring',
-                  click_component: 'button',
-                  tracking_token: `tt-${i}`,
-                },
-              })),
-            },
-          },
-        ],
+  return messagesDelivery(m, {
+    user_actions: Array.from({ length: count }, (_, i) => ({
+      action_type: 'marketing_messages_link_click',
+      timestamp,
+      recipient_id: m.to.replace(/\D/g, ''),
+      marketing_messages_link_click_data: {
+        click_id: `${m.id.slice(-10)}-${i}`,
+        clicked_url: 'https://shop.example/spring',
+        click_component: 'button',
+        tracking_token: `tt-${i}`,
       },
-    ],
-  };
+    })),
+  });
 }
 
 /**
