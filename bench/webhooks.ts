@@ -113,6 +113,18 @@ const countTemporalCalls: GrpcInterceptor = (options, nextCall) => {
   return new InterceptingCall(nextCall(options));
 };
 
+/**
+ * Waits until the app's Temporal calls stop (no new one for 500 ms, at most 10 s): requests still in
+ * the server when a phase's clients stop finish their hand-offs afterwards and must not count in the next phase.
+ */
+async function temporalCallsSettled(): Promise<void> {
+  const end = Date.now() + 10_000;
+  for (let last = -1; temporalCalls !== last && Date.now() < end; ) {
+    last = temporalCalls;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 function summary(name: string, r: AutocannonResult) {
   return {
     name,
@@ -168,6 +180,7 @@ async function main() {
     await autocannon({ url: urlOf(appServer), connections, duration: 1, requests: statusRequests });
     const bareResult = await autocannon({ url: urlOf(bareServer), connections, duration, requests });
     const appResult = await autocannon({ url: urlOf(appServer), connections, duration, requests });
+    await temporalCallsSettled();
     const callsBefore = temporalCalls;
     const statusResult = await autocannon({ url: urlOf(appServer), connections, duration, requests: statusRequests });
     const statusPhaseCalls = temporalCalls - callsBefore;
