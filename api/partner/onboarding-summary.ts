@@ -2,7 +2,8 @@
  * GET /v1/onboardings/summary: how many onboardings are in each status and, of those in
  * NEEDS_ATTENTION, how many of each reason kind (workflows/attention-kinds.ts), from Temporal
  * visibility counts (the search attributes the onboardings write with their status). Nothing is
- * kept in the API: every replica answers the same, at the cost of one count per figure, in parallel.
+ * kept long: a summary is at most SUMMARY_MAX_AGE_MS old, and asks for the same filter while its
+ * counts run share them, so a wall of dashboards costs one set of counts per filter, not one per ask.
  */
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
@@ -12,6 +13,7 @@ import { ONBOARDING_STATUSES, type OnboardingStatus } from '../../workflows/type
 import type { OnboardingClient } from './onboarding-client';
 import { visibilityQuery } from './onboarding-list';
 import { summaryQuery } from './schemas';
+import { SharedRefresh } from '../ops/shared-refresh';
 import { validate } from '../http/validate';
 
 export interface OnboardingCounts {
@@ -52,11 +54,37 @@ export async function countOnboardings(count: CountRuns, businessId: string | un
 }
 
 /** Mounted before /onboardings/:wabaId, which would take "summary" for a WABA id. */
+export const SUMMARY_MAX_AGE_MS = 5_000;
+/** Filters remembered at once (one per businessId asked for); the oldest is forgotten first. */
+const MAX_FILTERS = 1_000;
+
+/** The summary per filter, shared and at most maxAgeMs old (19 visibility counts a refresh). */
+export class SummaryCounts {
+  private readonly byFilter = new Map<string, SharedRefresh<OnboardingCounts>>();
+
+  constructor(
+    private readonly count: CountRuns,
+    private readonly maxAgeMs = SUMMARY_MAX_AGE_MS,
+  ) {}
+
+  get(businessId?: string): Promise<OnboardingCounts> {
+    const key = businessId ?? '';
+    let counts = this.byFilter.get(key);
+    if (!counts) {
+      if (this.byFilter.size >= MAX_FILTERS) this.byFilter.delete(this.byFilter.keys().next().value as string);
+      counts = new SharedRefresh(() => countOnboardings(this.count, businessId), this.maxAgeMs);
+      this.byFilter.set(key, counts);
+    }
+    return counts.get();
+  }
+}
+
 export function onboardingSummaryRouter(count: CountRuns): Router {
   const router = Router();
+  const summaries = new SummaryCounts(count);
   router.get('/onboardings/summary', async (req, res) => {
     const { businessId } = validate(summaryQuery, req.query, 'query');
-    res.json(await countOnboardings(count, businessId));
+    res.json(await summaries.get(businessId));
   });
   return router;
 }
