@@ -33,12 +33,17 @@ async function startDiscovery(input: DiscoveryInput) {
   return h.stack.client.workflow.start('discovery', { ...discoveryStartOptions(input), taskQueue: h.stack.config.temporal.taskQueue });
 }
 
-/** Started, and stuck on its second page (the first one read and its onboardings started). */
+/**
+ * Started, and stuck on its second page (the first one read and its onboardings started). Both
+ * faults are in place before the start: the first page passes at once (the first matching fault, used
+ * up by it), every later one is held, so the discovery cannot finish before the test acts on it.
+ */
 async function stuckOnSecondPage() {
   const { partner, input } = await discover(6, 2);
+  world().injectFault({ endpoint: 'client_wabas', businessId: partner.id, kind: 'latency', latencyMs: 0, times: 1 });
+  world().injectFault({ endpoint: 'client_wabas', businessId: partner.id, kind: 'latency', latencyMs: 15_000, times: Infinity });
   const handle = await startDiscovery(input);
   await eventually(async () => ((await get(handle.workflowId)).pages >= 1 ? true : undefined), 20_000, 'the first page');
-  world().injectFault({ endpoint: 'client_wabas', businessId: partner.id, kind: 'latency', latencyMs: 15_000, times: Infinity });
   return handle;
 }
 
