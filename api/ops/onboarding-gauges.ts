@@ -13,7 +13,7 @@ import { OnboardingStatusKey } from '../../temporal/search-attributes';
 import { ONBOARDING_STATUSES } from '../../workflows/types';
 import { callWithin } from '../http/temporal-deadline';
 import { ONBOARDING_WORKFLOW_TYPE } from '../partner/onboarding-list';
-import { SharedRefresh } from './shared-refresh';
+import { SharedAnswers } from '../http/shared-answers';
 
 export const STALE_AFTER_DAYS = 7;
 const COUNT_DEADLINE_MS = 2_000;
@@ -39,7 +39,8 @@ export function registerOnboardingGauges(registry: Registry, client: Client, nam
     help: 'Refreshes of the onboarding gauges that Temporal visibility did not answer',
     registers,
   });
-  const counts = new SharedRefresh<OnboardingCounts>(async () => {
+  const shared = new SharedAnswers<OnboardingCounts>(COUNTS_MAX_AGE_MS);
+  const refresh = async (): Promise<OnboardingCounts> => {
     const since = new Date(Date.now() - STALE_AFTER_DAYS * 86_400_000).toISOString();
     try {
       const [byStatus, staleAwaitingTerms] = await Promise.all([
@@ -51,7 +52,8 @@ export function registerOnboardingGauges(registry: Registry, client: Client, nam
       errors.inc();
       throw err;
     }
-  }, COUNTS_MAX_AGE_MS);
+  };
+  const counts = { get: () => shared.get('onboarding counts', refresh) };
   new Gauge({
     name: 'mm_onboardings',
     help: 'Running onboardings by status, from Temporal visibility',

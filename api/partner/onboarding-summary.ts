@@ -13,7 +13,7 @@ import { ONBOARDING_STATUSES, type OnboardingStatus } from '../../workflows/type
 import type { OnboardingClient } from './onboarding-client';
 import { visibilityQuery } from './onboarding-list';
 import { summaryQuery } from './schemas';
-import { SharedRefresh } from '../ops/shared-refresh';
+import { SharedAnswers } from '../http/shared-answers';
 import { validate } from '../http/validate';
 
 export interface OnboardingCounts {
@@ -55,27 +55,20 @@ export async function countOnboardings(count: CountRuns, businessId: string | un
 
 /** Mounted before /onboardings/:wabaId, which would take "summary" for a WABA id. */
 export const SUMMARY_MAX_AGE_MS = 5_000;
-/** Filters remembered at once (one per businessId asked for); the oldest is forgotten first. */
-const MAX_FILTERS = 1_000;
 
 /** The summary per filter, shared and at most maxAgeMs old (19 visibility counts a refresh). */
 export class SummaryCounts {
-  private readonly byFilter = new Map<string, SharedRefresh<OnboardingCounts>>();
+  private readonly byFilter: SharedAnswers<OnboardingCounts>;
 
   constructor(
     private readonly count: CountRuns,
-    private readonly maxAgeMs = SUMMARY_MAX_AGE_MS,
-  ) {}
+    maxAgeMs = SUMMARY_MAX_AGE_MS,
+  ) {
+    this.byFilter = new SharedAnswers(maxAgeMs);
+  }
 
   get(businessId?: string): Promise<OnboardingCounts> {
-    const key = businessId ?? '';
-    let counts = this.byFilter.get(key);
-    if (!counts) {
-      if (this.byFilter.size >= MAX_FILTERS) this.byFilter.delete(this.byFilter.keys().next().value as string);
-      counts = new SharedRefresh(() => countOnboardings(this.count, businessId), this.maxAgeMs);
-      this.byFilter.set(key, counts);
-    }
-    return counts.get();
+    return this.byFilter.get(businessId ?? '', () => countOnboardings(this.count, businessId));
   }
 }
 

@@ -18,7 +18,7 @@ import type { TemplateBook } from '../../workflows/types';
 import type { Logger } from '../http/logger';
 import type { Metrics } from '../ops/metrics';
 import type { OnboardingClient } from '../partner/onboarding-client';
-import { SharedAnswers } from './shared-answers';
+import { SharedAnswers } from '../http/shared-answers';
 
 /** Long enough that a busy WABA costs one query per few seconds, short enough that a pause is heard quickly. */
 export const DEFAULT_TEMPLATE_CACHE_MS = 5_000;
