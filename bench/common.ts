@@ -135,3 +135,14 @@ export function treeCpuSeconds(pid: number): number {
   visit(pid, 0);
   return ticks / USER_HZ;
 }
+
+/** Polls `probe` every 200 ms until it answers (a throw counts as not yet), at most `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

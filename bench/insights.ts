@@ -23,7 +23,7 @@ import { GraphUsage } from '../graph';
 import { createSandbox } from '../sandbox';
 import { startDevServer, type DevServer } from '../scripts/dev-server';
 import { createWorkers } from '../worker/worker';
-import { boundedInt, close, listen, urlOf } from './common';
+import { boundedInt, close, listen, urlOf, waitFor } from './common';
 
 const { values: args } = parseArgs({ options: { asks: { type: 'string', default: '200' }, templates: { type: 'string', default: '12' } } });
 const asks = boundedInt(args.asks, 1, 5_000, 'asks');
@@ -33,16 +33,6 @@ const SECRETS = { token: 'bench-system-token', appId: 'bench-app', appSecret: 'b
 const INSIGHTS_ENDPOINTS = ['message_templates', 'ad_insights', 'template_analytics'] as const;
 const DAY_MS = 86_400_000;
 const day = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY_MS).toISOString().slice(0, 10);
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function main() {
   let devServer: DevServer | undefined;

@@ -33,7 +33,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { boundedInt, spawnNode } from './common';
+import { boundedInt, spawnNode, waitFor } from './common';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer, freePort, type DevServer } from '../scripts/dev-server';
 import { onboardingWorkflowId } from '../workflows/types';
@@ -55,16 +55,6 @@ const connections = boundedInt(args.connections, 1, 256, 'connections');
 const templateCount = boundedInt(args.templates, 1, 100, 'templates');
 
 const GRACE_SECONDS = 1;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 interface Send {
   path: string;
