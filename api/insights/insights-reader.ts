@@ -16,6 +16,7 @@ import { INSIGHTS_THROTTLED, insightsWorkflowId, type InsightsReadInput, type In
 import { onboardingWorkflowId } from '../../workflows/types';
 import { ApiError } from '../http/errors';
 import type { Logger } from '../http/logger';
+import { SharedAnswers } from '../http/shared-answers';
 import { callWithin } from '../http/temporal-deadline';
 import type { PartnerTokenCheck } from '../ops/meta-token-check';
 import { notFound } from '../partner/onboarding-client';
@@ -51,7 +52,7 @@ export interface InsightsReaderOptions {
 
 export class InsightsReader {
   private readonly answers = new Map<string, CachedAnswer>();
-  private readonly accessOf = new Map<string, { until: number; access: Promise<InsightsAccess> }>();
+  private readonly accessOf = new SharedAnswers<InsightsAccess>(ACCESS_MEMORY_MS);
   private readonly cacheMs: number;
 
   constructor(private readonly options: InsightsReaderOptions) {
@@ -85,20 +86,7 @@ export class InsightsReader {
    * event), its answer trusted for a few seconds like the send gate's readiness memory.
    */
   private access(wabaId: string): Promise<InsightsAccess> {
-    const now = Date.now();
-    const known = this.accessOf.get(wabaId);
-    if (known && known.until > now) return known.access;
-    if (this.accessOf.size >= MAX_CACHED_ANSWERS) {
-      for (const [k, e] of this.accessOf) if (e.until <= now) this.accessOf.delete(k);
-      if (this.accessOf.size >= MAX_CACHED_ANSWERS) this.accessOf.clear();
-    }
-    const entry = { until: Number.POSITIVE_INFINITY, access: this.queryAccess(wabaId) };
-    this.accessOf.set(wabaId, entry);
-    entry.access.then(
-      () => void (entry.until = Date.now() + ACCESS_MEMORY_MS),
-      () => void (this.accessOf.get(wabaId) === entry && this.accessOf.delete(wabaId)),
-    );
-    return entry.access;
+    return this.accessOf.get(wabaId, () => this.queryAccess(wabaId));
   }
 
   private async queryAccess(wabaId: string): Promise<InsightsAccess> {
