@@ -26,6 +26,10 @@ export interface Config {
       buildId?: string;
       /** TEMPORAL_WORKER_SET_CURRENT: a worker makes its version current once it polls (dev, tests, single-version stacks). */
       setCurrentOnStart: boolean;
+      /** TEMPORAL_RELEASE_RATE: runs of older builds a release wakes or moves per second (workflows/release.ts). */
+      releaseRatePerSecond: number;
+      /** TEMPORAL_RELEASE_WATCH_SECONDS: how often a worker of a rollout checks whether its build was made current. */
+      releaseWatchSeconds: number;
     };
   };
   graph: {
@@ -159,6 +163,12 @@ const envSchema = z.object({
   TEMPORAL_WORKER_SET_CURRENT: optionalText.pipe(
     z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).default('false').transform((s) => s === 'true' || s === '1'),
   ),
+  TEMPORAL_RELEASE_RATE: optionalText.pipe(
+    z.coerce.number<string | undefined>({ message: 'must be a number' }).positive('must be greater than 0').max(1000, 'must be at most 1000').default(20),
+  ),
+  TEMPORAL_RELEASE_WATCH_SECONDS: optionalText.pipe(
+    z.coerce.number<string | undefined>({ message: 'must be a whole number' }).int().min(1, 'must be at least 1').max(3600, 'must be at most 3600').default(30),
+  ),
   GRAPH_API_BASE_URL: optionalText.pipe(httpUrl.optional()),
   GRAPH_API_VERSION: optionalText.pipe(
     z.string().regex(/^v\d+\.\d+$/, 'must look like v24.0').default('v24.0'),
@@ -206,15 +216,17 @@ type Env = Record<string, string | undefined>;
 
 /**
  * Which process the configuration is for: each refuses to start without the settings it needs.
- * `api` answers partners and Meta's webhooks; `worker` calls Graph; `all` is both (`npm start`).
+ * `api` answers partners and Meta's webhooks; `worker` calls Graph; `all` is both (`npm start`);
+ * `release` is the operator's `npm run release`, which talks to Temporal only.
  */
-export type ConfigRole = 'api' | 'worker' | 'all';
+export type ConfigRole = 'api' | 'worker' | 'all' | 'release';
 
 /** What each role cannot run without outside sandbox mode. */
 const REQUIRED: Record<ConfigRole, readonly string[]> = {
   worker: ['META_ACCESS_TOKEN', 'META_APP_ID', 'META_APP_SECRET'],
   api: ['META_ACCESS_TOKEN', 'META_APP_ID', 'META_APP_SECRET', 'WEBHOOK_VERIFY_TOKEN', 'API_KEYS'],
   all: ['META_ACCESS_TOKEN', 'META_APP_ID', 'META_APP_SECRET', 'WEBHOOK_VERIFY_TOKEN', 'API_KEYS'],
+  release: [],
 };
 
 /** The sandbox's public values, by the variable each would stand in for. */
@@ -308,6 +320,8 @@ export function loadConfig(rawEnv: Env = process.env, options: { role?: ConfigRo
         name: e.TEMPORAL_DEPLOYMENT_NAME,
         buildId: e.TEMPORAL_WORKER_BUILD_ID,
         setCurrentOnStart: e.TEMPORAL_WORKER_SET_CURRENT,
+        releaseRatePerSecond: e.TEMPORAL_RELEASE_RATE,
+        releaseWatchSeconds: e.TEMPORAL_RELEASE_WATCH_SECONDS,
       }),
     },
     graph: {

@@ -145,8 +145,9 @@ async function main() {
         if (!stack.isStopping) void stack.exit(1, `worker failed: ${err}`);
       },
     );
-    // Versioned workers get tasks only once their version is current: in development that is automatic.
-    await workers.makeCurrent({ log: (line) => log(line) });
+    // Versioned workers get tasks only once their version is current: in development that is automatic,
+    // in place: the runs of an earlier `npm start` (another commit) move onto this build if they replay on it.
+    await workers.takeOver({ inPlace: true, log: (line) => log(line) });
 
     const app = createApp({ config, client, partnerToken, graphUsage });
     stack.add(() => closeApp(app));

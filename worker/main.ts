@@ -4,6 +4,8 @@
  *
  * SIGTERM/SIGINT: the workers stop polling, activities in flight get `shutdownGraceTime` to finish
  * (past it they are cancelled and Temporal retries them on another worker), then the process exits.
+ * With TEMPORAL_WORKER_SET_CURRENT=true it replaces the current build in place; otherwise it waits for
+ * a rollout to make its build current (worker/release.ts).
  */
 import { Client } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
@@ -47,11 +49,12 @@ async function main() {
   }
   log('worker polling', { config: describeConfig(config), version: workers.version });
   const running = workers.run();
+  let stopWatching: (() => void) | undefined;
   if (config.temporal.deployment.setCurrentOnStart) {
-    // TEMPORAL_WORKER_SET_CURRENT=true: this worker makes its own version current (dev, tests, a
-    // single-version stack). Otherwise a release does it (docs/versioning.md).
+    // TEMPORAL_WORKER_SET_CURRENT=true (dev, tests, a single stack): this worker makes its build
+    // current and brings the older builds' runs onto it, refusing if the replaced ones cannot replay here.
     try {
-      await workers.makeCurrent({ timeoutMs: CONNECT_WAIT_MS, log: (line) => log(line) });
+      await workers.takeOver({ timeoutMs: CONNECT_WAIT_MS, log: (line) => log(line) });
     } catch (err) {
       // Told to stop while waiting: that is a normal stop, not a failure.
       if (!stopping) {
@@ -60,8 +63,12 @@ async function main() {
         throw err;
       }
     }
+  } else {
+    // A rollout: an operator makes this build current (docs/versioning.md); its release starts then.
+    stopWatching = workers.watchForRelease({ log: (line) => log(line) });
   }
   await running;
+  stopWatching?.();
   await clientConnection.close();
   await connection.close();
   log('stopped');

@@ -6,6 +6,10 @@ import type { GraphUsage } from '../graph';
 import { graphTaskQueue } from '../temporal/task-queues';
 import { workflowBundleOptions } from './workflow-bundle';
 import { makeVersionCurrent, workerDeploymentOptions, type MakeCurrentOptions, type WorkerDeploymentVersion } from '../temporal/deployment-version';
+import { createReleaseActivities } from '../activities/release';
+import { replayProof } from './replay-proof';
+import { assertCanTakeOver, startRelease, watchForRelease } from './release';
+import type { ReleaseInput } from '../workflows/release-types';
 
 /**
  * Settings of the workflow worker (also used by the bulk benchmark's baseline, so the two compare fairly).
@@ -24,6 +28,14 @@ export interface OnboardingWorkers {
    * it (bounded); call after `run()`. Until then a versioned worker gets no tasks.
    */
   makeCurrent(opts?: Pick<MakeCurrentOptions, 'timeoutMs' | 'log'>): Promise<boolean>;
+  /**
+   * Makes this build the deployment's current one and brings the older builds' open runs onto it (its
+   * release). Refuses (ReleaseRefused) when runs whose build has no workers left do not replay on this
+   * build's code. `inPlace`: the older builds' workers are known to be gone (`npm start`).
+   */
+  takeOver(opts?: Pick<MakeCurrentOptions, 'timeoutMs' | 'log'> & { inPlace?: boolean; release?: Partial<ReleaseInput> }): Promise<void>;
+  /** A rollout side by side: starts this build's release once an operator has made it current. Returns the watch's stop. */
+  watchForRelease(opts?: Pick<MakeCurrentOptions, 'log'>): () => void;
 }
 
 /**
@@ -42,7 +54,23 @@ export async function createWorkers(
   // Starts made on the workers' own connection can be eager: the first task comes back with the start.
   const eagerStarter = new Client({ connection, namespace: config.temporal.namespace });
   const { activities: replaced, ...workerOverrides } = overrides;
-  const activities = { ...createActivities(config, client, graphUsage, eagerStarter), ...replaced };
+  // Production runs a prebuilt bundle (npm run build); development bundles from source at start.
+  const workflowSource = workerOverrides.workflowBundle
+    ? { workflowBundle: workerOverrides.workflowBundle }
+    : config.workflowBundlePath
+      ? { workflowBundle: { codePath: config.workflowBundlePath } }
+      : { workflowsPath: workflowBundleOptions.workflowsPath, bundlerOptions: { preloadModules: workflowBundleOptions.preloadModules } };
+  // A release proves a replaced build's runs replay on this build's own workflow code before moving them.
+  const replay = replayProof(
+    'workflowBundle' in workflowSource && workflowSource.workflowBundle
+      ? { workflowBundle: workflowSource.workflowBundle }
+      : { workflowsPath: workflowBundleOptions.workflowsPath },
+  );
+  const activities = {
+    ...createActivities(config, client, graphUsage, eagerStarter),
+    ...createReleaseActivities(client, config.temporal.namespace, replay),
+    ...replaced,
+  };
   const common = {
     connection,
     namespace: config.temporal.namespace,
@@ -51,13 +79,6 @@ export async function createWorkers(
     // Every workflow is pinned to the build it started on (docs/versioning.md).
     workerDeploymentOptions: workerDeploymentOptions(config),
   } satisfies Partial<WorkerOptions>;
-  // Production runs a prebuilt bundle (npm run build); development bundles from source at start.
-  const workflowSource = workerOverrides.workflowBundle
-    ? { workflowBundle: workerOverrides.workflowBundle }
-    : config.workflowBundlePath
-      ? { workflowBundle: { codePath: config.workflowBundlePath } }
-      : { workflowsPath: workflowBundleOptions.workflowsPath, bundlerOptions: { preloadModules: workflowBundleOptions.preloadModules } };
-
   const main = await Worker.create({
     ...common,
     ...WORKFLOW_WORKER_TUNING,
@@ -75,6 +96,13 @@ export async function createWorkers(
     workflowsPath: undefined,
   });
   const running = () => [main, graph].every((w) => ['INITIALIZED', 'RUNNING'].includes(w.getState()));
+  const version = common.workerDeploymentOptions.version;
+  const makeCurrent = (opts: Pick<MakeCurrentOptions, 'timeoutMs' | 'log'> = {}) =>
+    makeVersionCurrent(client, config.temporal.namespace, version, {
+      ...opts,
+      taskQueues: [config.temporal.taskQueue, graphTaskQueue(config.temporal.taskQueue)],
+      aborted: () => !running(),
+    });
   return {
     run: async () => {
       await Promise.all([main.run(), graph.run()]);
@@ -82,12 +110,13 @@ export async function createWorkers(
     shutdown: () => {
       for (const w of [main, graph]) if (w.getState() === 'RUNNING') w.shutdown();
     },
-    version: common.workerDeploymentOptions.version,
-    makeCurrent: (opts = {}) =>
-      makeVersionCurrent(client, config.temporal.namespace, common.workerDeploymentOptions.version, {
-        ...opts,
-        taskQueues: [config.temporal.taskQueue, graphTaskQueue(config.temporal.taskQueue)],
-        aborted: () => !running(),
-      }),
+    version,
+    makeCurrent,
+    takeOver: async ({ release, inPlace = false, ...opts } = {}) => {
+      await assertCanTakeOver({ client, config, version, replay, log: opts.log }, inPlace);
+      await makeCurrent(opts);
+      await startRelease({ client, config, version, log: opts.log }, inPlace, release);
+    },
+    watchForRelease: (opts = {}) => watchForRelease({ client, config, version, log: opts.log }),
   };
 }

@@ -9,16 +9,10 @@
  * so a business gets one request even if this service's own state was lost (new namespace, wiped
  * database). Only an operator's resend skips that check.
  */
-import {
-  ActivityFailure,
-  allHandlersFinished,
-  condition,
-  makeContinueAsNewFunc,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { getIntentStateQuery, joinIntentSignal, resendIntentSignal } from './messages';
 import { graph, NeedsAttention, onboardingActivities, tellIntentRequested } from './graph-calls';
+import { continueOnCurrentBuild, DEFAULT_WAKE_EVERY_SECONDS, listenForWakes, newBuildIsCurrent } from './build-moves';
 import type { BusinessIntentInput, BusinessIntentState } from './types';
 
 export async function businessIntent(input: BusinessIntentInput): Promise<void> {
@@ -37,16 +31,21 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
     resendAsked = true;
   });
   setHandler(getIntentStateQuery, () => state);
+  listenForWakes();
 
   const quiet = () => !sendWanted && state.waiting.length === 0;
-  const newBuild = () => workflowInfo().targetWorkerDeploymentVersionChanged === true;
-  const timeToMove = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000 || newBuild();
+  const timeToMove = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000 || newBuildIsCurrent();
+  const wakeEveryMs = (input.wakeEverySeconds ?? DEFAULT_WAKE_EVERY_SECONDS) * 1000;
 
   // Ceiling: one request per resend or per join after a failure (a WABA's recheck), each with the
-  // Graph activity's bounded retry; continue-as-new keeps the history short, and a quiet business
-  // wakes for a new build of the workers only to move to it.
+  // Graph activity's bounded retry; continue-as-new keeps the history short. A quiet business wakes
+  // for a new build (a release's wake signal, or at the latest the weekly backstop timer) only to
+  // move to it: one timer a week otherwise.
   for (;;) {
-    await condition(() => sendWanted || (state.waiting.length > 0 && (state.requested || state.lastError !== undefined)) || (quiet() && newBuild()));
+    await condition(
+      () => sendWanted || (state.waiting.length > 0 && (state.requested || state.lastError !== undefined)) || (quiet() && newBuildIsCurrent()),
+      wakeEveryMs,
+    );
     if (sendWanted) {
       sendWanted = false;
       const byOperator = resendAsked;
@@ -57,7 +56,7 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
     if (timeToMove()) {
       await condition(allHandlersFinished);
       // On the workers' current build (Worker Versioning: runs are pinned until they continue as new).
-      if (quiet()) await makeContinueAsNewFunc<typeof businessIntent>({ initialVersioningBehavior: 'AUTO_UPGRADE' })({ ...input, carriedOver: state });
+      if (quiet()) await continueOnCurrentBuild<typeof businessIntent>({ ...input, carriedOver: state });
     }
   }
 }

@@ -13,7 +13,6 @@
 import {
   ActivityFailure,
   CancellationScope,
-  continueAsNew,
   isCancellation,
   setCurrentDetails,
   setHandler,
@@ -33,6 +32,7 @@ import { discoveryActivities, graph, NeedsAttention } from './graph-calls';
 import { getDiscoveryStateQuery } from './messages';
 import { DiscoveryStatusKey } from '../temporal/search-attributes';
 import { discoveryStartOptions } from './start-options';
+import { continueOnCurrentBuild, listenForWakes, newBuildIsCurrent } from './build-moves';
 
 /** Far past any real portfolio (100 WABAs a page): a cursor that never ends is Meta's bug. */
 const MAX_PAGES = 5_000;
@@ -45,6 +45,7 @@ export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> 
   // Every WABA id listed so far: a Graph whose pages overlap (a slipped cursor) counts and starts each once.
   const seen = new Set(input.carriedOver?.seen ?? []);
   setHandler(getDiscoveryStateQuery, () => state);
+  listenForWakes();
   describe(state);
 
   try {
@@ -72,8 +73,9 @@ export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> 
       if (page.after === undefined) break;
       after = page.after;
       const info = workflowInfo();
-      if (info.historyLength > CONTINUE_AS_NEW_AFTER_EVENTS || info.continueAsNewSuggested) {
-        await continueAsNew<typeof discovery>({ ...input, carriedOver: { state, after, seen: [...seen] } });
+      // Between pages: a long history, or a newer build of the workers (Worker Versioning), moves it on.
+      if (info.historyLength > CONTINUE_AS_NEW_AFTER_EVENTS || info.continueAsNewSuggested || newBuildIsCurrent()) {
+        await continueOnCurrentBuild<typeof discovery>({ ...input, carriedOver: { state, after, seen: [...seen] } });
       }
     }
     state.status = 'COMPLETED';

@@ -4,3 +4,4 @@ export { businessIntent } from './business-intent';
 export { signupLink } from './signup-link';
 export { discovery, repeatDiscovery } from './discovery';
 export { insightsRead } from './insights-read';
+export { release } from './release';

@@ -7,6 +7,7 @@ import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, Onboa
 import type { SendRecord, TemplateStatusChange, TemplateView } from './template-readiness';
 import type { DiscoveryState } from './discovery-types';
 import type { TemplateCategoryChange } from './template-category';
+import type { ReleaseState } from './release-types';
 
 export interface TermsSignedSignal {
   source: 'webhook' | 'legacy_webhook';
@@ -136,3 +137,13 @@ export const requestDriftCheckUpdate = defineUpdate<DriftCheckAccepted, [DriftCh
 
 /** A completed or impending `template_category_update` for one of the WABA's templates. */
 export const templateCategorySignal = defineSignal<[TemplateCategoryChange]>('templateCategory');
+
+/**
+ * A release woke this run (workflows/build-moves.ts): it changes nothing but gives the run a workflow
+ * task, on which the server says whether a newer build is current; a waiting run then continues as new
+ * onto it. Every long-lived workflow (onboarding, business Intent, signup link, discovery) handles it.
+ */
+export const wakeForNewBuildSignal = defineSignal<[]>('wakeForNewBuild');
+
+/** A release's progress (workflows/release.ts): passes over the runs of older builds, versions deleted. */
+export const getReleaseStateQuery = defineQuery<ReleaseState>('getReleaseState');

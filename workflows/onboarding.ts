@@ -12,8 +12,9 @@
  *
  * What the outside world says lands in the inbox (onboarding-inbox.ts); each phase
  * (onboarding-phases/) reads it when it wakes. A run continues as new only while it waits for the
- * outside world (terms, NEEDS_ATTENTION, watching), carrying its state and inbox, on the workers'
- * current build.
+ * outside world, carrying its state and inbox, on the workers' current build: when its history grows
+ * long, or a release wakes it to a newer build (workflows/build-moves.ts). The next run resumes the
+ * same phase's wait.
  */
 import { allHandlersFinished, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { OnboardingState } from './types';
@@ -27,10 +28,12 @@ import { openSignupDesk } from './onboarding-phases/signup';
 import { awaitTermsSigned } from './onboarding-phases/terms';
 import { templateGrace, watchAccount } from './onboarding-phases/ready';
 import { awaitRecheck, park } from './onboarding-phases/attention';
+import { listenForWakes } from './build-moves';
 
 export async function onboarding(input: OnboardingRunInput): Promise<OnboardingState> {
   const run = new OnboardingRun(input);
   listen(run);
+  listenForWakes();
   run.outbox.start();
   openSignupDesk(run);
   if (input.carriedOver) run.record.describe(); // the Web UI's current details, in the new run too
@@ -65,27 +68,30 @@ export async function onboarding(input: OnboardingRunInput): Promise<OnboardingS
  */
 async function onboard(run: OnboardingRun, from: Phase): Promise<void> {
   let phase: Next = from;
+  // A run carried over in a phase resumes its wait: the previous run already entered it.
+  let resumed = run.input.carriedOver !== undefined;
   while (phase !== 'ended') {
     try {
-      phase = await step(run, phase);
+      phase = await step(run, phase, resumed);
     } catch (err) {
       if (err instanceof NeedsAttention) phase = park(run, err);
       else if (err instanceof TimeToMove) return run.continueAsNew(err.phase);
       else throw err;
     }
+    resumed = false;
   }
 }
 
-async function step(run: OnboardingRun, phase: Phase): Promise<Next> {
+async function step(run: OnboardingRun, phase: Phase, resumed: boolean): Promise<Next> {
   switch (phase) {
     case 'eligibility': // CHECKING_ELIGIBILITY → path, or grace when already signed, or INELIGIBLE
-      return checkEligibility(run);
+      return checkEligibility(run, resumed);
     case 'path': // REQUESTING_INTENT | AWAITING_SIGNUP | (manual) → terms
-      return followPath(run);
+      return followPath(run, resumed);
     case 'terms': // AWAITING_TERMS → grace
       return awaitTermsSigned(run);
     case 'grace': // SYNCING_TEMPLATES → watching
-      return templateGrace(run);
+      return templateGrace(run, resumed);
     case 'watching': // READY, until attention, an ending, or a new run
       return watchAccount(run);
     case 'attention': // NEEDS_ATTENTION → eligibility, on a recheck

@@ -12,6 +12,7 @@
  * died) lapses after SIGNUP_RESERVATION_LEASE_MS.
  */
 import { allHandlersFinished, ApplicationFailure, condition, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
+import { continueOnCurrentBuild, DEFAULT_WAKE_EVERY_SECONDS, listenForWakes, newBuildIsCurrent } from './build-moves';
 
 /** Failed attempts (the customer's input refused) after which the link is locked for good. */
 export const MAX_FAILED_SIGNUP_ATTEMPTS = 5;
@@ -31,6 +32,10 @@ export interface SignupLinkInput {
   linkId: string;
   /** The link's own expiry, ISO 8601. */
   expiresAt: string;
+  /** The backstop wake-up (workflows/build-moves.ts); a week by default. */
+  wakeEverySeconds?: number;
+  /** Set only by the workflow itself when it continues as new onto a new build. */
+  carriedOver?: SignupLinkState;
 }
 
 /** The input of runs started before reservations: the link was used when it started. */
@@ -40,7 +45,9 @@ export interface SignupLinkUse extends SignupLinkInput {
   usedAt: string;
 }
 
-export interface SignupLinkState extends SignupLinkInput {
+export interface SignupLinkState {
+  linkId: string;
+  expiresAt: string;
   used?: { wabaId: string; businessId: string; usedAt: string };
   /** The attempt holding the link now. */
   reservedBy?: string;
@@ -63,8 +70,9 @@ export const getSignupLinkQuery = defineQuery<SignupLinkState>('getSignupLink');
 export const signupLinkWorkflowId = (linkId: string) => `mm-signup-link:${linkId}`;
 
 export async function signupLink(input: SignupLinkInput | SignupLinkUse): Promise<SignupLinkState> {
-  const state: SignupLinkState = { linkId: input.linkId, expiresAt: input.expiresAt, attempts: 0, failedAttempts: 0 };
-  if ('wabaId' in input) state.used = { wabaId: input.wabaId, businessId: input.businessId, usedAt: input.usedAt };
+  const state: SignupLinkState = input.carriedOver ?? { linkId: input.linkId, expiresAt: input.expiresAt, attempts: 0, failedAttempts: 0 };
+  if ('wabaId' in input && !input.carriedOver) state.used = { wabaId: input.wabaId, businessId: input.businessId, usedAt: input.usedAt };
+  listenForWakes();
 
   setHandler(getSignupLinkQuery, () => state);
   setHandler(
@@ -88,17 +96,24 @@ export async function signupLink(input: SignupLinkInput | SignupLinkUse): Promis
   });
 
   const expiresAt = Date.parse(input.expiresAt);
-  // Ceiling: one pass per reservation (at most MAX_SIGNUP_ATTEMPTS), then one wait until the expiry.
+  const wakeEveryMs = (input.wakeEverySeconds ?? DEFAULT_WAKE_EVERY_SECONDS) * 1000;
+  // Between attempts, a link waits for the next one, its expiry, or a newer build of the workers.
+  const idleUntil = (next: () => boolean) => condition(() => next() || newBuildIsCurrent(), Math.min(expiresAt - Date.now(), wakeEveryMs));
+  // Ceiling: one pass per reservation (at most MAX_SIGNUP_ATTEMPTS), one per backstop period, and a
+  // move to a newer build once nothing is under way.
   while (Date.now() < expiresAt) {
     const left = expiresAt - Date.now();
     const holder = state.reservedBy;
     if (holder) {
       const finished = await condition(() => state.reservedBy !== holder, Math.min(left, SIGNUP_RESERVATION_LEASE_MS));
       if (!finished && state.reservedBy === holder) state.reservedBy = undefined;
+    } else if (newBuildIsCurrent()) {
+      await condition(allHandlersFinished);
+      if (state.reservedBy === undefined) await continueOnCurrentBuild<typeof signupLink>({ linkId: state.linkId, expiresAt: state.expiresAt, ...(input.wakeEverySeconds ? { wakeEverySeconds: input.wakeEverySeconds } : {}), carriedOver: state });
     } else if (state.used || state.failedAttempts >= MAX_FAILED_SIGNUP_ATTEMPTS || state.attempts >= MAX_SIGNUP_ATTEMPTS) {
-      await condition(() => false, left);
+      await idleUntil(() => false);
     } else {
-      await condition(() => state.reservedBy !== undefined, left);
+      await idleUntil(() => state.reservedBy !== undefined);
     }
   }
   await condition(allHandlersFinished);

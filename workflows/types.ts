@@ -40,6 +40,8 @@ export interface OnboardingOptions {
   messageActivitySharing?: boolean;
   /** A template unused this long re-syncs on its next send. Default 7 days. */
   templateIdleSeconds?: number;
+  /** No wait lasts longer than this without a workflow task, so a new build reaches the run (workflows/build-moves.ts). Default 7 days. */
+  wakeEverySeconds?: number;
 }
 
 export const DEFAULT_OPTIONS = Object.freeze({
@@ -47,6 +49,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   statusPollIntervalSeconds: 3600,
   termsDeadlineSeconds: 30 * 24 * 3600,
   templateIdleSeconds: 7 * 24 * 3600,
+  wakeEverySeconds: 7 * 24 * 3600,
 } as const);
 
 /** The WABA's numbers as far as MM API cares: how many are on Cloud API, and the others to name. */
@@ -160,8 +163,11 @@ export interface ProcessState {
   syncingSince?: number;
 }
 
-/** The phases in which an onboarding waits for the outside world: the only ones it continues as new in. */
-export type WaitingPhase = 'terms' | 'attention' | 'watching';
+/**
+ * The onboarding's phases. Each waits for the outside world at some point, and a run may continue as
+ * new in any of them (a long history, a new build): the next run resumes that phase's wait.
+ */
+export type WaitingPhase = 'eligibility' | 'path' | 'terms' | 'grace' | 'attention' | 'watching';
 
 /**
  * One marketing template as the workflow tracks it: Meta's status plus the facts readiness is computed
@@ -216,6 +222,8 @@ export interface PartnerCallbackEvent {
 
 export interface BusinessIntentInput {
   businessId: string;
+  /** The backstop wake-up (workflows/build-moves.ts); a week by default. */
+  wakeEverySeconds?: number;
   carriedOver?: BusinessIntentState;
 }
 

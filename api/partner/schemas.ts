@@ -50,6 +50,13 @@ export const onboardingOptions = z
       .max(366 * 24 * 3600)
       .optional()
       .describe('A template unused this long re-syncs on its next send (not ready until templateSyncGraceSeconds after it). Default 604800 (7 days).'),
+    wakeEverySeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .optional()
+      .describe('No wait of the onboarding lasts longer than this without waking, so a new release of the service always reaches it. Default 604800 (7 days), the most allowed.'),
   })
   .describe('Optional tuning; defaults are production values.');
 

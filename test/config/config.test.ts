@@ -33,7 +33,7 @@ describe('configuration', () => {
       namespace: 'default',
       taskQueue: 'mm-onboarding',
       connection: {},
-      deployment: { name: 'mm-onboarding', setCurrentOnStart: false },
+      deployment: { name: 'mm-onboarding', setCurrentOnStart: false, releaseRatePerSecond: 20, releaseWatchSeconds: 30 },
     });
     expect(config.host).toBe('127.0.0.1');
     expect(config.codec).toEqual({ keys: [], corsOrigins: [] });
@@ -150,10 +150,12 @@ describe('configuration', () => {
 
   test('the Worker Deployment: TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_WORKER_BUILD_ID, TEMPORAL_WORKER_SET_CURRENT', () => {
     const config = loadConfig({ ...demo, TEMPORAL_DEPLOYMENT_NAME: 'mm-eu', TEMPORAL_WORKER_BUILD_ID: '1.0.0-rc1', TEMPORAL_WORKER_SET_CURRENT: 'true' });
-    expect(config.temporal.deployment).toEqual({ name: 'mm-eu', buildId: '1.0.0-rc1', setCurrentOnStart: true });
+    expect(config.temporal.deployment).toEqual({ name: 'mm-eu', buildId: '1.0.0-rc1', setCurrentOnStart: true, releaseRatePerSecond: 20, releaseWatchSeconds: 30 });
     expect(problemsOf({ ...demo, TEMPORAL_DEPLOYMENT_NAME: 'mm.eu' })).toEqual([expect.stringContaining("TEMPORAL_DEPLOYMENT_NAME must not contain '.' or ':'")]);
     expect(problemsOf({ ...demo, TEMPORAL_WORKER_BUILD_ID: '__x' })).toEqual([expect.stringContaining("TEMPORAL_WORKER_BUILD_ID must not start with '__'")]);
     expect(problemsOf({ ...demo, TEMPORAL_WORKER_SET_CURRENT: 'yes' })).toEqual([expect.stringContaining('TEMPORAL_WORKER_SET_CURRENT must be true or false')]);
+    expect(loadConfig({ ...demo, TEMPORAL_RELEASE_RATE: '5', TEMPORAL_RELEASE_WATCH_SECONDS: '10' }).temporal.deployment).toMatchObject({ releaseRatePerSecond: 5, releaseWatchSeconds: 10 });
+    expect(problemsOf({ ...demo, TEMPORAL_RELEASE_RATE: '0' })).toEqual([expect.stringContaining('TEMPORAL_RELEASE_RATE must be greater than 0')]);
   });
 
   test('DISCOVERY_MAX_TASK_BACKLOG paces discoveries; default 200', () => {

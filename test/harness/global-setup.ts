@@ -16,6 +16,12 @@ export default async function globalSetup(): Promise<void> {
       'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_SUGGESTED_AT,
       // Every stack is a Worker Deployment of its own (test/harness/stack.ts); the default ceiling is 100 per namespace.
       'matching.maxDeployments': 1000,
+      // Releases in seconds (test/temporal/release-*.test.ts): drainage shows within ~10 s instead of
+      // ~6 min, and a stopped build's pollers are forgotten after 10 s instead of 5 min, so its
+      // version can be deleted. Production keeps the defaults (docs/versioning.md).
+      'matching.wv.VersionDrainageStatusVisibilityGracePeriod': '5s',
+      'matching.wv.VersionDrainageStatusRefreshInterval': '5s',
+      'matching.PollerHistoryTTL': '10s',
     },
   });
   globalThis.__mmDevServer = server;

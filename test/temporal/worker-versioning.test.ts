@@ -172,7 +172,7 @@ describe('Worker Versioning: onboardings move from build A to build B at their c
     }
   }, 120_000);
 
-  test('an AWAITING_TERMS run on A takes its terms signal under A\'s code to READY, then continues as new onto B', async () => {
+  test('an AWAITING_TERMS run on A takes its terms signal under A\'s code, then continues as new onto B at its next wait, where it becomes READY', async () => {
     const { wabaId, firstRunId } = runs.termsSigned;
     const first = stack.client.workflow.getHandle(onboardingWorkflowId(wabaId), firstRunId);
     await first.signal(termsSignedSignal, { source: 'webhook', at: '2026-12-03T03:00:00.000Z' });
@@ -188,10 +188,10 @@ describe('Worker Versioning: onboardings move from build A to build B at their c
     expect(a.taskBuilds).toEqual([BUILD_A]);
     expect(a.failedTasks).toEqual([]);
     expect(a.memoUpserts).toBe(0);
-    expect(a.timers).toBeGreaterThanOrEqual(2); // the terms wait, and the template grace after the signal
-    // A reached READY itself and handed over in `watching`; AUTO_UPGRADE is what put the next run on B.
+    expect(a.timers).toBe(1); // the terms wait; the template grace is the next wait, a safe point to move at
+    // A recorded the terms and handed over in `grace`; AUTO_UPGRADE is what put the next run on B, which waited out the grace.
     expect(a.continuedAsNew?.newExecutionRunId).toBe(next.versioning.runId);
-    expect(carriedOver(a.continuedAsNew)).toMatchObject({ phase: 'watching', state: { status: 'READY' } });
+    expect(carriedOver(a.continuedAsNew)).toMatchObject({ phase: 'grace', state: { status: 'SYNCING_TEMPLATES' } });
     expect(next.versioning.continueAsNewBehavior).toBe('CONTINUE_AS_NEW_VERSIONING_BEHAVIOR_AUTO_UPGRADE');
     expect((await versioningOf(stack.client, first.workflowId, firstRunId)).status).toBe('CONTINUED_AS_NEW');
 

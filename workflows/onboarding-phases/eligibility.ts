@@ -6,10 +6,13 @@ import { NeedsAttention, graph, onboardingActivities } from '../graph-calls';
 import { nextPollDelaySeconds, readOnboardingStatus, type EligibilityVerdict } from '../eligibility';
 import type { Next, OnboardingRun } from './run';
 
-/** → `path`; → `grace` when the terms are already signed; → ended in INELIGIBLE. */
-export async function checkEligibility(run: OnboardingRun): Promise<Next> {
-  run.record.moveTo('CHECKING_ELIGIBILITY');
-  const verdict = await readVerdict(run);
+/**
+ * → `path`; → `grace` when the terms are already signed; → ended in INELIGIBLE. A run `resumed` here
+ * (its predecessor continued as new while waiting out a PENDING_* status) goes back to that wait.
+ */
+export async function checkEligibility(run: OnboardingRun, resumed = false): Promise<Next> {
+  if (!resumed) run.record.moveTo('CHECKING_ELIGIBILITY');
+  const verdict = await readVerdict(run, resumed);
   if (verdict.kind === 'ineligible') {
     run.record.moveTo('INELIGIBLE', verdict.reason);
     return 'ended';
@@ -18,23 +21,27 @@ export async function checkEligibility(run: OnboardingRun): Promise<Next> {
 }
 
 /** Reads Meta's status until it says something final; waits out PENDING_* with backoff. */
-async function readVerdict(run: OnboardingRun): Promise<Exclude<EligibilityVerdict, { kind: 'wait' }>> {
+async function readVerdict(run: OnboardingRun, resumed: boolean): Promise<Exclude<EligibilityVerdict, { kind: 'wait' }>> {
   let delay: number | undefined;
+  let waitFirst = resumed;
   // Ceiling: backed-off reads (doubling up to a day) within the daily read budget, until the deadline.
   for (;;) {
-    const verdict = await readOrTakeListed(run);
-    if (verdict.kind === 'intent_only' && run.state.path !== 'intent') {
-      return { kind: 'ineligible', reason: `${verdict.reason}; start it again with path "intent"` };
+    if (!waitFirst) {
+      const verdict = await readOrTakeListed(run);
+      if (verdict.kind === 'intent_only' && run.state.path !== 'intent') {
+        return { kind: 'ineligible', reason: `${verdict.reason}; start it again with path "intent"` };
+      }
+      if (verdict.kind !== 'wait') {
+        if (verdict.kind === 'eligible' || verdict.kind === 'intent_only') await requireCloudApiNumber(run);
+        return verdict;
+      }
+      run.record.explain(verdict.reason);
     }
-    if (verdict.kind !== 'wait') {
-      if (verdict.kind === 'eligible' || verdict.kind === 'intent_only') await requireCloudApiNumber(run);
-      return verdict;
-    }
-    run.record.explain(verdict.reason);
+    waitFirst = false;
     let recheck: boolean;
     do {
       delay = nextPollDelaySeconds(delay, run.options.statusPollIntervalSeconds);
-      recheck = await run.wait(() => run.inbox.terms !== undefined || run.rechecksPending(), { seconds: delay, deadline: true });
+      recheck = await run.wait(() => run.inbox.terms !== undefined || run.rechecksPending(), { seconds: delay, deadline: true, movesIn: 'eligibility' });
       if (run.inbox.terms) return { kind: 'onboarded' };
       // Backed-off polls stay within the WABA's daily budget too; an operator's recheck always reads.
     } while (!recheck && !run.statusReads.hasRoom(Date.now()));

@@ -9,15 +9,18 @@ import { mergeListing } from '../template-readiness';
 import { settleDriftCheck } from '../drift-check';
 import type { Next, OnboardingRun } from './run';
 
-/** → `watching`. */
-export async function templateGrace(run: OnboardingRun): Promise<Next> {
+/** → `watching`. A run `resumed` here waits out what is left of its predecessor's grace. */
+export async function templateGrace(run: OnboardingRun, resumed = false): Promise<Next> {
   const { state, process, inbox, record } = run;
-  const terms = (inbox.terms ??= { source: 'poll', at: new Date().toISOString() }); // ONBOARDED at the first check
-  state.termsSignedAt ??= terms.at;
-  state.termsSource ??= terms.source;
-  process.syncingSince = Date.now();
-  record.moveTo('SYNCING_TEMPLATES', 'waiting for Meta to sync marketing templates to the ad account');
-  await run.wait(() => false, { seconds: run.options.templateSyncGraceSeconds });
+  if (!resumed || process.syncingSince === undefined) {
+    const terms = (inbox.terms ??= { source: 'poll', at: new Date().toISOString() }); // ONBOARDED at the first check
+    state.termsSignedAt ??= terms.at;
+    state.termsSource ??= terms.source;
+    process.syncingSince = Date.now();
+    record.moveTo('SYNCING_TEMPLATES', 'waiting for Meta to sync marketing templates to the ad account');
+  }
+  const left = process.syncingSince + run.options.templateSyncGraceSeconds * 1000 - Date.now();
+  if (left > 0) await run.wait(() => false, { seconds: left / 1000, movesIn: 'grace' });
   state.readyAt = new Date().toISOString();
   process.syncingSince = undefined;
   record.moveTo('READY');

@@ -3,7 +3,7 @@
  * interruptible wait, the status read, continue-as-new). Phases are in this folder; the story is in
  * workflows/onboarding.ts.
  */
-import { allHandlersFinished, CancellationScope, condition, makeContinueAsNewFunc, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, workflowInfo } from '@temporalio/workflow';
 import {
   DEFAULT_OPTIONS,
   FINAL_STATUSES,
@@ -19,9 +19,10 @@ import { OnboardingRecord } from '../onboarding-record';
 import { PartnerCallbackOutbox } from '../partner-callback-outbox';
 import { StatusReadBudget } from '../graph-budget';
 import { graph, NeedsAttention, onboardingActivities } from '../graph-calls';
+import { continueOnCurrentBuild, newBuildIsCurrent } from '../build-moves';
 
 /** The onboarding's phases, in the order of the process; NEEDS_ATTENTION (`attention`) leads back to `eligibility`. */
-export type Phase = 'eligibility' | 'path' | 'terms' | 'grace' | WaitingPhase;
+export type Phase = WaitingPhase;
 /** What a phase hands on to: the next phase, or the end of the onboarding. */
 export type Next = Phase | 'ended';
 
@@ -55,7 +56,10 @@ export interface WaitOptions {
   deadline?: boolean;
   /** Parked in NEEDS_ATTENTION: a new account event does not interrupt the wait. */
   parked?: boolean;
-  /** A waiting phase: the run may continue as new in it when it wakes. */
+  /**
+   * The phase that waits: the run may continue as new in it when it wakes to a long history or a new
+   * build, and the wait wakes at least every `wakeEverySeconds` so a new build always reaches it.
+   */
   movesIn?: WaitingPhase;
 }
 
@@ -114,30 +118,40 @@ export class OnboardingRun {
     const { inbox } = this;
     const interrupted = () =>
       inbox.offboarded !== undefined || (!opts.parked && inbox.attention !== undefined) || (opts.movesIn !== undefined && this.timeToMove());
-    let timeoutMs = opts.seconds === undefined ? undefined : opts.seconds * 1000;
-    if (opts.deadline) {
-      const left = Math.max(0, this.process.expiresAt - Date.now());
-      timeoutMs = timeoutMs === undefined ? left : Math.min(timeoutMs, left);
-    }
+    let endsAt = opts.seconds === undefined ? undefined : Date.now() + opts.seconds * 1000;
+    if (opts.deadline) endsAt = Math.min(endsAt ?? Infinity, this.process.expiresAt);
     const woken = () => until() || interrupted();
-    const met = timeoutMs === undefined ? await condition(woken).then(() => true) : await condition(woken, timeoutMs);
-    if (inbox.offboarded !== undefined) throw new Offboarded(inbox.offboarded);
-    if (!opts.parked && inbox.attention !== undefined) {
-      const reason = inbox.attention;
-      inbox.attention = undefined;
-      throw new NeedsAttention(reason);
+    // Ceiling: one timer per backstop period until the wait's own end; each wake-up is one workflow task.
+    for (;;) {
+      const left = endsAt === undefined ? undefined : Math.max(0, endsAt - Date.now());
+      const backstop = opts.movesIn === undefined ? undefined : this.options.wakeEverySeconds * 1000;
+      const slice = left === undefined ? backstop : backstop === undefined ? left : Math.min(left, backstop);
+      const met = slice === undefined ? await condition(woken).then(() => true) : await condition(woken, slice);
+      if (inbox.offboarded !== undefined) throw new Offboarded(inbox.offboarded);
+      if (!opts.parked && inbox.attention !== undefined) {
+        const reason = inbox.attention;
+        inbox.attention = undefined;
+        throw new NeedsAttention(reason);
+      }
+      if (until()) return true;
+      if (opts.movesIn !== undefined && this.timeToMove()) throw new TimeToMove(opts.movesIn);
+      if (met) return false;
+      if (endsAt !== undefined && Date.now() >= endsAt) {
+        if (opts.deadline && Date.now() >= this.process.expiresAt) throw new Expired();
+        return false;
+      }
+      // Only the backstop ended: nothing is due, wait on.
     }
-    if (until()) return true;
-    if (opts.movesIn !== undefined && this.timeToMove()) throw new TimeToMove(opts.movesIn);
-    if (!met && opts.deadline && Date.now() >= this.process.expiresAt) throw new Expired();
-    return false;
   }
 
-  /** The history is long, or the workers run a new build (Worker Versioning), and no handler is mid-way. */
+  /**
+   * The history is long, or a newer build is current (Worker Versioning), and nothing is mid-way: no
+   * handler running, no signup code in the exchange.
+   */
   private timeToMove(): boolean {
     const info = workflowInfo();
-    const due = info.historyLength > CONTINUE_AS_NEW_AFTER_EVENTS || info.continueAsNewSuggested || info.targetWorkerDeploymentVersionChanged === true;
-    return due && allHandlersFinished();
+    const due = info.historyLength > CONTINUE_AS_NEW_AFTER_EVENTS || info.continueAsNewSuggested || newBuildIsCurrent();
+    return due && this.inbox.signup === undefined && allHandlersFinished();
   }
 
   /** Hands the state and the inbox to a new run, on the workers' current build, waiting in `phase`. */
@@ -151,7 +165,7 @@ export class OnboardingRun {
       ...(origin ? { origin } : {}),
       carriedOver: { phase, state: this.state, process: this.process, inbox: this.inbox },
     };
-    return makeContinueAsNewFunc<(input: OnboardingRunInput) => Promise<OnboardingState>>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next);
+    return continueOnCurrentBuild<(input: OnboardingRunInput) => Promise<OnboardingState>>(next);
   }
 
   /**
