@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
+import { quotedValue } from './quoted-values';
 import { withSecretFiles } from './secret-files';
 
 /**
@@ -247,9 +248,18 @@ function temporalEnvConfig(env: Env, problems: string[]) {
     const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: defined });
     return { connectionOptions, namespace };
   } catch (err) {
-    problems.push(`Temporal connection settings (TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE / TEMPORAL_TLS_*): ${(err as Error).message}`);
+    problems.push(`Temporal connection settings (TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE / TEMPORAL_TLS_*): ${withoutExcerpt(err as Error)}`);
     return { connectionOptions: {}, namespace: undefined };
   }
+}
+
+/**
+ * An error's first line: a TOML parse error goes on to quote the file's lines around the fault, which
+ * may hold `api_key` or a TLS key; its line and column say where without them.
+ */
+function withoutExcerpt(err: Error & { line?: unknown; column?: unknown }): string {
+  const first = err.message.split('\n')[0];
+  return typeof err.line === 'number' && typeof err.column === 'number' ? `${first} (line ${err.line}, column ${err.column})` : first;
 }
 
 /**
@@ -266,8 +276,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { role?: ConfigRo
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
-        const raw = env[name];
-        return `${name} ${issue.message}${raw === undefined ? '' : ` (got ${JSON.stringify(raw)})`}`;
+        return `${name} ${issue.message}${quotedValue(name, env[name])}`; // a secret is named, never quoted
       }),
     );
   }
