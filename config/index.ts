@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { quotedValue } from './quoted-values';
-import { withSecretFiles } from './secret-files';
+import { SECRET_VARIABLES, withSecretFiles } from './secret-files';
 
 /**
  * The service's configuration, read once from the environment (docs/configuration.md).
@@ -289,7 +289,9 @@ export function loadConfig(rawEnv: Env = process.env, options: { role?: ConfigRo
   if (!sandbox) {
     const given = (name: string) => (name === 'API_KEYS' ? e.API_KEYS.length > 0 : env[name]?.trim());
     for (const name of REQUIRED[role]) {
-      if (!given(name)) problems.push(`${name} is required (or ${name}_FILE; MM_SANDBOX=true runs against the built-in sandbox instead)`);
+      // `<NAME>_FILE` is offered only where it is read: the secrets (META_APP_ID is not one).
+      const asFile = (SECRET_VARIABLES as readonly string[]).includes(name) ? `or ${name}_FILE; ` : '';
+      if (!given(name)) problems.push(`${name} is required (${asFile}MM_SANDBOX=true runs against the built-in sandbox instead)`);
     }
     for (const [name, publicValue] of Object.entries(SANDBOX_PUBLIC_VALUES)) {
       const values = name === 'API_KEYS' ? e.API_KEYS : name === 'CODEC_KEYS' ? e.CODEC_KEYS : [env[name]?.trim()];
