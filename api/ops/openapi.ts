@@ -118,7 +118,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/onboardings/summary': {
         get: {
-          summary: 'Counts by status and, for NEEDS_ATTENTION, by reason kind (Temporal visibility counts)',
+          summary: 'Counts by status and, for NEEDS_ATTENTION, by reason kind (Temporal visibility: counts, or one listing of a businessId)',
           parameters: parametersOf(s.summaryQuery, 'query'),
           responses: { '200': { description: 'The counts', content: json(ref('OnboardingCounts')) }, ...commonErrors },
         },
