@@ -10,9 +10,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# Compiled JavaScript plus a prebuilt workflow bundle, so workers start without webpack.
-RUN npx tsc -p tsconfig.build.json --outDir dist && npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js \
- && cp -r api/signup/assets dist/api/signup/ && cp -r sandbox/js-sdk-assets dist/sandbox/
+# Compiled JavaScript, a prebuilt workflow bundle (workers start without webpack) and the files the
+# code reads at run time: the one build step, scripts/build.ts, that `npm run build` runs anywhere.
+RUN npm run build
 
 FROM node:24-bookworm-slim
 WORKDIR /app

@@ -18,7 +18,7 @@ import { createMetrics } from './ops/metrics';
 import { registerOnboardingGauges } from './ops/onboarding-gauges';
 import { DEFAULT_TIMEOUTS, OnboardingClient, type TemporalTimeouts } from './partner/onboarding-client';
 import { onboardingsRouter } from './partner/onboarding-routes';
-import { onboardingSummaryRouter, visibilityCounter } from './partner/onboarding-summary';
+import { onboardingSummaryRouter, visibilityCounter, visibilityLister } from './partner/onboarding-summary';
 import { WabaOwnerCheck } from './partner/owner-check';
 import { PartnerTokenCheck } from './ops/meta-token-check';
 import { openApiDocument } from './ops/openapi';
@@ -103,7 +103,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   v1.use(metrics.rememberMountPoint);
   v1.use(requireApiKey(config.apiKeys, log));
   v1.use(express.json({ limit: API_BODY_LIMIT }));
-  v1.use(onboardingSummaryRouter(countRuns));
+  v1.use(onboardingSummaryRouter(countRuns, visibilityLister(client, config.temporal.namespace, onboardings, limits.callMs)));
   v1.use(onboardingsRouter(onboardings, new WabaOwnerCheck(graphClient), config.meta.appSecret, log));
   v1.use(templatesRouter(readiness));
   v1.use(sendsRouter(gate, onboardings, readiness, new WabaPhoneNumbers(graphClient), log));

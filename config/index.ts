@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
-import { withSecretFiles } from './secret-files';
+import { quotedValue } from './quoted-values';
+import { SECRET_VARIABLES, withSecretFiles } from './secret-files';
 
 /**
  * The service's configuration, read once from the environment (docs/configuration.md).
@@ -259,9 +260,18 @@ function temporalEnvConfig(env: Env, problems: string[]) {
     const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: defined });
     return { connectionOptions, namespace };
   } catch (err) {
-    problems.push(`Temporal connection settings (TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE / TEMPORAL_TLS_*): ${(err as Error).message}`);
+    problems.push(`Temporal connection settings (TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE / TEMPORAL_TLS_*): ${withoutExcerpt(err as Error)}`);
     return { connectionOptions: {}, namespace: undefined };
   }
+}
+
+/**
+ * An error's first line: a TOML parse error goes on to quote the file's lines around the fault, which
+ * may hold `api_key` or a TLS key; its line and column say where without them.
+ */
+function withoutExcerpt(err: Error & { line?: unknown; column?: unknown }): string {
+  const first = err.message.split('\n')[0];
+  return typeof err.line === 'number' && typeof err.column === 'number' ? `${first} (line ${err.line}, column ${err.column})` : first;
 }
 
 /**
@@ -278,8 +288,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { role?: ConfigRo
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0]);
-        const raw = env[name];
-        return `${name} ${issue.message}${raw === undefined ? '' : ` (got ${JSON.stringify(raw)})`}`;
+        return `${name} ${issue.message}${quotedValue(name, env[name])}`; // a secret is named, never quoted
       }),
     );
   }
@@ -292,7 +301,9 @@ export function loadConfig(rawEnv: Env = process.env, options: { role?: ConfigRo
   if (!sandbox) {
     const given = (name: string) => (name === 'API_KEYS' ? e.API_KEYS.length > 0 : env[name]?.trim());
     for (const name of REQUIRED[role]) {
-      if (!given(name)) problems.push(`${name} is required (or ${name}_FILE; MM_SANDBOX=true runs against the built-in sandbox instead)`);
+      // `<NAME>_FILE` is offered only where it is read: the secrets (META_APP_ID is not one).
+      const asFile = (SECRET_VARIABLES as readonly string[]).includes(name) ? `or ${name}_FILE; ` : '';
+      if (!given(name)) problems.push(`${name} is required (${asFile}MM_SANDBOX=true runs against the built-in sandbox instead)`);
     }
     for (const [name, publicValue] of Object.entries(SANDBOX_PUBLIC_VALUES)) {
       const values = name === 'API_KEYS' ? e.API_KEYS : name === 'CODEC_KEYS' ? e.CODEC_KEYS : [env[name]?.trim()];

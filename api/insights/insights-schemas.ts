@@ -3,6 +3,8 @@
  * validated with them and /openapi.json is generated from them. No transforms (JSON Schema only).
  */
 import { z } from 'zod';
+// Meta's names only (lower case letters, digits, _): a `,` can never make one name read as two.
+import { templateName } from '../partner/schemas';
 
 export const MAX_WINDOW_DAYS = 90;
 export const DEFAULT_WINDOW_DAYS = 30;
@@ -10,7 +12,6 @@ export const DEFAULT_WINDOW_DAYS = 30;
 const MAX_TEMPLATE_NAMES = 100;
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD');
-const templateName = z.string().min(1).max(512);
 
 export const insightsQuery = z.strictObject({
   since: day.optional().describe(`First day (UTC, inclusive), YYYY-MM-DD. Default: ${DEFAULT_WINDOW_DAYS - 1} days before \`until\`.`),

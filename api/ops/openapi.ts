@@ -118,7 +118,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/onboardings/summary': {
         get: {
-          summary: 'Counts by status and, for NEEDS_ATTENTION, by reason kind (Temporal visibility counts)',
+          summary: 'Counts by status and, for NEEDS_ATTENTION, by reason kind (Temporal visibility: counts, or one listing of a businessId)',
           parameters: parametersOf(s.summaryQuery, 'query'),
           responses: { '200': { description: 'The counts', content: json(ref('OnboardingCounts')) }, ...commonErrors },
         },
@@ -195,7 +195,9 @@ export function openApiDocument(): Record<string, unknown> {
                 "not_onboarded_on_meta: Meta refused the STRICT send as if the WABA were not onboarded (details.graphCode, 131055); a drift check re-reads Meta's status. " +
                 'not_marketing: Meta recategorised the template (details.category). With fallback cloud_api each goes through /messages instead.',
             ),
-            '502': errorResponse("graph_error: Meta refused the send; details.code and details.subcode are Meta's"),
+            '502': errorResponse(
+              "graph_error: Meta refused the send, or the read of the WABA's phone numbers for an unknown phoneNumberId (that failure is kept 2 s); details.code and details.subcode are Meta's",
+            ),
           },
         },
       },

@@ -142,7 +142,8 @@ const EXECUTION_STATUS_NAMES = [
   'PAUSED',
 ];
 
-function keyword(fields: Record<string, Payload>, name: string): string | undefined {
+/** A keyword search attribute's value from a visibility row. */
+export function keyword(fields: Record<string, Payload>, name: string): string | undefined {
   const payload = fields[name];
   if (!payload) return undefined;
   const value: unknown = defaultPayloadConverter.fromPayload(payload);

@@ -159,7 +159,8 @@ export const discoveryIdParam = z.strictObject({
 
 // ---- after READY: templates, sends, settings ------------------------------------------------------
 
-const templateName = z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be a template name (lower case letters, digits, _)');
+/** Meta's rule for template names; the insights query's `template` too (api/insights/insights-schemas.ts). */
+export const templateName = z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be a template name (lower case letters, digits, _)');
 const templateLanguage = z
   .string()
   .regex(/^[a-z]{2,3}(_[A-Za-z0-9]{2,4})?$/, 'must be a template language code, e.g. en_US')

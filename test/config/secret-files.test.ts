@@ -67,3 +67,27 @@ test('an empty secret file counts as unset (an optional secret mounted from an e
   expect(config.partnerCallback).toBeUndefined();
   expect(config.codec.keys).toEqual([]);
 });
+
+test('every <NAME>_FILE a missing-setting message offers is read (META_APP_ID, no secret, is offered without one)', () => {
+  const offered = new Set<string>();
+  for (const role of ['api', 'worker', 'all'] as const) {
+    for (const problem of problemsOfRole({}, role)) for (const [, name] of problem.matchAll(/\b([A-Z][A-Z0-9_]*)_FILE\b/g)) offered.add(name);
+  }
+  expect([...offered].sort()).toEqual(['API_KEYS', 'META_ACCESS_TOKEN', 'META_APP_SECRET', 'WEBHOOK_VERIFY_TOKEN']);
+  for (const name of offered) {
+    const value = name === 'API_KEYS' ? 'key-from-file' : `${name.toLowerCase()}-from-file`;
+    const problems = problemsOfRole({ [`${name}_FILE`]: secretFile(`offered-${name}`, `${value}\n`) }, 'api');
+    expect(problems.filter((p) => p.startsWith(`${name} `))).toEqual([]);
+  }
+  expect(problemsOfRole({}, 'api')).toContain('META_APP_ID is required (MM_SANDBOX=true runs against the built-in sandbox instead)');
+});
+
+function problemsOfRole(env: Record<string, string>, role: 'api' | 'worker' | 'all'): string[] {
+  try {
+    loadConfig(env, { role });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}

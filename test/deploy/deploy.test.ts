@@ -15,7 +15,8 @@ import { freePort } from '../../scripts/dev-server';
 import { createSandbox } from '../../sandbox';
 import { TEST_SECRETS } from '../harness/stack';
 import { nativeServiceEnv, resolveCompose } from '../harness/compose';
-import { buildAsTheImageDoes, IMAGE_ASSET_DIRS, repoRoot, startEntryPoint, type ImageBuild } from '../harness/image-build';
+import { buildAsTheImageDoes, repoRoot, startEntryPoint, type ImageBuild } from '../harness/image-build';
+import { BUILD_ASSET_DIRS } from '../../scripts/build';
 import { eventually } from '../harness/wait';
 
 const run = promisify(execFile);
@@ -145,11 +146,30 @@ describe('the image, run natively', () => {
   }, 240_000);
   afterAll(() => build?.remove());
 
-  test('the build steps run here are the Dockerfile\'s', () => {
-    expect(dockerfileText).toContain('RUN npx tsc -p tsconfig.build.json --outDir dist && npx tsx scripts/build-workflow-bundle.ts dist/workflow-bundle.js');
-    expect(read('test/harness/image-build.ts')).toContain("['tsc', '-p', 'tsconfig.build.json', '--outDir', dir]");
-    for (const assets of IMAGE_ASSET_DIRS) expect(dockerfileText).toContain(`cp -r ${assets} dist/${path.dirname(assets)}/`);
+  test('the build run here is the Dockerfile\'s: npm run build (scripts/build.ts), its one build step', () => {
+    expect(dockerfile.getInstructions().filter((i) => i.getKeyword() === 'RUN').map((i) => i.getArgumentsContent())).toContain('npm run build');
+    expect(JSON.parse(read('package.json')).scripts.build).toBe('tsx scripts/build.ts');
+    expect(read('test/harness/image-build.ts')).toContain("['run', 'build', '--', dir]");
   });
+
+  test('npm run build leaves everything the entry points read beside their code: every asset folder, and the API starts as far as its configuration check', async () => {
+    // Every folder of run-time files the build's sources keep is one the build copies.
+    const sourceFolders: string[] = JSON.parse(read('tsconfig.build.json').replace(/^\s*\/\/.*$/gm, '')).include;
+    const assetFolders = (await run('git', ['ls-files', ...sourceFolders], { cwd: repoRoot })).stdout
+      .split('\n')
+      .filter((file) => /\/[\w-]*assets\//.test(file))
+      .map((file) => file.slice(0, file.search(/assets\//) + 'assets'.length));
+    expect([...new Set(assetFolders)].sort()).toEqual([...BUILD_ASSET_DIRS].sort());
+    for (const assets of BUILD_ASSET_DIRS) {
+      const files = (await run('git', ['ls-files', assets], { cwd: repoRoot })).stdout.trim().split('\n');
+      for (const file of files) expect({ file, built: existsSync(path.join(build.dir, file)) }).toEqual({ file, built: true });
+    }
+    // The hosted signup page's files are read when its module loads: without them the API died with ENOENT before this.
+    const api = startEntryPoint(build, 'api/main.js', {});
+    expect(await api.exited).toEqual({ code: 1, signal: null });
+    expect(api.output()).not.toContain('ENOENT');
+    expect(api.output()).toContain('META_ACCESS_TOKEN is required');
+  }, 60_000);
 
   /** The host environment a partner gives `docker compose` (.env): the PostgreSQL password and the secrets' files. */
   const composeHostEnv = (secrets: Record<'token' | 'appSecret' | 'verify' | 'apiKeys', string>, metaAppId?: string) => {

@@ -3,7 +3,7 @@
  * (so `node` finds node_modules), and its entry points started as the image starts them.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -16,23 +16,13 @@ export interface ImageBuild {
   remove(): void;
 }
 
-/** Folders of run-time files the image copies beside the compiled code (the hosted signup page's, the SDK stand-in's). */
-export const IMAGE_ASSET_DIRS = ['api/signup/assets', 'sandbox/js-sdk-assets'];
-
-/** `npx tsc -p tsconfig.build.json --outDir <dir>` and `npx tsx scripts/build-workflow-bundle.ts <dir>/workflow-bundle.js`, as the Dockerfile runs them. */
+/** `npm run build -- <dir>` (scripts/build.ts), the Dockerfile's build step, into a directory of the repo. */
 export async function buildAsTheImageDoes(name: string): Promise<ImageBuild> {
   const dir = path.join(repoRoot, '.build-test', `${name}-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const bundlePath = path.join(dir, 'workflow-bundle.js');
-  const opts = { cwd: repoRoot, maxBuffer: 1 << 24 };
-  await Promise.all([
-    run('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', dir], opts),
-    run('npx', ['tsx', 'scripts/build-workflow-bundle.ts', bundlePath], opts),
-  ]);
-  // The Dockerfile's `cp -r`: the files the compiled code reads at run time (tsc copies only code).
-  for (const assets of IMAGE_ASSET_DIRS) cpSync(path.join(repoRoot, assets), path.join(dir, assets), { recursive: true });
-  return { dir, bundlePath, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  await run('npm', ['run', 'build', '--', dir], { cwd: repoRoot, maxBuffer: 1 << 24 });
+  return { dir, bundlePath: path.join(dir, 'workflow-bundle.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export interface ServiceProcess {

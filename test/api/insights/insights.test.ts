@@ -115,6 +115,22 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
     expect(graphReads(waba.id)).toBeGreaterThan(afterFirst);
   });
 
+  test("a template name is Meta's (lower case letters, digits, _): `spring_sale,summer_sale` is a 400 naming template, so no ask gets another's answer", async () => {
+    const { waba } = await readyWaba();
+    const query = `?since=${day(12)}&until=${day(2)}`;
+    const names = (res: { body: { templates: Array<{ name: string }> } }) => res.body.templates.map((t) => t.name).sort();
+    // One name with a comma in it: never a template of Meta's, and never a cache key shared with the two names.
+    const comma = await insights(waba.id, `${query}&template=spring_sale%2Csummer_sale`);
+    expect(comma.status).toBe(400);
+    expect(comma.body.error.details).toEqual([{ in: 'query', path: 'template', message: 'must be a template name (lower case letters, digits, _)' }]);
+    const both = await insights(waba.id, `${query}&template=spring_sale&template=summer_sale`);
+    expect(both.status).toBe(200);
+    expect(names(both)).toEqual(['spring_sale', 'summer_sale']);
+    const inList = await insights(waba.id, `${query}&template=spring_sale&template=summer_sale%2Cx`);
+    expect(inList.status).toBe(400);
+    expect(inList.body.error.details.map((d: { path: string }) => d.path)).toEqual(['template.1']);
+  });
+
   test('in deprecated mode Insights refuses and template_analytics answers, 10 template ids a call, without conversions', async () => {
     const names = Array.from({ length: 12 }, (_, i) => `promo_${i}`);
     const { waba, templates } = await readyWaba(names);

@@ -82,6 +82,37 @@ describe("the phone number's WABA", () => {
     expect(fromAdded.status).toBe(200);
     expect(world().messaging.sent.at(-1)).toMatchObject({ edge: 'marketing_messages', phoneNumberId: added.id });
   });
+
+  test("with /phone_numbers failing, unknown numbers read it at most once per 2 s (the failure is remembered) and the WABA's known number still sends", async () => {
+    const { waba, phone } = await readyOnboarding();
+    await send(waba.id, templateBody(phone)).expect(200); // the gate now knows the WABA's number
+    await sleep(2_100); // past the re-read floor of that read
+    const reads = () => world().countCalls({ endpoint: 'phone_numbers', wabaId: waba.id });
+    world().injectFault({ endpoint: 'phone_numbers', wabaId: waba.id, kind: 'server_error', times: Infinity });
+    try {
+      const readsBefore = reads();
+      const started = Date.now();
+      const unknown: number[] = [];
+      for (let i = 0; i < 30; i++) unknown.push((await send(waba.id, templateBody(String(900_000_000_000_000 + i)))).status);
+      const unknownMs = Date.now() - started;
+      const unknownReads = reads() - readsBefore;
+      const known: number[] = [];
+      for (let i = 0; i < 10; i++) known.push((await send(waba.id, templateBody(phone))).status);
+      console.log(`/phone_numbers failing: 30 unknown numbers in ${unknownMs} ms made ${unknownReads} reads; 10 sends of the known number made ${reads() - readsBefore - unknownReads} more: ${JSON.stringify(countsOf(known))}`);
+
+      expect(unknown.every((s) => s === 502)).toBe(true);
+      expect(unknownReads).toBeGreaterThanOrEqual(1);
+      expect(unknownReads).toBeLessThanOrEqual(1 + Math.floor(unknownMs / 2_000));
+      expect(known).toEqual(Array(10).fill(200));
+      expect(reads() - readsBefore).toBe(unknownReads);
+      // Remembered for the re-read floor only: past it, an unknown number reads again.
+      await sleep(2_100);
+      expect((await send(waba.id, templateBody('900000000000099'))).status).toBe(502);
+      expect(reads() - readsBefore).toBe(unknownReads + 1);
+    } finally {
+      world().clearFaults();
+    }
+  });
 });
 
 describe('account events', () => {
