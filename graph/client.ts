@@ -506,6 +506,12 @@ export class GraphClient {
       throw new GraphThrottledError(`${what} held back: Meta reports the app's or this business's Graph allowance used up`, { httpStatus: 0 }, turn.retryAfterMs);
     }
     if (turn.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, turn.waitMs));
+    // Ceiling: a few more waits, each at most one pace: the call before this one may have left late.
+    for (let i = 0; i < 5; i++) {
+      const more = this.options.usage!.depart(subject);
+      if (more <= 0) return;
+      await new Promise((resolve) => setTimeout(resolve, more));
+    }
   }
 
   private pathOf(call: Pick<Call<z.ZodType>, 'path'>): string {

@@ -42,6 +42,8 @@ interface BusinessPace extends Reading {
   regainAt: number;
   /** The next free turn of this business's own pace. */
   nextSlot: number;
+  /** When its last paced call actually left (timers fire late on a busy machine). */
+  lastDeparture: number;
 }
 
 export interface UsageSnapshot {
@@ -56,6 +58,7 @@ export interface UsageSnapshot {
 export class GraphUsage {
   private app?: Reading;
   private appNextSlot = 0;
+  private appLastDeparture = 0;
   private readonly businesses = new Map<string, BusinessPace>();
   /** Graph object id (the first path segment of a call) → the business whose allowance it counts against. */
   private readonly businessOfSubject = new Map<string, string>();
@@ -141,6 +144,36 @@ export class GraphUsage {
     return { waitMs: slot - now };
   }
 
+  /**
+   * Called when a paced call is about to leave (its reserved turn has come): how much longer it must
+   * wait so that it leaves at least one pace after the previous paced call actually left, or 0, and
+   * then its departure is recorded. A turn's timer that fired late (a busy machine) would otherwise let
+   * the next call leave right behind it: the pace holds between departures, not only between turns.
+   */
+  depart(subject?: string): number {
+    const now = this.now();
+    const businessId = subject === undefined ? undefined : (this.businessOfSubject.get(subject) ?? subject);
+    const business = businessId === undefined ? undefined : this.businesses.get(businessId);
+    const appUsage = this.appPercent(now);
+    const businessUsage = business && now - business.at <= READING_TTL_MS ? business.percent : 0;
+    const appSlowed = appUsage >= SLOW_DOWN_FROM_PERCENT;
+    const businessSlowed = businessUsage >= SLOW_DOWN_FROM_PERCENT;
+    const earliest = Math.max(
+      appSlowed ? this.appLastDeparture + 1000 / this.rateFor(appUsage) : 0,
+      businessSlowed ? business!.lastDeparture + 1000 / this.rateFor(businessUsage) : 0,
+    );
+    if (earliest > now) return earliest - now;
+    if (appSlowed) {
+      this.appLastDeparture = now;
+      this.appNextSlot = Math.max(this.appNextSlot, now + 1000 / this.rateFor(appUsage));
+    }
+    if (businessSlowed) {
+      business!.lastDeparture = now;
+      business!.nextSlot = Math.max(business!.nextSlot, now + 1000 / this.rateFor(businessUsage));
+    }
+    return 0;
+  }
+
   /** Full speed up to 75 %, then linearly down to a trickle at 100 %. */
   private rateFor(usage: number): number {
     if (usage < SLOW_DOWN_FROM_PERCENT) return this.maxCallsPerSecond;
@@ -155,7 +188,7 @@ export class GraphUsage {
   private pace(businessId: string): BusinessPace {
     let pace = this.businesses.get(businessId);
     if (!pace) {
-      pace = { percent: 0, at: 0, regainAt: 0, nextSlot: 0 };
+      pace = { percent: 0, at: 0, regainAt: 0, nextSlot: 0, lastDeparture: 0 };
       this.businesses.set(businessId, pace);
     }
     return pace;

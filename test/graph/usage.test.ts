@@ -106,3 +106,19 @@ test('an app-level throttle (code 4, X-App-Usage) slows every business', async (
   expect(usage.reserve(1_000, other.id)).toEqual({ retryAfterMs: expect.any(Number) });
   await graph.close();
 });
+
+test('the pace holds between departures: a call whose turn fired late (a busy machine) pushes the next call back', () => {
+  let now = 1_000_000;
+  const usage = new GraphUsage(10, () => now);
+  usage.throttled('100', 4); // the app's allowance is used up: 2 % of 10 calls/s, one call every 5 s
+  expect(usage.reserve(60_000, '200')).toEqual({ waitMs: 0 });
+  expect(usage.reserve(60_000, '300')).toEqual({ waitMs: 5_000 });
+  now += 3_000; // the first call's turn came, but its timer fired 3 s late
+  expect(usage.depart('200')).toBe(0);
+  now += 2_000; // the second call's turn, on time: only 2 s after the first actually left
+  expect(usage.depart('300')).toBe(3_000);
+  now += 3_000;
+  expect(usage.depart('300')).toBe(0);
+  // Turns reserved from now on start a pace after that departure.
+  expect(usage.reserve(60_000, '400')).toEqual({ waitMs: 5_000 });
+});
