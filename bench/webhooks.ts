@@ -13,7 +13,8 @@
  * A third phase sends signed `messages` deliveries (10 message statuses each, `marketing_lite`, as Meta
  * sends them after MM API sends) to the same receiver: these are only counted, so the target is at
  * least 50 % of the bare handler's throughput and zero Temporal calls during the phase (every gRPC call
- * of the app's Temporal connection is counted by an interceptor).
+ * of the app's Temporal connection is counted by an interceptor). It runs three times, each right after
+ * a bare run of its own, and the median of the three ratios is the figure.
  */
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -42,6 +43,8 @@ const { values: args } = parseArgs({
   },
 });
 const duration = boundedInt(args.duration, 1, 120, 'duration');
+/** The messages phase is measured this many times, each against a bare run of its own; the median counts. */
+const STATUS_ROUNDS = 3;
 const connections = boundedInt(args.connections, 1, 256, 'connections');
 const wabaCount = boundedInt(args.wabas, 1, 10_000, 'wabas');
 
@@ -181,24 +184,36 @@ async function main() {
     const bareResult = await autocannon({ url: urlOf(bareServer), connections, duration, requests });
     const appResult = await autocannon({ url: urlOf(appServer), connections, duration, requests });
     await temporalCallsSettled();
-    const callsBefore = temporalCalls;
-    const statusResult = await autocannon({ url: urlOf(appServer), connections, duration, requests: statusRequests });
-    const statusPhaseCalls = temporalCalls - callsBefore;
+    // The messages phase three times, each right after a bare run of its own (a machine's load drifts
+    // over a minute): the median of the three ratios is the figure, not one lucky or unlucky run.
+    const rounds: Array<{ bare: AutocannonResult; status: AutocannonResult; calls: number; ratio: number }> = [];
+    for (let round = 0; round < STATUS_ROUNDS; round++) {
+      const roundBare = round === 0 ? bareResult : await autocannon({ url: urlOf(bareServer), connections, duration, requests });
+      await temporalCallsSettled();
+      const callsBefore = temporalCalls;
+      const status = await autocannon({ url: urlOf(appServer), connections, duration, requests: statusRequests });
+      const calls = temporalCalls - callsBefore;
+      rounds.push({ bare: roundBare, status, calls, ratio: status.requests.average / roundBare.requests.average });
+    }
 
     console.table([
       summary('bare express.raw + 200', bareResult),
       summary('mm-onboarding receiver', appResult),
-      summary('receiver, messages (10 statuses)', statusResult),
+      ...rounds.map((r, i) => summary(`receiver, messages (10 statuses), round ${i + 1}`, r.status)),
     ]);
     const ratio = appResult.requests.average / bareResult.requests.average;
     console.log(`receiver / bare throughput: ${(ratio * 100).toFixed(1)} % (each 200 = a signal durably in Temporal)`);
-    const statusRatio = statusResult.requests.average / bareResult.requests.average;
+    const ratios = rounds.map((r) => r.ratio);
+    const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
+    const medianRound = rounds.find((r) => r.ratio === median)!;
+    const statusPhaseCalls = rounds.reduce((n, r) => n + r.calls, 0);
     console.log(
-      `messages deliveries / bare throughput: ${(statusRatio * 100).toFixed(1)} % (target >= 50 %), ` +
-        `${Math.round(statusResult.requests.average * 10)} statuses/s, Temporal calls during the phase: ${statusPhaseCalls} (target 0)`,
+      `messages deliveries / bare throughput, median of ${rounds.length}: ${(median * 100).toFixed(1)} % (target >= 50 %; rounds: ` +
+        `${ratios.map((x) => `${(x * 100).toFixed(1)} %`).join(', ')}), ${Math.round(medianRound.status.requests.average * 10)} statuses/s, ` +
+        `Temporal calls during the phases: ${statusPhaseCalls} (target 0)`,
     );
     if (appResult.non2xx || appResult.errors || appResult.timeouts) process.exitCode = 1;
-    if (statusResult.non2xx || statusResult.errors || statusResult.timeouts || statusPhaseCalls > 0) process.exitCode = 1;
+    if (rounds.some((r) => r.status.non2xx || r.status.errors || r.status.timeouts) || statusPhaseCalls > 0) process.exitCode = 1;
   } finally {
     for (const server of servers) await close(server);
     await connection.close();
