@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, describeConfig, loadConfig, SANDBOX_DEFAULTS } from '../../config';
+import { describeConfig, loadConfig, SANDBOX_DEFAULTS } from '../../config';
+import { problemsOf } from '../harness/config-problems';
 
 /** Sandbox mode, as `npm start` turns it on without META_ACCESS_TOKEN. */
 const demo = { MM_SANDBOX: 'true' };
@@ -14,15 +15,6 @@ const production = {
   API_KEYS: 'key-a, key-b',
 };
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('configuration', () => {
   test('in sandbox mode (MM_SANDBOX=true) it runs against the built-in sandbox with the contract defaults', () => {

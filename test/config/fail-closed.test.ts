@@ -2,7 +2,8 @@
  * Sandbox mode only where it is asked for: outside it every setting a process needs must be given,
  * and the sandbox's public credentials are refused.
  */
-import { ConfigError, loadConfig, SANDBOX_DEFAULTS, withDemoSandbox } from '../../config';
+import { loadConfig, SANDBOX_DEFAULTS, withDemoSandbox } from '../../config';
+import { problemsOf } from '../harness/config-problems';
 
 const production = {
   META_ACCESS_TOKEN: 'system-user-token',
@@ -12,15 +13,6 @@ const production = {
   API_KEYS: 'key-a, key-b',
 };
 
-function problemsOf(env: Record<string, string | undefined>, role?: 'api' | 'worker'): string[] {
-  try {
-    loadConfig(env, { role });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const named = (problems: string[]) => problems.map((p) => p.split(' ')[0]);
 

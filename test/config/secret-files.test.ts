@@ -1,26 +1,11 @@
 /** Every secret variable can be given as `<NAME>_FILE` (Docker and Kubernetes secrets). */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, describeConfig, loadConfig } from '../../config';
+import { describeConfig, loadConfig } from '../../config';
+import { problemsOf, secretFiles } from '../harness/config-problems';
 import { SECRET_VARIABLES } from '../../config/secret-files';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'mm-secret-files-'));
-const secretFile = (name: string, text: string) => {
-  const file = path.join(dir, name);
-  writeFileSync(file, text, { mode: 0o600 });
-  return file;
-};
+const { dir, write: secretFile } = secretFiles('mm-secret-files-');
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 test('every secret is read from its _FILE, less the trailing newline `echo` leaves', () => {
   expect([...SECRET_VARIABLES].sort()).toEqual(
@@ -71,23 +56,14 @@ test('an empty secret file counts as unset (an optional secret mounted from an e
 test('every <NAME>_FILE a missing-setting message offers is read (META_APP_ID, no secret, is offered without one)', () => {
   const offered = new Set<string>();
   for (const role of ['api', 'worker', 'all'] as const) {
-    for (const problem of problemsOfRole({}, role)) for (const [, name] of problem.matchAll(/\b([A-Z][A-Z0-9_]*)_FILE\b/g)) offered.add(name);
+    for (const problem of problemsOf({}, role)) for (const [, name] of problem.matchAll(/\b([A-Z][A-Z0-9_]*)_FILE\b/g)) offered.add(name);
   }
   expect([...offered].sort()).toEqual(['API_KEYS', 'META_ACCESS_TOKEN', 'META_APP_SECRET', 'WEBHOOK_VERIFY_TOKEN']);
   for (const name of offered) {
     const value = name === 'API_KEYS' ? 'key-from-file' : `${name.toLowerCase()}-from-file`;
-    const problems = problemsOfRole({ [`${name}_FILE`]: secretFile(`offered-${name}`, `${value}\n`) }, 'api');
+    const problems = problemsOf({ [`${name}_FILE`]: secretFile(`offered-${name}`, `${value}\n`) }, 'api');
     expect(problems.filter((p) => p.startsWith(`${name} `))).toEqual([]);
   }
-  expect(problemsOfRole({}, 'api')).toContain('META_APP_ID is required (MM_SANDBOX=true runs against the built-in sandbox instead)');
+  expect(problemsOf({}, 'api')).toContain('META_APP_ID is required (MM_SANDBOX=true runs against the built-in sandbox instead)');
 });
 
-function problemsOfRole(env: Record<string, string>, role: 'api' | 'worker' | 'all'): string[] {
-  try {
-    loadConfig(env, { role });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}

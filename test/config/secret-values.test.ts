@@ -3,29 +3,12 @@
  * 16 characters (got "Xk9#mP2$vL7qR4t")`), whichever way the secret came: the environment, a
  * `<NAME>_FILE`, Temporal's config file, or a URL's credentials.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { ConfigError, loadConfig } from '../../config';
+import { problemsOf, secretFiles } from '../harness/config-problems';
 import { quotedValue } from '../../config/quoted-values';
 import { SECRET_VARIABLES } from '../../config/secret-files';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'mm-secret-values-'));
-const file = (name: string, text: string) => {
-  const at = path.join(dir, name);
-  writeFileSync(at, text, { mode: 0o600 });
-  return at;
-};
+const { write: file } = secretFiles('mm-secret-values-');
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 /** A value no validation of the service accepts as a bearer key: short, with a space. */
 const badSecret = (name: string) => `Xk9#mP2$ ${name.toLowerCase()}`;

@@ -47,6 +47,26 @@ export async function freePorts(): Promise<StartedNpm['ports']> {
   return { api, sandbox, temporal, ui };
 }
 
+/**
+ * Stops `first` (SIGTERM, a clean exit within 45 s) and starts `npm start` again on its ports and its
+ * data dir, what a developer's second `npm start` gets; `env` on top (another build id, say).
+ */
+export async function restartNpmStart(first: StartedNpm, env: Record<string, string> = {}): Promise<StartedNpm> {
+  process.kill(first.npm.pid!, 'SIGTERM');
+  const code = await exitWithin(first, 45_000);
+  if (code !== 0) throw new Error(`npm start exited ${code} on SIGTERM:\n${first.output().slice(-2000)}`);
+  const second = await spawnNpmStart({
+    PORT: String(first.ports.api),
+    SANDBOX_PORT: String(first.ports.sandbox),
+    TEMPORAL_DEV_PORT: String(first.ports.temporal),
+    TEMPORAL_UI_PORT: String(first.ports.ui),
+    TEMPORAL_DEV_DB_FILE: first.env.TEMPORAL_DEV_DB_FILE,
+    ...env,
+  });
+  await waitUntilServing(second);
+  return second;
+}
+
 /** Spawns `npm start` in its own process group with every port free unless `env` says otherwise. */
 export async function spawnNpmStart(env: Record<string, string> = {}): Promise<StartedNpm> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mm-npm-start-'));

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { killEverything, removeTmpDirs, spawnNpmStart, waitUntilServing, exitWithin } from '../harness/npm-start';
+import { killEverything, removeTmpDirs, restartNpmStart, spawnNpmStart, waitUntilServing, exitWithin } from '../harness/npm-start';
 import { eventually } from '../harness/wait';
 
 jest.setTimeout(300_000);
@@ -49,18 +49,7 @@ test('a restart as a new build moves every run of the old build: sends, GET, Int
   const intentRequests = async () => (await json(await fetch(`${sandbox}/_sandbox/businesses/${business}`))).body.intent.requests as number;
   expect(await intentRequests()).toBe(1);
 
-  process.kill(first.npm.pid!, 'SIGTERM');
-  expect(await exitWithin(first, 45_000)).toBe(0);
-
-  const second = await spawnNpmStart({
-    TEMPORAL_WORKER_BUILD_ID: NEW,
-    PORT: String(first.ports.api),
-    SANDBOX_PORT: String(first.ports.sandbox),
-    TEMPORAL_DEV_PORT: String(first.ports.temporal),
-    TEMPORAL_UI_PORT: String(first.ports.ui),
-    TEMPORAL_DEV_DB_FILE: first.env.TEMPORAL_DEV_DB_FILE,
-  });
-  await waitUntilServing(second);
+  const second = await restartNpmStart(first, { TEMPORAL_WORKER_BUILD_ID: NEW });
   const servingAt = Date.now();
 
   // Within 60 s of the new build serving: the READY WABA sends, GET has its history.

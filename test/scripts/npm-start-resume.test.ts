@@ -2,7 +2,7 @@
  * A restarted demo resumes like Temporal does: `npm start` keeps the sandbox's world under .data/
  * (beside the dev server's SQLite file), so the onboardings Temporal kept still find their WABAs.
  */
-import { killEverything, removeTmpDirs, spawnNpmStart, waitUntilServing, exitWithin, type StartedNpm } from '../harness/npm-start';
+import { killEverything, removeTmpDirs, restartNpmStart, spawnNpmStart, waitUntilServing, exitWithin, type StartedNpm } from '../harness/npm-start';
 import { eventually } from '../harness/wait';
 
 jest.setTimeout(240_000);
@@ -39,18 +39,8 @@ test('after a restart the sandbox still has the WABA an onboarding waits on, and
   expect(started.status).toBe(201);
   await eventually(async () => ((await onboarding(first, wabaId))?.status === 'AWAITING_TERMS' ? true : undefined), 60_000, 'AWAITING_TERMS');
 
-  process.kill(first.npm.pid!, 'SIGTERM');
-  expect(await exitWithin(first, 45_000)).toBe(0);
-
   // The same ports and the same data dir: what a developer's second `npm start` gets.
-  const second = await spawnNpmStart({
-    PORT: String(first.ports.api),
-    SANDBOX_PORT: String(first.ports.sandbox),
-    TEMPORAL_DEV_PORT: String(first.ports.temporal),
-    TEMPORAL_UI_PORT: String(first.ports.ui),
-    TEMPORAL_DEV_DB_FILE: first.env.TEMPORAL_DEV_DB_FILE,
-  });
-  await waitUntilServing(second);
+  const second = await restartNpmStart(first);
   expect((await json(await fetch(`${sandbox}/_sandbox/wabas/${wabaId}`))).status).toBe(200);
 
   // The customer signs now: the onboarding the dev server kept goes on to READY, never NEEDS_ATTENTION.
