@@ -68,14 +68,14 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   const discoveries = new DiscoveryClient(client, config, onboardings, limits, countRuns);
   const graphClient = graph ?? createGraphClient(config);
   const readiness = new TemplateReadiness(onboardings, metrics, log, templateCacheMs ?? DEFAULT_TEMPLATE_CACHE_MS);
-  const drift = new DriftChecks(client, limits.callMs, metrics, log);
+  const drift = new DriftChecks(onboardings, metrics, log);
   const gate = new SendGate(readiness, graphClient, metrics, drift);
   const openApi = JSON.stringify(openApiDocument());
   const signup = new EmbeddedSignup(onboardings, new SignupPreflight(graphClient, deriveSealingKey(config.meta.appSecret)), log);
   const linkRuns = new SignupLinkClient(client, config, onboardings, limits);
   const links = new SignupLinkSigner(config.meta.appSecret);
   const tokenCheck = partnerToken ?? PartnerTokenCheck.fromConfig(config);
-  const insights = new InsightsReader({ client, taskQueue: config.temporal.taskQueue, partnerToken: tokenCheck, log, queryMs: limits.queryMs });
+  const insights = new InsightsReader({ client, taskQueue: config.temporal.taskQueue, partnerToken: tokenCheck, log, queryMs: limits.queryMs, pollers: onboardings.pollers });
 
   const app = express();
   app.disable('x-powered-by');

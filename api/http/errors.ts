@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'graph_error'
   | 'graph_throttled'
   | 'temporal_unavailable'
+  | 'temporarily_unavailable'
   | 'search_attributes_unavailable'
   | 'timeout'
   | 'internal';
@@ -55,6 +56,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: ErrorDetails,
+    /** Sent as `Retry-After`: when asking again may get another answer. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -65,6 +68,7 @@ export function sendError(res: Response, err: ApiError): void {
   const body: ErrorBody = { error: { code: err.code, message: err.message } };
   const details = err.details;
   if (details && (Array.isArray(details) ? details.length : Object.keys(details).length)) body.error.details = details;
+  if (err.retryAfterSeconds !== undefined) res.set('Retry-After', String(err.retryAfterSeconds));
   res.status(err.status).json(body);
 }
 
@@ -95,20 +99,66 @@ export function isTemporalUnavailable(err: unknown): boolean {
 
 const GRPC_FAILED_PRECONDITION = 9;
 
+/** The messages of the error and of its cause (the SDK wraps the gRPC error in a ServiceError). */
+const errorMessages = (err: unknown) => [err, (err as { cause?: unknown })?.cause].map((e) => (e instanceof Error ? e.message : ''));
+
 /**
  * The server dropped an update because the workflow task carrying it failed (e.g. a signal arrived
  * as the worker completed it): the update never ran, and the same update may simply be sent again.
  */
 export function isUpdateLostToTaskFailure(err: unknown): boolean {
   if (grpcCode(err) !== GRPC_FAILED_PRECONDITION) return false;
-  const messages = [err, (err as { cause?: unknown })?.cause].map((e) => (e instanceof Error ? e.message : ''));
-  return messages.some((m) => /unexpected workflow task failure/i.test(m));
+  return errorMessages(err).some((m) => /unexpected workflow task failure/i.test(m));
+}
+
+/**
+ * How soon to ask again when a run's build has no worker polling: such a run is moved to the
+ * current build within seconds to minutes, and answers again from there.
+ */
+export const NOT_POLLING_RETRY_AFTER_SECONDS = 10;
+
+/**
+ * A run the request needs cannot answer because no worker of its build polls (its build's workers
+ * stopped before it moved to the current one; docs/versioning.md). Temporal itself is fine, and the
+ * request may be asked again shortly: not a Temporal failure.
+ */
+export class BuildNotPollingError extends Error {
+  constructor(
+    /** Whose run, in the answer's words, e.g. "WABA 123's onboarding". */
+    readonly subject: string,
+    readonly buildId?: string,
+    /** An update was sent: the server keeps it, and delivers it once the run polls again. */
+    updateSent = false,
+  ) {
+    super(
+      `${subject} runs on ${buildId ? `build ${buildId}, whose workers are` : 'a build whose workers are'} not polling: ` +
+        `it is being moved to the current build; try again in ${NOT_POLLING_RETRY_AFTER_SECONDS} s` +
+        (updateSent ? ' (the request was not accepted yet and may still take effect once the run moves; repeating it is safe)' : ''),
+    );
+    this.name = 'BuildNotPollingError';
+  }
+}
+
+/** The server's own refusal of a query no worker could take: "no poller seen for task queue recently". */
+export function isNoPollerSeen(err: unknown): boolean {
+  if (grpcCode(err) !== GRPC_FAILED_PRECONDITION) return false;
+  return errorMessages(err).some((m) => /no poller seen/i.test(m));
+}
+
+/** The run's build has no worker polling, as the server said or as the API found out. */
+export const isBuildNotPolling = (err: unknown): boolean => err instanceof BuildNotPollingError || isNoPollerSeen(err);
+
+/** 503 `temporarily_unavailable`, with `Retry-After`. */
+export function temporarilyUnavailable(message: string, retryAfterSeconds = NOT_POLLING_RETRY_AFTER_SECONDS): ApiError {
+  return new ApiError(503, 'temporarily_unavailable', message, { retryAfterSeconds }, retryAfterSeconds);
 }
 
 /** Maps what the Temporal client throws to the API's answer. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof WorkflowNotFoundError) return new ApiError(404, 'not_found', 'no onboarding for this WABA');
+  if (err instanceof BuildNotPollingError) return temporarilyUnavailable(err.message);
+  if (isNoPollerSeen(err)) return temporarilyUnavailable(new BuildNotPollingError('the run this request needs').message);
   if (err instanceof WorkflowUpdateFailedError) {
     // The workflow's validator (or handler) refused: its message says why, in the business's terms.
     return new ApiError(409, 'conflict', err.cause?.message ?? err.message);
@@ -161,13 +211,11 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const apiError = err instanceof ApiError ? err : (fromBodyParser(err as BodyParserError) ?? toApiError(err));
     if (apiError.status >= 500) {
-      // Only the error's name and message: never the request, which may carry a code or a key.
-      log.error('request failed', {
-        method: req.method,
-        path: req.path,
-        status: apiError.status,
-        error: describeError(err),
-      });
+      // Only the error's name and message: never the request, which may carry a code or a key. A run
+      // waiting to move to the current build is expected during a release: a warning, not an error.
+      const entry = { method: req.method, path: req.path, status: apiError.status, error: describeError(err) };
+      if (apiError.code === 'temporarily_unavailable') log.warn('request failed', entry);
+      else log.error('request failed', entry);
     }
     if (res.headersSent) return;
     sendError(res, apiError);

@@ -15,12 +15,14 @@ import { getInsightsAccessQuery, getStateQuery, type InsightsAccess } from '../.
 import { INSIGHTS_THROTTLED, insightsWorkflowId, type InsightsReadInput, type InsightsReport } from '../../workflows/insights-types';
 import { onboardingWorkflowId } from '../../workflows/types';
 import { ApiError } from '../http/errors';
+import type { BuildPollers } from '../http/build-pollers';
 import type { Logger } from '../http/logger';
 import { SharedAnswers } from '../http/shared-answers';
 import { callWithin } from '../http/temporal-deadline';
 import type { PartnerTokenCheck } from '../ops/meta-token-check';
-import { notFound } from '../partner/onboarding-client';
+import { notFound, onboardingOf } from '../partner/onboarding-client';
 import type { InsightsWindow } from './insights-window';
+import { insightsCacheKey } from './insights-cache-key';
 
 export const INSIGHTS_CACHE_MS = 15 * 60_000;
 /** Answers kept at most; past it the oldest go first (each is a few kB). */
@@ -47,6 +49,8 @@ export interface InsightsReaderOptions {
   log: Logger;
   /** Deadline of the query to the onboarding. */
   queryMs: number;
+  /** Tells an onboarding whose build has no worker polling (503 temporarily_unavailable) from a slow one. */
+  pollers: BuildPollers;
   cacheMs?: number;
 }
 
@@ -65,7 +69,7 @@ export class InsightsReader {
     if (access.status !== 'READY') {
       throw new ApiError(409, 'not_ready', `insights are read once the onboarding is READY; it is ${access.status}`);
     }
-    const key = `${wabaId}|${window.since}|${window.until}|${window.templates?.join(',') ?? '*'}`;
+    const key = insightsCacheKey(wabaId, window);
     let entry = this.answers.get(key);
     if (!entry || (entry.expiresAt !== undefined && entry.expiresAt <= Date.now())) {
       const fresh: CachedAnswer = { answer: this.readFromMeta(wabaId, window, access, key) };
@@ -90,10 +94,10 @@ export class InsightsReader {
   }
 
   private async queryAccess(wabaId: string): Promise<InsightsAccess> {
-    const { client, queryMs } = this.options;
+    const { client, queryMs, pollers } = this.options;
     const handle = client.workflow.getHandle(onboardingWorkflowId(wabaId));
     try {
-      return await callWithin(client, queryMs, () => handle.query(getInsightsAccessQuery));
+      return await pollers.query(handle, onboardingOf(wabaId), queryMs, () => handle.query(getInsightsAccessQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(wabaId);
       if ((err as { name?: unknown })?.name !== 'QueryNotRegisteredError') throw err;
@@ -166,14 +170,14 @@ export class InsightsReader {
   }
 }
 
-/** Throttling → 503 graph_throttled (details.retryAfterSeconds, the route's Retry-After); other refusals → 502. */
+/** Throttling → 503 graph_throttled (details.retryAfterSeconds, and Retry-After); other refusals → 502. */
 function refusalOf(err: unknown): unknown {
   if (!(err instanceof WorkflowFailedError)) return err;
   const cause = err.cause;
   if (cause instanceof ApplicationFailure && cause.type === INSIGHTS_THROTTLED) {
     const retryAfterMs = (cause.details?.[0] as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
     const seconds = Math.max(1, Math.ceil((typeof retryAfterMs === 'number' ? retryAfterMs : DEFAULT_RETRY_AFTER_MS) / 1000));
-    return new ApiError(503, 'graph_throttled', `Meta is throttling this business's Graph calls; retry in ${seconds} s`, { retryAfterSeconds: seconds });
+    return new ApiError(503, 'graph_throttled', `Meta is throttling this business's Graph calls; retry in ${seconds} s`, { retryAfterSeconds: seconds }, seconds);
   }
   const type = cause instanceof ApplicationFailure ? cause.type : undefined;
   return new ApiError(502, 'graph_error', `Meta refused the insights read: ${cause?.message ?? err.message}`, type ? { type } : {});

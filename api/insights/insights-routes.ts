@@ -1,6 +1,5 @@
 /** GET /v1/onboardings/:wabaId/insights: a READY WABA's MM API performance per marketing template. */
 import { Router } from 'express';
-import { ApiError } from '../http/errors';
 import { validate } from '../http/validate';
 import { wabaIdParam } from '../partner/schemas';
 import type { InsightsReader } from './insights-reader';
@@ -13,16 +12,10 @@ export function insightsRouter(reader: InsightsReader): Router {
   router.get('/onboardings/:wabaId/insights', async (req, res) => {
     const { wabaId } = validate(wabaIdParam, req.params, 'params');
     const window = insightsWindow(validate(insightsQuery, req.query, 'query'));
-    try {
-      const { answer, maxAgeSeconds } = await reader.read(wabaId, window);
-      res.set('Cache-Control', `private, max-age=${maxAgeSeconds}`);
-      res.json(answer);
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 'graph_throttled') {
-        res.set('Retry-After', String((err.details as { retryAfterSeconds: number }).retryAfterSeconds));
-      }
-      throw err;
-    }
+    // A refusal worth waiting out (Meta throttling, the onboarding's build not polling) is answered with its Retry-After.
+    const { answer, maxAgeSeconds } = await reader.read(wabaId, window);
+    res.set('Cache-Control', `private, max-age=${maxAgeSeconds}`);
+    res.json(answer);
   });
 
   return router;

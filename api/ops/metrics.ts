@@ -45,7 +45,7 @@ export function createMetrics(graphUsage?: GraphUsage) {
   });
   const temporalDuration = new Histogram({
     name: 'mm_temporal_call_duration_seconds',
-    help: 'Latency of the calls the API makes to Temporal, by operation and result (ok, already_running, not_found, error)',
+    help: "Latency of the calls the API makes to Temporal, by operation and result (ok, already_running, not_found, no_poller: no worker of the run's build polls, error)",
     labelNames: ['operation', 'result'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
@@ -66,7 +66,7 @@ export function createMetrics(graphUsage?: GraphUsage) {
 
   const driftChecks = new Counter({
     name: 'mm_drift_checks_total',
-    help: 'Drift checks asked for after Meta refused as "not onboarded" (131055), by cause (send, status_webhook) and result (asked, refused, remembered, no_onboarding, failed)',
+    help: 'Drift checks asked for after Meta refused as "not onboarded" (131055), by cause (send, status_webhook) and result (asked, refused, remembered, no_onboarding, no_poller, failed)',
     labelNames: ['cause', 'result'] as const,
     registers,
   });

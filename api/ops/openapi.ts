@@ -31,6 +31,11 @@ function parametersOf(schema: z.ZodObject, where: 'path' | 'query') {
 const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+const retryAfter = { 'Retry-After': { description: 'Seconds to wait before asking again (temporarily_unavailable, graph_throttled)', schema: { type: 'string' } } };
+/** 503: Temporal down, or the run asked about cannot answer until it moves to the current build. */
+const UNAVAILABLE =
+  'temporal_unavailable: Temporal is unreachable; retry. temporarily_unavailable: the run this request needs is on a build whose ' +
+  'workers are not polling (it is being moved to the current build): `Retry-After` (and details.retryAfterSeconds) says when to ask again';
 
 /** What any /v1 route may answer, whatever it does. */
 const commonErrors = {
@@ -39,7 +44,7 @@ const commonErrors = {
   '408': errorResponse('The request (headers and body) was not received within a few seconds'),
   '431': errorResponse('The request headers are larger than 16 kB (code `headers_too_large`)'),
   '500': errorResponse('Unexpected error'),
-  '503': errorResponse('Temporal is unreachable; retry'),
+  '503': { description: UNAVAILABLE, headers: retryAfter, content: json(ref('Error')) },
 };
 /** What a POST may answer about its body. */
 const bodyErrors = {
@@ -236,8 +241,8 @@ export function openApiDocument(): Record<string, unknown> {
             '409': errorResponse('not_ready: the onboarding is not READY'),
             '502': errorResponse('graph_error: Meta refused the read'),
             '503': {
-              description: 'graph_throttled: Meta is throttling the business (details.retryAfterSeconds), or Temporal is unreachable',
-              headers: { 'Retry-After': { description: 'Seconds to wait (graph_throttled)', schema: { type: 'string' } } },
+              description: `graph_throttled: Meta is throttling the business (details.retryAfterSeconds). ${UNAVAILABLE}`,
+              headers: retryAfter,
               content: json(ref('Error')),
             },
           },
@@ -301,6 +306,11 @@ export function openApiDocument(): Record<string, unknown> {
             '200': { description: 'The page (text/html)', content: { 'text/html': { schema: { type: 'string' } } } },
             '404': { description: 'Unknown link: a plain page that says so', content: { 'text/html': { schema: { type: 'string' } } } },
             '410': { description: 'Expired, used-up or locked link: a plain page that says so', content: { 'text/html': { schema: { type: 'string' } } } },
+            '503': {
+              description: "Whether the link was used cannot be told now (Temporal unreachable, or the link's run on a build whose workers are not polling): a plain page asking to reload",
+              headers: retryAfter,
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
           },
         },
       },
@@ -325,7 +335,7 @@ export function openApiDocument(): Record<string, unknown> {
             '409': errorResponse('Another signup through this link is under way, or the onboarding refused the code'),
             '410': errorResponse('The link expired, was used, or is locked after five failed attempts'),
             '502': errorResponse('graph_error: Meta did not answer the code exchange or the checks; the link stays usable'),
-            '503': errorResponse('Temporal is unreachable; retry'),
+            '503': { description: UNAVAILABLE, headers: retryAfter, content: json(ref('Error')) },
           },
         },
       },

@@ -32,8 +32,8 @@ export class DiscoveryClient {
   constructor(
     private readonly client: Client,
     private readonly config: Config,
-    /** Deadline and timing of each Temporal call, shared with the onboardings' client. */
-    private readonly calls: Pick<OnboardingClient, 'within' | 'startUnlessRunning'>,
+    /** Deadline and timing of each Temporal call, and the check of a run's build, shared with the onboardings' client. */
+    private readonly calls: Pick<OnboardingClient, 'within' | 'startUnlessRunning' | 'pollers'>,
     private readonly timeouts: TemporalTimeouts,
     /** Visibility counts, for what became of the onboardings a discovery started. */
     private readonly count: CountRuns,
@@ -58,7 +58,8 @@ export class DiscoveryClient {
       state = await this.calls.within('result', this.timeouts.callMs, () => handle.result());
     } else {
       try {
-        state = await this.calls.within('query', this.timeouts.queryMs, () => handle.query(getDiscoveryStateQuery));
+        // A run whose build has no worker polling: 503 temporarily_unavailable within the query's deadline.
+        state = await this.calls.pollers.query(handle, `discovery ${id}`, this.timeouts.queryMs, () => handle.query(getDiscoveryStateQuery));
       } catch (err) {
         if (!fallback) throw err;
         state = fallback;

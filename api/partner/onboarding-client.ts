@@ -11,7 +11,9 @@ import {
   type Client,
   type WorkflowHandle,
   type WorkflowStartOptions,
+  type WorkflowUpdateHandle,
 } from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
 import type { Config } from '../../config';
 import {
   cancelUpdate,
@@ -26,19 +28,13 @@ import {
   type TemplateSendRecorded,
   type TemplateSendRequest,
 } from '../../workflows/messages';
-import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey } from '../../temporal/search-attributes';
+import { OnboardingStatusKey } from '../../temporal/search-attributes';
 import { onboardingStartOptions } from '../../workflows/start-options';
 import { callWithin } from '../http/temporal-deadline';
 import { answerBy, recheckAnswerMs } from './recheck-answer';
-import {
-  onboardingWorkflowId,
-  type OnboardingInput,
-  type OnboardingPath,
-  type OnboardingState,
-  type OnboardingStatus,
-  type TemplateBook,
-} from '../../workflows/types';
-import { ApiError, isTemporalUnavailable, isUpdateLostToTaskFailure } from '../http/errors';
+import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type TemplateBook } from '../../workflows/types';
+import { ApiError, isTemporalUnavailable, isUpdateLostToTaskFailure, NOT_POLLING_RETRY_AFTER_SECONDS, temporarilyUnavailable } from '../http/errors';
+import { BuildPollers } from '../http/build-pollers';
 import type { Metrics } from '../ops/metrics';
 import { listOnboardings, ONBOARDING_WORKFLOW_TYPE, pageTokenKey, type ListFilter, type OnboardingPage } from './onboarding-list';
 
@@ -49,30 +45,38 @@ export interface TemporalTimeouts {
   queryMs: number;
   /** Updates run workflow code (an Embedded Signup exchange calls Graph): they get longer. */
   updateMs: number;
+  /**
+   * An update not answered within this long makes the API ask whether the run's build has a worker
+   * polling (api/http/build-pollers.ts): a healthy one is accepted in milliseconds.
+   */
+  acceptMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: TemporalTimeouts = { callMs: 5_000, queryMs: 5_000, updateMs: 30_000 };
+export const DEFAULT_TIMEOUTS: TemporalTimeouts = { callMs: 5_000, queryMs: 5_000, updateMs: 30_000, acceptMs: 2_000 };
 
 // Shared with the webhook receiver and the discovery's activities.
 export { onboardingStartOptions } from '../../workflows/start-options';
-
-/** Of the query's deadline, what is kept for the describe that stands in when no worker answers (a healthy describe takes milliseconds). */
-const FALLBACK_DESCRIBE_MS = 1_000;
 
 /** An update lost to a failed workflow task: tries in all, and the pause before the next (times the try). */
 const UPDATE_TRIES = 5;
 const UPDATE_RETRY_PAUSE_MS = 250;
 
+/** Whose run it is, in an answer's words. */
+export const onboardingOf = (wabaId: string) => `WABA ${wabaId}'s onboarding`;
+
 export class OnboardingClient {
   private readonly pageTokenKey: Buffer;
+  /** Whether a run that does not answer has a worker of its build polling; shared with the API's other Temporal callers. */
+  readonly pollers: BuildPollers;
 
   constructor(
     private readonly client: Client,
     private readonly config: Config,
     private readonly metrics: Metrics,
-    private readonly timeouts: TemporalTimeouts,
+    readonly timeouts: TemporalTimeouts,
   ) {
     this.pageTokenKey = pageTokenKey(config.meta.appSecret);
+    this.pollers = new BuildPollers(client, config.temporal.namespace, metrics.timeTemporal);
   }
 
   /** Runs `call` with a deadline on every gRPC request it makes (ending at it, retries or not), and times it. */
@@ -120,61 +124,71 @@ export class OnboardingClient {
   }
 
   /**
-   * The onboarding's state from its own query (running or closed runs alike). When no worker answers
-   * in time, `fallback` (or the search attributes, which Temporal itself holds) stands in, so a busy
-   * worker degrades the answer instead of failing it. Query and fallback share one deadline: with
-   * Temporal down, the answer is a 503 after `queryMs`, not after two deadlines in a row.
+   * The onboarding's state from its own query (running or closed runs alike). `fallback` answers for
+   * a run this request has just started, which may not have run its first task yet. Otherwise a run
+   * that cannot answer is a 503, never a state without its history: `temporarily_unavailable` when
+   * no worker of its build polls (or its worker refuses the query), `temporal_unavailable` when
+   * Temporal is slow. The check shares the query's deadline: one deadline in all, not two in a row.
    */
   async state(wabaId: string, fallback?: OnboardingState): Promise<OnboardingState> {
-    const handle = this.handle(wabaId);
-    const describeMs = fallback ? 0 : Math.min(FALLBACK_DESCRIBE_MS, Math.floor(this.timeouts.queryMs / 5));
+    if (fallback) {
+      try {
+        return await this.within('query', this.timeouts.queryMs, () => this.handle(wabaId).query(getStateQuery));
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw notFound(wabaId);
+        if (isTemporalUnavailable(err) || isQueryRefused(err)) return fallback;
+        throw err;
+      }
+    }
     try {
-      return await this.within('query', this.timeouts.queryMs - describeMs, () => handle.query(getStateQuery));
+      return await this.query(wabaId, getStateQuery);
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound(wabaId);
-      if (!isTemporalUnavailable(err) && !isQueryNotAnswerable(err)) throw err;
-      if (fallback) return fallback;
-      return this.stateFromSearchAttributes(wabaId, describeMs);
+      // Its build polls, yet its worker refused the query (a failing task, say): unavailable, not a 500.
+      if (isTemporalUnavailable(err) || !isQueryRefused(err)) throw err;
+      throw temporarilyUnavailable(`${onboardingOf(wabaId)} did not answer its query (${err instanceof Error ? err.message : String(err)}); try again in ${NOT_POLLING_RETRY_AFTER_SECONDS} s`);
     }
   }
 
-  private async stateFromSearchAttributes(wabaId: string, deadlineMs: number): Promise<OnboardingState> {
-    const description = await this.within('describe', deadlineMs, () => this.handle(wabaId).describe()).catch(
-      (err: unknown) => {
-        throw err instanceof WorkflowNotFoundError ? notFound(wabaId) : err;
-      },
-    );
-    const attrs = description.typedSearchAttributes;
-    return {
-      wabaId,
-      businessId: attrs.get(BusinessIdKey) ?? '',
-      path: (attrs.get(OnboardingPathKey) as OnboardingPath | undefined) ?? 'manual',
-      status: (attrs.get(OnboardingStatusKey) as OnboardingStatus | undefined) ?? 'CHECKING_ELIGIBILITY',
-      history: [],
-    };
+  /** One query of the WABA's run (api/http/build-pollers.ts): 404 for an unknown WABA, BuildNotPollingError for a run whose build has no worker polling. */
+  private async query<T>(wabaId: string, query: QueryDefinition<T>): Promise<T> {
+    const handle = this.handle(wabaId);
+    try {
+      return await this.pollers.query(handle, onboardingOf(wabaId), this.timeouts.queryMs, () => handle.query(query));
+    } catch (err) {
+      throw err instanceof WorkflowNotFoundError ? notFound(wabaId) : err;
+    }
   }
 
   /** What the send gate decides with: one query, answered by a worker, no history event. */
-  async templateBook(wabaId: string): Promise<TemplateBook> {
-    try {
-      return await this.within('query', this.timeouts.queryMs, () => this.handle(wabaId).query(getTemplatesQuery));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw notFound(wabaId);
-      throw err;
-    }
+  templateBook(wabaId: string): Promise<TemplateBook> {
+    return this.query(wabaId, getTemplatesQuery);
   }
 
   /** Records a send the workflow's validator agrees is due; a refusal (WorkflowUpdateFailedError) writes nothing. */
   recordTemplateSend(wabaId: string, send: TemplateSendRequest): Promise<TemplateSendRecorded> {
-    return this.within('update', this.timeouts.updateMs, () => this.handle(wabaId).executeUpdate(recordTemplateSendUpdate, { args: [send] }));
+    const handle = this.handle(wabaId);
+    return this.within('update', this.timeouts.updateMs, async () => {
+      const update = await this.accepted(handle, onboardingOf(wabaId), () =>
+        handle.startUpdate(recordTemplateSendUpdate, { args: [send], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+      );
+      return update.result();
+    });
+  }
+
+  /**
+   * Sends an update to a run and waits for its acceptance (`start` asks for the ACCEPTED stage):
+   * a 503 within seconds when no worker of the run's build polls (api/http/build-pollers.ts).
+   */
+  accepted<U>(handle: WorkflowHandle, subject: string, start: () => Promise<U>): Promise<U> {
+    return this.pollers.accepted(handle, subject, this.timeouts.acceptMs, start);
   }
 
   setSettings(wabaId: string, settings: SettingsRequest): Promise<OnboardingState> {
-    return this.update(wabaId, 'setSettings', (h) => h.executeUpdate(setSettingsUpdate, { args: [settings] }));
+    return this.update(wabaId, 'setSettings', (h) => h.startUpdate(setSettingsUpdate, { args: [settings], waitForStage: WorkflowUpdateStage.ACCEPTED }));
   }
 
   submitSignupCode(wabaId: string, code: SignupCodeUpdate): Promise<OnboardingState> {
-    return this.update(wabaId, 'submitSignupCode', (h) => h.executeUpdate(submitSignupCodeUpdate, { args: [code] }));
+    return this.update(wabaId, 'submitSignupCode', (h) => h.startUpdate(submitSignupCodeUpdate, { args: [code], waitForStage: WorkflowUpdateStage.ACCEPTED }));
   }
 
   /**
@@ -191,9 +205,13 @@ export class OnboardingClient {
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       memo: { startedBy },
     });
-    const state = await this.within('updateWithStart', this.timeouts.updateMs, () =>
-      this.client.workflow.executeUpdateWithStart(submitSignupCodeUpdate, { args: [code], startWorkflowOperation }),
-    );
+    // A run it joins may be on a build whose workers are gone: then a 503 within seconds, not a 30 s wait.
+    const state = await this.within('updateWithStart', this.timeouts.updateMs, async () => {
+      const update = await this.accepted(this.handle(input.wabaId), onboardingOf(input.wabaId), () =>
+        this.client.workflow.startUpdateWithStart(submitSignupCodeUpdate, { args: [code], waitForStage: WorkflowUpdateStage.ACCEPTED, startWorkflowOperation }),
+      );
+      return update.result();
+    });
     const handle = await startWorkflowOperation.workflowHandle();
     const description = await this.within('describe', this.timeouts.callMs, () => handle.describe()).catch(() => undefined);
     return { started: description?.memo?.startedBy === startedBy, state };
@@ -206,32 +224,49 @@ export class OnboardingClient {
    */
   recheck(wabaId: string): Promise<OnboardingState | undefined> {
     const answerDeadline = Date.now() + recheckAnswerMs(this.timeouts.updateMs);
-    return this.update(wabaId, 'recheck', async (h, updateId) => {
-      const update = await h.startUpdate(recheckUpdate, { updateId, waitForStage: WorkflowUpdateStage.ACCEPTED });
-      return answerBy(update.result(), answerDeadline);
-    });
+    return this.update(
+      wabaId,
+      'recheck',
+      (h, updateId) => h.startUpdate(recheckUpdate, { updateId, waitForStage: WorkflowUpdateStage.ACCEPTED }),
+      (update) => answerBy(update.result(), answerDeadline),
+    );
   }
 
   cancel(wabaId: string, reason?: string): Promise<OnboardingState> {
-    return this.update(wabaId, 'cancel', (h, updateId) => h.executeUpdate(cancelUpdate, { args: [{ reason }], updateId }));
+    return this.update(wabaId, 'cancel', (h, updateId) => h.startUpdate(cancelUpdate, { args: [{ reason }], updateId, waitForStage: WorkflowUpdateStage.ACCEPTED }));
   }
 
   /**
+   * Starts an update (`start` asks for its acceptance; see `accepted`), then waits for its result
+   * (`finish`, by default the whole result).
    * An update to a closed run fails like an unknown workflow; tell "ended" (409) from "never was" (404).
    * An update the server lost to a failed workflow task is sent again, at most UPDATE_TRIES times in
    * all and within the same deadline, under one update id (Temporal runs an id once).
    */
-  private async update<T = OnboardingState>(
+  private update<T = OnboardingState>(
     wabaId: string,
     operation: string,
-    call: (handle: WorkflowHandle, updateId: string) => Promise<T>,
-  ): Promise<T> {
+    start: (handle: WorkflowHandle, updateId: string) => Promise<WorkflowUpdateHandle<T>>,
+  ): Promise<T>;
+  private update<T, R>(
+    wabaId: string,
+    operation: string,
+    start: (handle: WorkflowHandle, updateId: string) => Promise<WorkflowUpdateHandle<T>>,
+    finish: (update: WorkflowUpdateHandle<T>) => Promise<R>,
+  ): Promise<R>;
+  private async update<T, R>(
+    wabaId: string,
+    operation: string,
+    start: (handle: WorkflowHandle, updateId: string) => Promise<WorkflowUpdateHandle<T>>,
+    finish?: (update: WorkflowUpdateHandle<T>) => Promise<R>,
+  ): Promise<T | R> {
     const handle = this.handle(wabaId);
     const updateId = randomUUID();
-    const send = async (): Promise<T> => {
+    const send = async (): Promise<T | R> => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await call(handle, updateId);
+          const update = await this.accepted(handle, onboardingOf(wabaId), () => start(handle, updateId));
+          return await (finish ? finish(update) : update.result());
         } catch (err) {
           if (attempt >= UPDATE_TRIES || !isUpdateLostToTaskFailure(err)) throw err;
           await new Promise((r) => setTimeout(r, UPDATE_RETRY_PAUSE_MS * attempt));
@@ -260,8 +295,8 @@ export class OnboardingClient {
   }
 }
 
-function isQueryNotAnswerable(err: unknown): boolean {
-  // QueryNotRegisteredError (no first task yet on older servers), QueryRejectedError, a failing worker.
+/** A query a run's worker did not answer: not registered there, rejected, or failing in the worker. */
+function isQueryRefused(err: unknown): boolean {
   const name = (err as { name?: unknown })?.name;
   return name === 'QueryNotRegisteredError' || name === 'QueryRejectedError' || name === 'ServiceError';
 }

@@ -344,7 +344,8 @@ export const errorBody = z.looseObject({
       .optional()
       .describe(
         '400: one entry per failing field. 409 not_ready: { readyAt? }. 409 not_onboarded_on_meta: { graphCode }. ' +
-          '409 not_marketing: { category }. 502 graph_error: { code, subcode } from Meta.',
+          '409 not_marketing: { category }. 502 graph_error: { code, subcode } from Meta. ' +
+          '503 temporarily_unavailable and graph_throttled: { retryAfterSeconds }, as in Retry-After.',
       ),
   }),
 });

@@ -11,7 +11,7 @@ import express, { Router, type Response } from 'express';
 import type { Config } from '../../config';
 import type { OnboardingState } from '../../workflows/types';
 import type { EmbeddedSignup } from './embedded-signup';
-import { ApiError } from '../http/errors';
+import { ApiError, BuildNotPollingError, NOT_POLLING_RETRY_AFTER_SECONDS } from '../http/errors';
 import type { Logger } from '../http/logger';
 import { signupCompleteBody, signupTokenParam } from '../partner/schemas';
 import type { SignupLink, SignupLinkSigner } from './link-token';
@@ -67,7 +67,15 @@ export function signupPageRouter({ config, signup, linkRuns, links, log }: Signu
         return plainPage(res, 410, 'This link no longer works', `Too many signups through it failed. Ask ${partner} for a new link.`);
       }
     } catch (err) {
-      log.error('signup page: cannot tell whether the link was used', { linkId: check.link.id, error: err instanceof Error ? err.message : String(err) });
+      const error = err instanceof Error ? err.message : String(err);
+      if (err instanceof BuildNotPollingError) {
+        // The link's run waits to move to the current build: seconds to minutes, nothing broken.
+        log.warn('signup page: the link run cannot answer yet', { linkId: check.link.id, error });
+        res.set('Retry-After', String(NOT_POLLING_RETRY_AFTER_SECONDS));
+        return plainPage(res, 503, 'Please try again in a moment', 'The signup service is busy right now. Reload this page in a few seconds.');
+      }
+      log.error('signup page: cannot tell whether the link was used', { linkId: check.link.id, error });
+      res.set('Retry-After', '60');
       return plainPage(res, 503, 'Please try again in a minute', 'The signup service is busy right now. Reload this page in a minute.');
     }
     res.status(200).type('html').send(signupPage(config, req.params.token, check.link));

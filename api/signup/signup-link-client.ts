@@ -1,10 +1,11 @@
 /**
  * What the hosted page asks of a link's run in Temporal (workflows/signup-link.ts): reserve it before
  * a code is exchanged, say how the attempt ended, and read whether it is used or locked. Every call
- * is bounded by the API's gRPC deadlines.
+ * is bounded by the API's gRPC deadlines; a link run whose build has no worker polling (it lives
+ * until the link expires, pinned to the build it started on) is a 503 within seconds.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import {
   finishSignupAttemptUpdate,
@@ -18,6 +19,9 @@ import {
 import { ApiError } from '../http/errors';
 import type { OnboardingClient, TemporalTimeouts } from '../partner/onboarding-client';
 import type { SignupLink } from './link-token';
+
+/** Whose run it is, in an answer's words. */
+const LINK_RUN = "this signup link's run";
 
 export class SignupLinkClient {
   constructor(
@@ -41,9 +45,12 @@ export class SignupLinkClient {
       staticSummary: `Signup link ${link.id}`,
     });
     try {
-      return await this.onboardings.within('updateWithStart', this.timeouts.updateMs, () =>
-        this.client.workflow.executeUpdateWithStart(reserveSignupLinkUpdate, { args: [{ attemptId }], startWorkflowOperation }),
-      );
+      return await this.onboardings.within('updateWithStart', this.timeouts.updateMs, async () => {
+        const update = await this.onboardings.accepted(this.handle(link.id), LINK_RUN, () =>
+          this.client.workflow.startUpdateWithStart(reserveSignupLinkUpdate, { args: [{ attemptId }], waitForStage: WorkflowUpdateStage.ACCEPTED, startWorkflowOperation }),
+        );
+        return update.result();
+      });
     } catch (err) {
       // The run has closed: the link's own expiry has passed.
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ApiError(410, 'gone', 'this signup link has expired');
@@ -53,23 +60,30 @@ export class SignupLinkClient {
 
   /** Ends the attempt: the link is used, refused once more (toward its lock), or simply free again. */
   async finish(linkId: string, end: SignupAttemptEnd): Promise<SignupLinkState> {
-    return this.onboardings.within('update', this.timeouts.updateMs, () =>
-      this.client.workflow.getHandle(signupLinkWorkflowId(linkId)).executeUpdate(finishSignupAttemptUpdate, { args: [end] }),
-    );
+    const handle = this.handle(linkId);
+    return this.onboardings.within('update', this.timeouts.updateMs, async () => {
+      const update = await this.onboardings.accepted(handle, LINK_RUN, () =>
+        handle.startUpdate(finishSignupAttemptUpdate, { args: [end], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+      );
+      return update.result();
+    });
   }
 
-  /** The link's state in Temporal; undefined for a link nobody has tried yet. */
+  /** The link's state in Temporal; undefined for a link nobody has tried yet. BuildNotPollingError when its run's build has no worker polling. */
   async state(linkId: string): Promise<SignupLinkState | undefined> {
+    const handle = this.handle(linkId);
     try {
-      return await this.onboardings.within('query', this.timeouts.queryMs, () =>
-        this.client.workflow.getHandle(signupLinkWorkflowId(linkId)).query(getSignupLinkQuery),
-      );
+      return await this.onboardings.pollers.query(handle, LINK_RUN, this.timeouts.queryMs, () => handle.query(getSignupLinkQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       // A run from before reservations (pinned to its build) answers no query: it was started as the link's "used" mark.
       if ((err as { name?: unknown })?.name === 'QueryNotRegisteredError') return { linkId, expiresAt: '', attempts: 1, failedAttempts: 0, used: { wabaId: '', businessId: '', usedAt: '' } };
       throw err;
     }
+  }
+
+  private handle(linkId: string) {
+    return this.client.workflow.getHandle(signupLinkWorkflowId(linkId));
   }
 }
 
