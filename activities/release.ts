@@ -13,16 +13,15 @@ import { Context } from '@temporalio/activity';
 import { isGrpcServiceError, WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { wakeForNewBuildSignal } from '../workflows/messages';
+import { buildPolls, taskQueueWorkers } from '../temporal/run-build';
 import { RELEASE_WORKFLOW_TYPE, type MoveRunsInput, type MoveRunsOutcome, type RetiredVersions, type ReleaseTarget } from '../workflows/release-types';
 
 const { VersioningOverride } = temporal.api.workflow.v1;
-const { TaskQueueType, WorkerDeploymentVersionStatus } = temporal.api.enums.v1;
+const { WorkerDeploymentVersionStatus } = temporal.api.enums.v1;
 
 /** Proves a run's history replays on this build's workflow code: undefined when it does, else why not. */
 export type ReplayProof = (workflowId: string, history: temporal.api.history.v1.IHistory) => Promise<string | undefined>;
 
-/** A poller seen this recently is a running worker (an idle long poll renews itself about every minute). */
-const LIVE_POLLER_MS = 90_000;
 /** How long a moved run gets for its first workflow task on this build before it counts as not moved yet. */
 const MOVE_CONFIRM_MS = 10_000;
 /** Runs named in an outcome, at most. */
@@ -50,20 +49,20 @@ export function buildOf(run: WorkflowExecutionInfo): string | undefined {
   return typeof version === 'string' && version.includes(':') ? version.slice(version.indexOf(':') + 1) : undefined;
 }
 
-/** The build ids with a worker polling the workflow task queue `taskQueue` now (seen within LIVE_POLLER_MS). */
-export async function buildsPollingNow(client: Client, namespace: string, taskQueue: string): Promise<Set<string>> {
-  const builds = new Set<string>();
-  const { pollers } = await client.workflowService.describeTaskQueue({
-    namespace,
-    taskQueue: { name: taskQueue },
-    taskQueueType: TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-  });
-  for (const p of pollers ?? []) {
-    const seenAt = Number(p.lastAccessTime?.seconds ?? 0) * 1000;
-    const build = p.deploymentOptions?.buildId;
-    if (build && Date.now() - seenAt < LIVE_POLLER_MS) builds.add(build);
-  }
-  return builds;
+/**
+ * The build ids among `builds` with a worker polling the workflow task queue `taskQueue` now (its
+ * pollers and its workers' heartbeats, temporal/run-build.ts: a cleanly stopped build counts as gone at once).
+ */
+export async function buildsPollingNow(client: Client, namespace: string, taskQueue: string, deploymentName: string, builds: Iterable<string>): Promise<Set<string>> {
+  const workers = await taskQueueWorkers(client, namespace, taskQueue);
+  const now = Date.now();
+  return new Set([...builds].filter((buildId) => buildPolls({ deploymentName, buildId }, workers, now).polling));
+}
+
+/** The builds the workflow task queue's pollers name (each a candidate for buildsPollingNow). */
+async function pollingCandidates(client: Client, namespace: string, taskQueue: string): Promise<string[]> {
+  const { queue } = await taskQueueWorkers(client, namespace, taskQueue);
+  return [...new Set((queue.pollers ?? []).flatMap((p) => (p.deploymentOptions?.buildId ? [p.deploymentOptions.buildId] : [])))];
 }
 
 export function createReleaseActivities(client: Client, namespace: string, replay: ReplayProof) {
@@ -124,7 +123,9 @@ export function createReleaseActivities(client: Client, namespace: string, repla
      */
     async moveRunsOfOlderBuilds({ target, taskQueue, inPlace, ratePerSecond, releaseWorkflowId }: MoveRunsInput): Promise<MoveRunsOutcome> {
       const outcome: MoveRunsOutcome = { found: 0, woken: 0, movedThemselves: 0, moved: 0, notYetMoved: 0, refused: 0, superseded: 0, gone: 0, refusedRuns: [] };
-      const withWorkers = inPlace ? new Set<string>() : await buildsPollingNow(client, namespace, taskQueue);
+      const withWorkers = inPlace
+        ? new Set<string>()
+        : await buildsPollingNow(client, namespace, taskQueue, target.deploymentName, await pollingCandidates(client, namespace, taskQueue));
       const woken: Array<{ workflowId: string; runId: string; build?: string; at: number }> = [];
       const gapMs = 1000 / Math.max(ratePerSecond, 0.01);
       let nextAt = Date.now();

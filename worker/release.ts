@@ -17,6 +17,18 @@ import { releaseWorkflowId, RELEASE_WORKFLOW_TYPE, type ReleaseInput } from '../
 /** Runs of older builds replayed before an in-place takeover, at most (the release proves every other one as it moves it). */
 const PREFLIGHT_SAMPLE = 20;
 
+/** The builds the first page of the older builds' open runs are on. */
+async function olderBuildsWithRuns(client: Client, version: WorkerDeploymentVersion): Promise<string[]> {
+  const builds = new Set<string>();
+  let listed = 0;
+  for await (const run of client.workflow.list({ query: runsOnOlderBuildsQuery(version), pageSize: PREFLIGHT_SAMPLE })) {
+    const build = buildOf(run);
+    if (build) builds.add(build);
+    if (++listed >= PREFLIGHT_SAMPLE) break;
+  }
+  return [...builds];
+}
+
 /** This build cannot replay the runs it would replace in place. */
 export class ReleaseRefused extends Error {}
 
@@ -63,10 +75,14 @@ export async function startRelease({ client, config, version, log }: Omit<Releas
 export async function assertCanTakeOver({ client, config, version, replay, log }: ReleaseOptions, inPlace: boolean): Promise<void> {
   const current = await currentVersion(client, config.temporal.namespace, version.deploymentName);
   if (!current || current.buildId === version.buildId) return;
-  const polling = inPlace ? new Set<string>() : await buildsPollingNow(client, config.temporal.namespace, config.temporal.taskQueue);
+  const older = await olderBuildsWithRuns(client, version);
+  const polling = inPlace ? new Set<string>() : await buildsPollingNow(client, config.temporal.namespace, config.temporal.taskQueue, version.deploymentName, older);
   const failures: string[] = [];
   let checked = 0;
+  let listed = 0;
+  // Ceiling: one page of runs listed, PREFLIGHT_SAMPLE of them replayed.
   for await (const run of client.workflow.list({ query: runsOnOlderBuildsQuery(version), pageSize: PREFLIGHT_SAMPLE })) {
+    if (++listed > PREFLIGHT_SAMPLE) break;
     const build = buildOf(run);
     if (run.type === RELEASE_WORKFLOW_TYPE || (build && polling.has(build))) continue;
     const refusal = await replay(run.workflowId, await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory());

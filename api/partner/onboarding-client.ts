@@ -33,7 +33,7 @@ import { onboardingStartOptions } from '../../workflows/start-options';
 import { callWithin } from '../http/temporal-deadline';
 import { answerBy, recheckAnswerMs } from './recheck-answer';
 import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type TemplateBook } from '../../workflows/types';
-import { ApiError, isTemporalUnavailable, isUpdateLostToTaskFailure, NOT_POLLING_RETRY_AFTER_SECONDS, temporarilyUnavailable } from '../http/errors';
+import { ApiError, isBuildNotPolling, isTemporalUnavailable, isUpdateLostToTaskFailure, NOT_POLLING_RETRY_AFTER_SECONDS, temporarilyUnavailable } from '../http/errors';
 import { BuildPollers } from '../http/build-pollers';
 import type { Metrics } from '../ops/metrics';
 import { listOnboardings, ONBOARDING_WORKFLOW_TYPE, pageTokenKey, type ListFilter, type OnboardingPage } from './onboarding-list';
@@ -143,10 +143,25 @@ export class OnboardingClient {
     try {
       return await this.query(wabaId, getStateQuery);
     } catch (err) {
+      // An onboarding that ended on a build long gone (a release moves only open runs) answers from
+      // its result, which needs no worker: an ended WABA stays readable across every release.
+      if (isBuildNotPolling(err)) {
+        const ended = await this.endedState(wabaId);
+        if (ended) return ended;
+        throw err;
+      }
       // Its build polls, yet its worker refused the query (a failing task, say): unavailable, not a 500.
       if (isTemporalUnavailable(err) || !isQueryRefused(err)) throw err;
       throw temporarilyUnavailable(`${onboardingOf(wabaId)} did not answer its query (${err instanceof Error ? err.message : String(err)}); try again in ${NOT_POLLING_RETRY_AFTER_SECONDS} s`);
     }
+  }
+
+  /** The state an ended onboarding returned (its run completed); undefined while it runs, or when it ended otherwise. */
+  private async endedState(wabaId: string): Promise<OnboardingState | undefined> {
+    const handle = this.handle(wabaId);
+    const description = await this.within('describe', this.timeouts.callMs, () => handle.describe());
+    if (description.status.name !== 'COMPLETED') return undefined;
+    return this.within('result', this.timeouts.callMs, () => handle.result() as Promise<OnboardingState>);
   }
 
   /** One query of the WABA's run (api/http/build-pollers.ts): 404 for an unknown WABA, BuildNotPollingError for a run whose build has no worker polling. */

@@ -74,6 +74,7 @@ function expectTemporarilyUnavailable(res: { status: number; headers: Record<str
 
 const ready = { wabaId: '', phoneNumberId: '' };
 const waiting = { wabaId: '', businessId: '' };
+const ended = { wabaId: '' };
 let linkToken = '';
 
 test('onboardings and a signup link run on build A', async () => {
@@ -88,6 +89,13 @@ test('onboardings and a signup link run on build A', async () => {
   }
   await stack.waitForStatus(ready.wabaId, 'READY');
   await stack.waitForStatus(waiting.wabaId, 'AWAITING_TERMS');
+  // One that ends on A (cancelled): a release moves only open runs, so it stays A's for good.
+  const endedWaba = world().createWaba({ onboardingStatus: 'ELIGIBLE', autoSign: false });
+  ended.wabaId = endedWaba.id;
+  expect((await h.http().post('/v1/onboardings').set(h.auth).send({ wabaId: endedWaba.id, businessId: endedWaba.ownerBusinessId, path: 'manual', options: WEBHOOK_ONLY })).status).toBe(201);
+  await stack.waitForStatus(ended.wabaId, 'AWAITING_TERMS');
+  expect((await h.http().post(`/v1/onboardings/${ended.wabaId}/cancel`).set(h.auth).send({})).status).toBe(200);
+  await eventually(async () => ((await stack.client.workflow.getHandle(onboardingWorkflowId(ended.wabaId)).describe()).status.name === 'COMPLETED' ? true : undefined), 20_000, 'the cancelled run to close');
 
   // A link whose run exists: an attempt with a code Meta refuses starts it (and is refused).
   const link = await h.http().post('/v1/signup-links').set(h.auth).send({ options: WEBHOOK_ONLY });
@@ -128,6 +136,13 @@ describe("while no worker of A's build polls", () => {
       expectTemporarilyUnavailable(res, wabaId);
       expect(ms).toBeLessThan(QUICK_MS);
     }
+  });
+
+  test('GET of an onboarding that ended on A answers 200 with its final state and history, from its result (no worker needed)', async () => {
+    const res = await h.http().get(`/v1/onboardings/${ended.wabaId}`).set(h.auth);
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('CANCELLED');
+    expect(res.body.history.map((e: { status: string }) => e.status)).toEqual(['CHECKING_ELIGIBILITY', 'AWAITING_TERMS', 'CANCELLED']);
   });
 
   test('a send answers 503 temporarily_unavailable within a few seconds, not a 500', async () => {
