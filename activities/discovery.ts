@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import type { Config } from '../config';
 import { DISCOVERABLE_STATUS, type DiscoveredWaba, type PageStartOutcome } from '../workflows/discovery-types';
 import { onboardingStartOptions } from '../workflows/start-options';
-import type { OnboardingInput, OnboardingOptions, OnboardingPath } from '../workflows/types';
+import { isMetaId, type OnboardingInput, type OnboardingOptions, type OnboardingPath } from '../workflows/types';
 import type { GraphClient } from '../graph';
 import { classified } from './graph-failures';
 import { joinIntent } from './business-intent';
@@ -61,6 +61,11 @@ export function createDiscoveryActivities(graph: GraphClient, client: Client, co
 
       let eagerlyStarted = 0;
       const startOne = async ({ wabaId, businessId, numbers }: DiscoveredWaba): Promise<'started' | 'alreadyRunning' | 'failed'> => {
+        // Graph's ids are read as any string; one that is not a Meta id would not fit a visibility row.
+        if (!isMetaId(wabaId) || !isMetaId(businessId)) {
+          context.log.warn('discovery skipped a WABA whose ids are not Meta ids', { wabaId: wabaId.slice(0, 64), businessId: businessId.slice(0, 64) });
+          return 'failed';
+        }
         const input: OnboardingInput = {
           wabaId,
           businessId,

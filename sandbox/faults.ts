@@ -39,6 +39,8 @@ export const faultSpec = z.object({
   kind: z.enum([...FAULT_KINDS, ...SEND_FAULT_KINDS]),
   /** `latency` only: how long to hold the answer. */
   latencyMs: z.number().int().min(0).max(600_000).optional(),
+  /** An error fault's `error.message` instead of Meta's usual one (what the service shows as the reason). */
+  message: z.string().min(1).max(2_000).optional(),
   /** `throttle` only: the usage header's `estimated_time_to_regain_access`. Default 1. */
   regainAccessMinutes: z.number().min(0).max(1440).optional(),
   /** How many matching calls it hits. Default 1; Infinity (or "Infinity" over HTTP) for every one. */
@@ -108,7 +110,7 @@ export class FaultBook {
     const failing = this.faults.find((f) => f.kind !== 'latency' && f.kind !== 'slipped_cursor' && matches(f, target, business));
     if (failing) {
       this.use(failing);
-      outcome.error = errorFor(failing, business);
+      outcome.error = withMessage(errorFor(failing, business), failing.message);
       outcome.kinds.push(failing.kind);
     }
     return outcome;
@@ -127,6 +129,10 @@ function matches(fault: Fault, target: CallTarget, business: string): boolean {
   if (fault.wabaId && fault.wabaId !== target.wabaId) return false;
   if (fault.businessId && fault.businessId !== (target.businessId ?? business)) return false;
   return true;
+}
+
+function withMessage(error: MetaError, message: string | undefined): MetaError {
+  return message === undefined ? error : new MetaError(error.httpStatus, { ...error.body, message }, error.headers);
 }
 
 function errorFor(fault: Fault, businessId: string): MetaError {

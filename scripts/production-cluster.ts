@@ -6,7 +6,7 @@
  * Everything listens on 127.0.0.1 and is removed by `stop()`.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,8 @@ export interface ProductionCluster {
   stopServer(): Promise<void>;
   /** Starts the server again on the same ports and database and waits until it serves. */
   startServer(): Promise<void>;
+  /** The ERROR lines PostgreSQL has logged so far (e.g. a visibility row it refused). */
+  postgresErrors(): string[];
   /** Stops everything and deletes the database. */
   stop(): Promise<void>;
 }
@@ -94,7 +96,9 @@ export async function startProductionCluster(opts: ProductionClusterOptions = {}
     if (process.getuid?.() === 0) chownSync(pwFile, Number((await run('id', ['-u', 'postgres'])).stdout), 0);
     await run(...asPostgres(path.join(pgBin, 'initdb'), ['-D', dataDir, '-U', 'temporal', '--pwfile', pwFile, '-A', 'scram-sha-256', '-E', 'UTF8', '--no-sync']));
     const pgOptions = `-p ${pgPort} -k ${work} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200`;
-    await run(...asPostgres(path.join(pgBin, 'pg_ctl'), ['-D', dataDir, '-o', pgOptions, '-l', path.join(work, 'postgres.log'), '-w', '-t', '60', 'start']));
+    const pgLog = path.join(work, 'postgres.log');
+    await run(...asPostgres(path.join(pgBin, 'pg_ctl'), ['-D', dataDir, '-o', pgOptions, '-l', pgLog, '-w', '-t', '60', 'start']));
+    const postgresErrors = () => (existsSync(pgLog) ? readFileSync(pgLog, 'utf8').split('\n').filter((line) => /\bERROR:/.test(line)) : []);
     cleanups.push(async () => {
       await run(...asPostgres(path.join(pgBin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']));
     });
@@ -167,7 +171,7 @@ export async function startProductionCluster(opts: ProductionClusterOptions = {}
     await run('sh', [path.join(deployDir, 'create-namespace.sh')], {
       env: { ...process.env, TEMPORAL_CLI: temporalCli, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace },
     });
-    return { address, namespace, stopServer, startServer, stop: cleanup };
+    return { address, namespace, stopServer, startServer, postgresErrors, stop: cleanup };
   } catch (err) {
     await cleanup();
     throw err;

@@ -6,14 +6,12 @@ import { SEARCH_ATTRIBUTE_TYPE_NAMES, SEARCH_ATTRIBUTES } from './search-attribu
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 const INDEXED_VALUE_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  [SearchAttributeType.TEXT]: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
   [SearchAttributeType.DATETIME]: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 };
 
 /** A value of the attribute's type that no run has: the readiness probe's count matches nothing. */
 const PROBE_VALUES: Record<string, string> = {
   [SearchAttributeType.KEYWORD]: `'readiness-probe'`,
-  [SearchAttributeType.TEXT]: `'readiness-probe'`,
   [SearchAttributeType.DATETIME]: `'1970-01-01T00:00:00Z'`,
 };
 

@@ -17,11 +17,11 @@ export const OnboardingPathKey = defineSearchAttributeKey('OnboardingPath', Sear
 export const DiscoveryStatusKey = defineSearchAttributeKey('DiscoveryStatus', SearchAttributeType.KEYWORD);
 
 /**
- * Triage at scale (docs/operations.md, "Triage"): why an onboarding is in its status, since when, and
- * (READY) since when it is ready, so a list page or the Web UI answers without a query per run.
- * Written with the status, in the same upsert. The reason is Text: it can outgrow a Keyword column.
+ * Triage at scale (docs/operations.md, "Triage"): since when an onboarding is in its status and (READY)
+ * since when it is ready, so a list page or the Web UI answers without a query per run. Written with
+ * the status, in the same upsert. Why it is in its status is free text, so it is no search attribute:
+ * it travels in the run's memo (temporal/memo-fields.ts).
  */
-export const OnboardingStatusReasonKey = defineSearchAttributeKey('OnboardingStatusReason', SearchAttributeType.TEXT);
 export const OnboardingStatusSinceKey = defineSearchAttributeKey('OnboardingStatusSince', SearchAttributeType.DATETIME);
 export const OnboardingReadyAtKey = defineSearchAttributeKey('OnboardingReadyAt', SearchAttributeType.DATETIME);
 /** NEEDS_ATTENTION's reason in one word (workflows/attention-kinds.ts): what the summary counts by. */
@@ -29,13 +29,26 @@ export const OnboardingReasonKindKey = defineSearchAttributeKey('OnboardingReaso
 /** The first run id of the discovery that started the onboarding: its outcomes are counted by it. */
 export const DiscoveryRunIdKey = defineSearchAttributeKey('DiscoveryRunId', SearchAttributeType.KEYWORD);
 
+/**
+ * Retired: earlier builds wrote the status's reason as this Text attribute. PostgreSQL's visibility
+ * schema casts a Text value with a raw `::tsvector`, so a reason with a `:` (nearly all of them) or an
+ * unbalanced `'` failed the run's whole visibility row, and the run froze in every list and count
+ * (temporalio/temporal#11085). Never registered or written now; a run that brings it from an older
+ * build clears it (workflows/onboarding-record.ts), and clusters that registered it keep it, unused.
+ */
+export const RetiredStatusReasonKey = defineSearchAttributeKey('OnboardingStatusReason', SearchAttributeType.TEXT);
+
+/**
+ * Every attribute the service registers: Keywords whose values are bounded (closed lists, Meta's ids as
+ * digits, run ids; each far below the 255 characters SQL visibility stores) and Datetimes. No Text:
+ * a visibility store may index it (PostgreSQL: `::tsvector`) in ways a value can break.
+ */
 export const SEARCH_ATTRIBUTES = Object.freeze([
   OnboardingStatusKey,
   WabaIdKey,
   BusinessIdKey,
   OnboardingPathKey,
   DiscoveryStatusKey,
-  OnboardingStatusReasonKey,
   OnboardingStatusSinceKey,
   OnboardingReadyAtKey,
   OnboardingReasonKindKey,
@@ -43,8 +56,7 @@ export const SEARCH_ATTRIBUTES = Object.freeze([
 ]);
 
 /** The name Temporal's CLI and the operator API give each type. */
-export const SEARCH_ATTRIBUTE_TYPE_NAMES: Readonly<Record<string, 'Keyword' | 'Text' | 'Datetime'>> = Object.freeze({
+export const SEARCH_ATTRIBUTE_TYPE_NAMES: Readonly<Record<string, 'Keyword' | 'Datetime'>> = Object.freeze({
   [SearchAttributeType.KEYWORD]: 'Keyword',
-  [SearchAttributeType.TEXT]: 'Text',
   [SearchAttributeType.DATETIME]: 'Datetime',
 });

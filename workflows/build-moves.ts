@@ -24,8 +24,9 @@ export function newBuildIsCurrent(): boolean {
 
 /**
  * Continues as new on the current build: AUTO_UPGRADE puts the next run on the deployment's target
- * version (without it, the next run would stay on this run's build), where it is pinned again.
+ * version (without it, the next run would stay on this run's build), where it is pinned again. The
+ * memo goes along as it is now: left out, the SDK would hand on the memo this run started with.
  */
 export function continueOnCurrentBuild<W extends Workflow>(...args: Parameters<W>): Promise<never> {
-  return makeContinueAsNewFunc<W>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(...args);
+  return makeContinueAsNewFunc<W>({ initialVersioningBehavior: 'AUTO_UPGRADE', memo: workflowInfo().memo })(...args);
 }

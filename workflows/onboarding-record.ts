@@ -1,6 +1,7 @@
-import { setCurrentDetails, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { setCurrentDetails, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { OnboardingState, OnboardingStatus } from './types';
-import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../temporal/search-attributes';
+import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, RetiredStatusReasonKey, WabaIdKey } from '../temporal/search-attributes';
+import { listedReason, STATUS_REASON_MEMO } from '../temporal/memo-fields';
 import { triageAttributes } from './triage-attributes';
 import { attentionKindOf } from './attention-kinds';
 import type { PartnerCallbackOutbox } from './partner-callback-outbox';
@@ -10,7 +11,8 @@ const HISTORY_LIMIT = 200;
 
 /**
  * The one place an onboarding's status changes: it records the history, updates the search
- * attributes and the Temporal UI's current details, and queues the partner callback.
+ * attributes, the reason list rows read (the memo) and the Temporal UI's current details, and queues
+ * the partner callback.
  */
 export class OnboardingRecord {
   constructor(
@@ -43,6 +45,7 @@ export class OnboardingRecord {
     if (attributes.some(({ key, value }) => written.get(key) !== value)) {
       upsertSearchAttributes([...attributes, ...triageAttributes(state, at)]);
     }
+    this.listReason();
     this.outbox.enqueue({
       id: uuid4(),
       type: 'onboarding.status_changed',
@@ -59,7 +62,27 @@ export class OnboardingRecord {
   /** A new reason within the same status (e.g. a rejected signup code): no history entry, no callback. */
   explain(reason: string | undefined): void {
     this.state.statusReason = reason;
+    this.listReason();
     this.describe();
+  }
+
+  /**
+   * A run carried over from an earlier run: the Web UI's details again, and what list rows read brought
+   * up to date. An older build's run hands over neither the reason in the memo (Temporal passes on the
+   * memo a run started with) nor a visibility row PostgreSQL can store (the retired Text attribute).
+   */
+  resume(): void {
+    if (workflowInfo().typedSearchAttributes.get(RetiredStatusReasonKey) !== undefined) {
+      upsertSearchAttributes([{ key: RetiredStatusReasonKey, value: null }]);
+    }
+    this.listReason();
+    this.describe();
+  }
+
+  /** The reason a list row shows, in the memo (never indexed: any text is safe), written when it changes. */
+  private listReason(): void {
+    const listed = listedReason(this.state.statusReason);
+    if (workflowInfo().memo?.[STATUS_REASON_MEMO] !== listed) upsertMemo({ [STATUS_REASON_MEMO]: listed });
   }
 
   describe(): void {

@@ -36,7 +36,7 @@ export async function onboarding(input: OnboardingRunInput): Promise<OnboardingS
   listenForWakes();
   run.outbox.start();
   openSignupDesk(run);
-  if (input.carriedOver) run.record.describe(); // the Web UI's current details, in the new run too
+  if (input.carriedOver) run.record.resume(); // the Web UI's details and the list's reason, in the new run too
 
   try {
     await run.scope.run(() => onboard(run, input.carriedOver?.phase ?? 'eligibility'));

@@ -8,16 +8,18 @@
  * so two customers can never both exchange a code through it) and finishes by saying how it went: a
  * signup makes the link used, a refusal for the customer's input (bad code, a WABA the token does not
  * cover, another business's WABA) counts toward MAX_FAILED_SIGNUP_ATTEMPTS, and any other failure
- * (Meta or Temporal unreachable) only releases it. A reservation nobody finishes (the API process
- * died) lapses after SIGNUP_RESERVATION_LEASE_MS.
+ * (Meta or Temporal unreachable) only releases it: an outage never locks a link. A reservation nobody
+ * finishes (the API process died) lapses after SIGNUP_RESERVATION_LEASE_MS. The history stays bounded
+ * however many attempts a link sees: every ATTEMPTS_PER_RUN attempts it continues as new, as it does
+ * onto a new build, carrying its state.
  */
-import { allHandlersFinished, ApplicationFailure, condition, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, defineQuery, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
 import { continueOnCurrentBuild, DEFAULT_WAKE_EVERY_SECONDS, listenForWakes, newBuildIsCurrent } from './build-moves';
 
 /** Failed attempts (the customer's input refused) after which the link is locked for good. */
 export const MAX_FAILED_SIGNUP_ATTEMPTS = 5;
-/** Attempts of any outcome a link takes: the ceiling on its history. */
-export const MAX_SIGNUP_ATTEMPTS = 25;
+/** Attempts of any outcome one run takes before it continues as new: the ceiling on a run's history. */
+export const ATTEMPTS_PER_RUN = 25;
 /** A reservation its API process never finished lapses after this. */
 export const SIGNUP_RESERVATION_LEASE_MS = 2 * 60_000;
 
@@ -73,6 +75,7 @@ export async function signupLink(input: SignupLinkInput | SignupLinkUse): Promis
   const state: SignupLinkState = input.carriedOver ?? { linkId: input.linkId, expiresAt: input.expiresAt, attempts: 0, failedAttempts: 0 };
   if ('wabaId' in input && !input.carriedOver) state.used = { wabaId: input.wabaId, businessId: input.businessId, usedAt: input.usedAt };
   listenForWakes();
+  let attemptsThisRun = 0;
 
   setHandler(getSignupLinkQuery, () => state);
   setHandler(
@@ -82,6 +85,7 @@ export async function signupLink(input: SignupLinkInput | SignupLinkUse): Promis
       refuseReservation(state);
       state.reservedBy = attemptId;
       state.attempts++;
+      attemptsThisRun++;
       return state;
     },
     { validator: (_attempt: { attemptId: string }) => refuseReservation(state) },
@@ -99,18 +103,20 @@ export async function signupLink(input: SignupLinkInput | SignupLinkUse): Promis
   const wakeEveryMs = (input.wakeEverySeconds ?? DEFAULT_WAKE_EVERY_SECONDS) * 1000;
   // Between attempts, a link waits for the next one, its expiry, or a newer build of the workers.
   const idleUntil = (next: () => boolean) => condition(() => next() || newBuildIsCurrent(), Math.min(expiresAt - Date.now(), wakeEveryMs));
-  // Ceiling: one pass per reservation (at most MAX_SIGNUP_ATTEMPTS), one per backstop period, and a
-  // move to a newer build once nothing is under way.
+  // A new build is current, or this run has taken its share of attempts (or Temporal finds its history long).
+  const timeToMove = () => newBuildIsCurrent() || attemptsThisRun >= ATTEMPTS_PER_RUN || workflowInfo().continueAsNewSuggested;
+  // Ceiling: one pass per reservation (at most ATTEMPTS_PER_RUN in a run), one per backstop period,
+  // and a move to a new run (on the current build) once nothing is under way.
   while (Date.now() < expiresAt) {
     const left = expiresAt - Date.now();
     const holder = state.reservedBy;
     if (holder) {
       const finished = await condition(() => state.reservedBy !== holder, Math.min(left, SIGNUP_RESERVATION_LEASE_MS));
       if (!finished && state.reservedBy === holder) state.reservedBy = undefined;
-    } else if (newBuildIsCurrent()) {
+    } else if (timeToMove()) {
       await condition(allHandlersFinished);
       if (state.reservedBy === undefined) await continueOnCurrentBuild<typeof signupLink>({ linkId: state.linkId, expiresAt: state.expiresAt, ...(input.wakeEverySeconds ? { wakeEverySeconds: input.wakeEverySeconds } : {}), carriedOver: state });
-    } else if (state.used || state.failedAttempts >= MAX_FAILED_SIGNUP_ATTEMPTS || state.attempts >= MAX_SIGNUP_ATTEMPTS) {
+    } else if (state.used || isSignupLinkLocked(state)) {
       await idleUntil(() => false);
     } else {
       await idleUntil(() => state.reservedBy !== undefined);
@@ -120,11 +126,16 @@ export async function signupLink(input: SignupLinkInput | SignupLinkUse): Promis
   return state;
 }
 
+/** Locked for good: only refused codes count, never an attempt Meta or Temporal failed. */
+export function isSignupLinkLocked(state: Pick<SignupLinkState, 'failedAttempts'>): boolean {
+  return state.failedAttempts >= MAX_FAILED_SIGNUP_ATTEMPTS;
+}
+
 function refuseReservation(state: SignupLinkState): void {
   if (state.used) throw ApplicationFailure.nonRetryable('this signup link has already been used', SignupLinkRefusal.used);
-  if (state.failedAttempts >= MAX_FAILED_SIGNUP_ATTEMPTS || state.attempts >= MAX_SIGNUP_ATTEMPTS) {
+  if (isSignupLinkLocked(state)) {
     throw ApplicationFailure.nonRetryable(
-      `this signup link is locked after ${state.failedAttempts} failed attempts; ask for a new link`,
+      `this signup link is locked after ${state.failedAttempts} refused signups; ask for a new link`,
       SignupLinkRefusal.locked,
     );
   }

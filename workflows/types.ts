@@ -136,6 +136,12 @@ export const ACCOUNT_ATTENTION_EVENTS = Object.freeze([
 ] as const);
 export type AccountAttentionEvent = (typeof ACCOUNT_ATTENTION_EVENTS)[number];
 
+/**
+ * Meta's ids are decimal digits. Only such an id becomes a workflow id or a Keyword search attribute
+ * (WabaId, BusinessId): SQL visibility stores 255 characters of either, and a longer value fails the row.
+ */
+export const isMetaId = (id: string): boolean => /^\d{1,32}$/.test(id);
+
 export const onboardingWorkflowId = (wabaId: string) => `mm-onboarding:${wabaId}`;
 export const businessIntentWorkflowId = (businessId: string) => `mm-intent:${businessId}`;
 

@@ -1,6 +1,6 @@
 /**
- * Listing onboardings through Temporal visibility, from the search attributes the workflow keeps
- * up to date: no per-row query, so a page costs one call whatever its size.
+ * Listing onboardings through Temporal visibility, from the search attributes and the memo the
+ * workflow keeps up to date: no per-row query, so a page costs one call whatever its size.
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { defaultPayloadConverter, type Client, type Payload } from '@temporalio/client';
@@ -63,7 +63,7 @@ export async function listOnboardings(
       businessId: keyword(fields, BusinessIdKey.name),
       path: oneOf(ONBOARDING_PATHS, keyword(fields, OnboardingPathKey.name)),
       status,
-      ...triageFields(fields, status, startTime),
+      ...triageFields(fields, execution.memo?.fields ?? {}, status, startTime),
       workflowStatus: EXECUTION_STATUS_NAMES[execution.status ?? 0] ?? 'UNKNOWN',
       startTime,
     };

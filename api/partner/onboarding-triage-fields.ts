@@ -1,16 +1,17 @@
 /**
- * A list row's triage fields, read from the search attributes the onboarding writes with its status
- * (workflows/triage-attributes.ts): why it is in its status, since when, READY's readyAt and
- * NEEDS_ATTENTION's reason kind. A work queue in one list call, no query per row.
+ * A list row's triage fields, read from what the onboarding writes with its status
+ * (workflows/triage-attributes.ts): why it is in its status (its memo), since when, READY's readyAt
+ * and NEEDS_ATTENTION's reason kind (search attributes). A work queue in one list call, no query per row.
  */
 import type { Payload } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/client';
 import {
   OnboardingReadyAtKey,
   OnboardingReasonKindKey,
-  OnboardingStatusReasonKey,
   OnboardingStatusSinceKey,
+  RetiredStatusReasonKey,
 } from '../../temporal/search-attributes';
+import { STATUS_REASON_MEMO } from '../../temporal/memo-fields';
 import { ATTENTION_KINDS, type AttentionKind } from '../../workflows/attention-kinds';
 import type { OnboardingStatus } from '../../workflows/types';
 
@@ -24,8 +25,14 @@ export interface TriageFields {
   reasonKind?: AttentionKind;
 }
 
-export function triageFields(fields: Record<string, Payload>, status: OnboardingStatus | undefined, startTime: string | undefined): TriageFields {
-  const reason = first(fields, OnboardingStatusReasonKey.name);
+export function triageFields(
+  fields: Record<string, Payload>,
+  memo: Record<string, Payload>,
+  status: OnboardingStatus | undefined,
+  startTime: string | undefined,
+): TriageFields {
+  // A run of a build before the memo carried it has its reason in the retired Text attribute.
+  const reason = first(memo, STATUS_REASON_MEMO) ?? first(fields, RetiredStatusReasonKey.name);
   const since = isoOf(first(fields, OnboardingStatusSinceKey.name)) ?? startTime;
   const readyAt = isoOf(first(fields, OnboardingReadyAtKey.name));
   const kind = first(fields, OnboardingReasonKindKey.name);

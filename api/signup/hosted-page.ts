@@ -17,7 +17,7 @@ import { signupCompleteBody, signupTokenParam } from '../partner/schemas';
 import type { SignupLink, SignupLinkSigner } from './link-token';
 import type { SignupLinkClient } from './signup-link-client';
 import { SignupRefused } from './signup-preflight';
-import { MAX_FAILED_SIGNUP_ATTEMPTS, MAX_SIGNUP_ATTEMPTS, type SignupAttemptEnd, type SignupLinkState } from '../../workflows/signup-link';
+import { isSignupLinkLocked, type SignupAttemptEnd } from '../../workflows/signup-link';
 import { validate } from '../http/validate';
 
 export const SIGNUP_ASSETS_PATH = '/signup-assets';
@@ -63,8 +63,8 @@ export function signupPageRouter({ config, signup, linkRuns, links, log }: Signu
         // Not an error: the customer's signup succeeded. Shown as done, not in the error's red.
         return plainPage(res, 410, 'This link has already been used', `Your WhatsApp account was connected with it. For another account, ask ${partner} for a new link.`, 'done');
       }
-      if (run && isLocked(run)) {
-        return plainPage(res, 410, 'This link no longer works', `Too many signups through it failed. Ask ${partner} for a new link.`);
+      if (run && isSignupLinkLocked(run)) {
+        return plainPage(res, 410, 'This link no longer works', `Too many signups through it were refused. Ask ${partner} for a new link.`);
       }
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
@@ -125,8 +125,6 @@ export function signupPageRouter({ config, signup, linkRuns, links, log }: Signu
 
   return router;
 }
-
-const isLocked = (run: SignupLinkState) => run.failedAttempts >= MAX_FAILED_SIGNUP_ATTEMPTS || run.attempts >= MAX_SIGNUP_ATTEMPTS;
 
 /** What the page needs to know, and nothing of the partner's own bookkeeping. */
 function completion(state: OnboardingState) {

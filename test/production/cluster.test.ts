@@ -244,6 +244,76 @@ test('GET /v1/onboardings?status=… answers from SQL visibility as it does on t
   expect(bad.status).toBe(400);
 });
 
+/**
+ * Parked WABAs whose reasons carry what PostgreSQL's `::tsvector` of a Text search attribute refuses
+ * (`:`, an unbalanced `'`) and more (`"`, other scripts): the work queue, the summary, the status
+ * filter and the gauges all count them as `describe` shows them (issue 33, item 0).
+ */
+const parked = {
+  businessId: '7100000000000009',
+  wabas: [
+    { wabaId: '7200000000000091', kind: 'token_expired', message: 'Error validating access token: Session has expired on Tuesday, 01-Dec-26 10:00:00 PST.' },
+    { wabaId: '7200000000000092', kind: 'token_expired', message: `Error validating access token: the user's session ended "early"` },
+    { wabaId: '7200000000000093', kind: 'permission', message: `(#200) Requires whatsapp_business_management permission: l'accès a été refusé « pour l’instant »` },
+    { wabaId: '7200000000000094', kind: 'permission', message: '(#200) 権限がありません: ビジネス管理者に "whatsapp_business_management" を依頼してください — Zugriff verweigert' },
+  ],
+} as const;
+
+test("parked WABAs whose reasons carry ':', quotes and other scripts are listed, summarised and counted as describe shows them", async () => {
+  sandbox.world.createBusiness({ id: parked.businessId });
+  for (const { wabaId, kind, message } of parked.wabas) {
+    sandbox.world.createWaba({ id: wabaId, ownerBusinessId: parked.businessId, autoSign: false });
+    sandbox.world.injectFault({ endpoint: 'waba_status', wabaId, kind, message, times: Infinity });
+    const res = await apiCall('POST', '/v1/onboardings', { wabaId, businessId: parked.businessId, path: 'manual', options: WEBHOOK_ONLY });
+    expect(res.status).toBe(201);
+  }
+  const described = new Map<string, any>();
+  for (const { wabaId, message } of parked.wabas) {
+    const state = await eventually(async () => {
+      const s = (await apiCall('GET', `/v1/onboardings/${wabaId}`)).body;
+      return s?.status === 'NEEDS_ATTENTION' ? s : undefined;
+    }, 120_000, `${wabaId} NEEDS_ATTENTION`);
+    expect(state.statusReason).toContain(message);
+    described.set(wabaId, state);
+  }
+  const expectedKinds = { expired_token: 2, missing_permission: 2 };
+
+  // The work queue: every parked WABA, with describe's reason word for word.
+  const queue = await eventually(async () => {
+    const res = await apiCall('GET', `/v1/onboardings?status=NEEDS_ATTENTION&businessId=${parked.businessId}`);
+    return res.status === 200 && res.body.onboardings.length === parked.wabas.length ? res.body.onboardings : undefined;
+  }, 60_000, () => `every parked WABA listed as NEEDS_ATTENTION (describe says ${parked.wabas.length}); PostgreSQL's errors:\n${cluster.postgresErrors().join('\n')}`);
+  for (const row of queue as any[]) {
+    const state = described.get(row.wabaId);
+    expect(row).toMatchObject({ status: 'NEEDS_ATTENTION', statusReason: state.statusReason, statusSince: state.history.at(-1).at });
+  }
+  expect(Object.fromEntries(Object.keys(expectedKinds).map((k) => [k, queue.filter((r: any) => r.reasonKind === k).length]))).toEqual(expectedKinds);
+
+  // Every status filter agrees: none of them is still listed as checking its eligibility.
+  const checking = await apiCall('GET', `/v1/onboardings?status=CHECKING_ELIGIBILITY&businessId=${parked.businessId}`);
+  expect(checking.body).toEqual({ onboardings: [] });
+
+  // The business's summary and the one across every business.
+  const summary = (await apiCall('GET', `/v1/onboardings/summary?businessId=${parked.businessId}`)).body;
+  expect(summary).toMatchObject({ total: parked.wabas.length, byStatus: { NEEDS_ATTENTION: parked.wabas.length, CHECKING_ELIGIBILITY: 0 }, needsAttentionByKind: expectedKinds });
+  const everyone = await eventually(async () => {
+    const s = (await apiCall('GET', '/v1/onboardings/summary')).body;
+    return s?.byStatus?.NEEDS_ATTENTION === parked.wabas.length ? s : undefined;
+  }, 30_000, 'the summary across every business to count the parked WABAs');
+  expect(everyone).toMatchObject({ byStatus: { READY: allWabas.length, CHECKING_ELIGIBILITY: 0 }, needsAttentionByKind: expectedKinds });
+
+  // The gauges the NEEDS_ATTENTION alert reads (docs/operations.md).
+  const metrics = async () => (await (await fetch(`${apiUrl}/metrics`)).text()).split('\n');
+  await eventually(async () => ((await metrics()).includes(`mm_onboardings{status="NEEDS_ATTENTION"} ${parked.wabas.length}`) ? true : undefined), 30_000, 'the NEEDS_ATTENTION gauge');
+  expect(await metrics()).toContain('mm_onboardings{status="CHECKING_ELIGIBILITY"} 0');
+
+  // The Web UI's filter is the same visibility query.
+  const { count } = await client.workflow.count(`OnboardingStatus = "NEEDS_ATTENTION" AND BusinessId = "${parked.businessId}"`);
+  expect(count).toBe(parked.wabas.length);
+  // And PostgreSQL refused no visibility row on the way.
+  expect(cluster.postgresErrors().filter((line) => /tsvector|visibility/i.test(line))).toEqual([]);
+});
+
 test('SIGTERM stops the API and the surviving worker cleanly', async () => {
   const [apiExit, workerExit] = await Promise.all([api.stop(), survivor.stop()]);
   expect(apiExit).toEqual({ code: 0, signal: null });

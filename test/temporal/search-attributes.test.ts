@@ -7,7 +7,8 @@ import { createMetrics } from '../../api/ops/metrics';
 import type { PartnerTokenCheck } from '../../api/ops/meta-token-check';
 import { msToTs } from '@temporalio/common/lib/time';
 import { ensureSearchAttributes, searchAttributesServed } from '../../temporal/search-attribute-registration';
-import { SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
+import { RetiredStatusReasonKey, SEARCH_ATTRIBUTES } from '../../temporal/search-attributes';
+import { SearchAttributeType } from '@temporalio/common';
 
 let connection: Connection;
 beforeAll(async () => {
@@ -15,6 +16,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await connection?.close();
+});
+
+test('every attribute registered is a Keyword or a Datetime: no Text, whose indexing (PostgreSQL: ::tsvector) a value can break', () => {
+  expect(SEARCH_ATTRIBUTES.filter((key) => key.type !== SearchAttributeType.KEYWORD && key.type !== SearchAttributeType.DATETIME)).toEqual([]);
+  expect(SEARCH_ATTRIBUTES.map((k) => k.name)).not.toContain(RetiredStatusReasonKey.name);
 });
 
 test('missing search attributes are registered on start, once', async () => {

@@ -95,14 +95,17 @@ async function versioningOf(client: Client, workflowId: string, runId?: string):
   };
 }
 
-/** What a run's history shows: the build of every completed workflow task, failed tasks, and B's memo command. */
+/**
+ * What a run's history shows: the build of every completed workflow task, failed tasks, and B's memo
+ * command (the one that writes B's key: every build writes the memo's status reason too).
+ */
 async function historyOf(handle: WorkflowHandle) {
   const { events } = await handle.fetchHistory();
   const all = events ?? [];
   return {
     taskBuilds: [...new Set(all.flatMap((e) => (e.workflowTaskCompletedEventAttributes ? [e.workflowTaskCompletedEventAttributes.deploymentVersion?.buildId] : [])))],
     failedTasks: all.filter((e) => e.workflowTaskFailedEventAttributes).map((e) => e.workflowTaskFailedEventAttributes?.failure?.message),
-    memoUpserts: all.filter((e) => e.workflowPropertiesModifiedEventAttributes).length,
+    buildBMarks: all.filter((e) => Object.keys(BUILD_B_MEMO).some((key) => key in (e.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields ?? {}))).length,
     timers: all.filter((e) => e.timerStartedEventAttributes).length,
     continuedAsNew: all.find((e) => e.workflowExecutionContinuedAsNewEventAttributes)?.workflowExecutionContinuedAsNewEventAttributes,
   };
@@ -187,7 +190,7 @@ describe('Worker Versioning: onboardings move from build A to build B at their c
     const a = await historyOf(first);
     expect(a.taskBuilds).toEqual([BUILD_A]);
     expect(a.failedTasks).toEqual([]);
-    expect(a.memoUpserts).toBe(0);
+    expect(a.buildBMarks).toBe(0);
     expect(a.timers).toBe(1); // the terms wait; the template grace is the next wait, a safe point to move at
     // A recorded the terms and handed over in `grace`; AUTO_UPGRADE is what put the next run on B, which waited out the grace.
     expect(a.continuedAsNew?.newExecutionRunId).toBe(next.versioning.runId);
@@ -198,7 +201,7 @@ describe('Worker Versioning: onboardings move from build A to build B at their c
     const b = await historyOf(stack.client.workflow.getHandle(first.workflowId, next.versioning.runId));
     expect(b.taskBuilds).toEqual([BUILD_B]);
     expect(b.failedTasks).toEqual([]);
-    expect(b.memoUpserts).toBe(1);
+    expect(b.buildBMarks).toBe(1);
   });
 
   test('a READY run on A wakes to a template status signal and continues as new onto B, its state carried over', async () => {
@@ -214,7 +217,7 @@ describe('Worker Versioning: onboardings move from build A to build B at their c
     const a = await historyOf(first);
     expect(a.taskBuilds).toEqual([BUILD_A]);
     expect(a.failedTasks).toEqual([]);
-    expect(a.memoUpserts).toBe(0);
+    expect(a.buildBMarks).toBe(0);
     expect(a.continuedAsNew?.newExecutionRunId).toBe(next.versioning.runId);
     expect(carriedOver(a.continuedAsNew)).toMatchObject({ phase: 'watching' });
     expect(next.versioning.continueAsNewBehavior).toBe('CONTINUE_AS_NEW_VERSIONING_BEHAVIOR_AUTO_UPGRADE');

@@ -138,6 +138,11 @@ describe('long lives', () => {
     for (let i = 0; i < CONTINUE_AS_NEW_SUGGESTED_AT; i++) await handle.signal(termsSignedSignal, { source: 'legacy_webhook' });
     const latest = stack.client.workflow.getHandle(handle.workflowId);
     await waitUntil(async () => (await latest.describe()).runId !== parkedRunId);
+    // The reason list rows read goes along in the memo: the new run writes nothing to carry it.
+    const { statusReason } = await stack.state(waba.id);
+    expect(statusReason).toMatch(/ACCOUNT_RESTRICTION/);
+    expect((await latest.describe()).memo).toMatchObject({ statusReason });
+    expect((await latest.fetchHistory()).events?.filter((e) => e.workflowPropertiesModifiedEventAttributes)).toEqual([]);
 
     await latest.executeUpdate(recheckUpdate);
     const ready = await stack.waitForStatus(waba.id, 'READY');

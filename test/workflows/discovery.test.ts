@@ -203,6 +203,19 @@ describe('discovery', () => {
     expect(runIdsAfter).toEqual(runIds);
     expect(await hasOnboarding(late.wabaId)).toBe(true);
   });
+
+  test('a listed WABA whose ids are not Meta ids is counted failed and never started: its Keyword attributes would not fit a visibility row', async () => {
+    const { partner, eligible } = portfolio(['ELIGIBLE']);
+    const [good] = listed(eligible);
+    const tooLong = { wabaId: '9'.repeat(300), businessId: good.businessId };
+    const notDigits = { wabaId: '2000000000000099', businessId: "biz:'quoted'" };
+
+    const outcome = await startPage(`test-run-${partner.id}:0`, [good, tooLong, notDigits]);
+    expect(outcome).toEqual({ started: 1, alreadyRunning: 0, failed: 2 });
+    expect(await hasOnboarding(good.wabaId)).toBe(true);
+    expect(await hasOnboarding(tooLong.wabaId)).toBe(false);
+    expect(await hasOnboarding(notDigits.wabaId)).toBe(false);
+  });
 });
 
 describe('a discovery paces itself on the task queue', () => {

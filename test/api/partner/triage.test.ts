@@ -3,7 +3,13 @@
  * call, the summary counts by status and reason kind, and a discovery says what became of the
  * onboardings it started — all from Temporal visibility, on the real dev server and the sandbox.
  */
+import { temporal } from '@temporalio/proto';
 import type { DiscoveryState } from '../../../workflows/discovery-types';
+import { newInbox, type OnboardingRunInput } from '../../../workflows/onboarding-inbox';
+import { onboardingStartOptions } from '../../../workflows/start-options';
+import { onboardingWorkflowId, type OnboardingInput } from '../../../workflows/types';
+import { OnboardingStatusKey, RetiredStatusReasonKey } from '../../../temporal/search-attributes';
+import { STATUS_REASON_MEMO } from '../../../temporal/memo-fields';
 import { eventually, FAST, startAppHarness, type AppHarness } from '../../harness/app-harness';
 
 let h: AppHarness;
@@ -83,6 +89,79 @@ test('a READY row carries readyAt, a waiting one its reason-free status and sinc
   const waitingState = (await h.http().get(`/v1/onboardings/${waiting.id}`).set(h.auth)).body;
   expect(waitingRow).toMatchObject({ wabaId: waiting.id, statusSince: waitingState.history.at(-1).at });
   expect(waitingRow.readyAt).toBeUndefined();
+});
+
+/** What Meta may say, in any words: `:` and an unbalanced `'` are what PostgreSQL's `::tsvector` refused. */
+const WORDY_MESSAGE = `Error validating access token: the user's session ended "early" — Sitzung für Müller abgelaufen; セッションの期限切れ`;
+
+test("a reason in any words (colons, quotes ' and \", other scripts) is listed word for word, and no search attribute carries it", async () => {
+  const business = world().createBusiness();
+  const waba = world().createWaba({ autoSign: false, ownerBusinessId: business.id });
+  world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind: 'token_expired', message: WORDY_MESSAGE, times: Infinity });
+  expect((await start({ wabaId: waba.id, businessId: business.id, path: 'manual', options: FAST })).status).toBe(201);
+  const state = await h.stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
+  expect(state.statusReason).toContain(WORDY_MESSAGE);
+
+  const [row] = await listed({ businessId: business.id, status: 'NEEDS_ATTENTION' }, 1);
+  expect(row).toMatchObject({ wabaId: waba.id, statusReason: state.statusReason, reasonKind: 'expired_token' });
+  // The reason is in the run's memo, which visibility returns and indexes nowhere; its search
+  // attributes are bounded keywords and times only.
+  const described = await h.stack.client.workflow.getHandle(onboardingWorkflowId(waba.id)).describe();
+  expect(described.memo?.[STATUS_REASON_MEMO]).toBe(state.statusReason);
+  expect(Object.keys(described.raw.workflowExecutionInfo?.searchAttributes?.indexedFields ?? {})).not.toContain(RetiredStatusReasonKey.name);
+});
+
+test("a run an older build handed over clears the retired Text attribute and lists its reason from the memo", async () => {
+  // Older builds registered OnboardingStatusReason (Text) and wrote the reason there; their runs
+  // continue as new onto this build with it among their search attributes and no reason in the memo.
+  await h.stack.client.connection.operatorService
+    .addSearchAttributes({
+      namespace: h.stack.config.temporal.namespace,
+      searchAttributes: { [RetiredStatusReasonKey.name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT },
+    })
+    .catch((err: Error) => {
+      if (!/already (exists|registered)/i.test(err.message)) throw err;
+    });
+  const business = world().createBusiness();
+  const waba = world().createWaba({ autoSign: false, ownerBusinessId: business.id });
+  const input: OnboardingInput = { wabaId: waba.id, businessId: business.id, path: 'manual', options: FAST };
+  const reason = `Graph API: GET /v24.0/${waba.id} failed: ${WORDY_MESSAGE} (HTTP 400, code 190, subcode 463)`;
+  const at = new Date().toISOString();
+  const handedOver: OnboardingRunInput = {
+    ...input,
+    carriedOver: {
+      phase: 'attention',
+      state: { ...input, status: 'NEEDS_ATTENTION', statusReason: reason, history: [{ status: 'CHECKING_ELIGIBILITY', at }, { status: 'NEEDS_ATTENTION', at, reason }] },
+      process: { expiresAt: Date.now() + 3_600_000, pendingCallbacks: [], recentStatusReads: [], templates: [] },
+      inbox: newInbox(input),
+    },
+  };
+  const options = onboardingStartOptions(input, h.stack.config);
+  const handle = await h.stack.client.workflow.start('onboarding', {
+    ...options,
+    args: [handedOver],
+    typedSearchAttributes: [
+      ...options.typedSearchAttributes.filter(({ key }) => key.name !== OnboardingStatusKey.name),
+      { key: OnboardingStatusKey, value: 'NEEDS_ATTENTION' },
+      { key: RetiredStatusReasonKey, value: reason },
+    ],
+  });
+
+  const described = await eventually(async () => {
+    const d = await handle.describe();
+    return d.raw.workflowExecutionInfo?.searchAttributes?.indexedFields?.[RetiredStatusReasonKey.name] ? undefined : d;
+  }, 20_000, 'the retired attribute to be cleared');
+  expect(described.memo?.[STATUS_REASON_MEMO]).toBe(reason);
+  // Once visibility has the cleared row, the list's reason can only come from the memo.
+  await eventually(async () => {
+    for await (const run of h.stack.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+      if (run.searchAttributes[RetiredStatusReasonKey.name] === undefined && run.memo?.[STATUS_REASON_MEMO] === reason) return true;
+    }
+    return undefined;
+  }, 20_000, 'visibility to show the cleared row');
+  const [row] = await listed({ businessId: business.id, status: 'NEEDS_ATTENTION' }, 1);
+  expect(row.statusReason).toBe(reason);
+  expect((await h.http().get(`/v1/onboardings/${waba.id}`).set(h.auth)).body).toMatchObject({ status: 'NEEDS_ATTENTION', statusReason: reason });
 });
 
 test('GET /v1/onboardings/summary counts by status and NEEDS_ATTENTION by reason kind, from visibility', async () => {

@@ -1,11 +1,12 @@
 /**
  * A signup link's attempts, as an attacker holding the link would make them: one link connects one
  * WABA however many completions race, a bogus code or a stranger's WABA id starts nothing and counts
- * toward the link's lock, and a WABA's business is the one Meta names as its owner.
+ * toward the link's lock, and a WABA's business is the one Meta names as its owner. And as an outage
+ * would make them: attempts Meta failed never lock the link, however many.
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { onboardingWorkflowId } from '../../../workflows/types';
-import { MAX_FAILED_SIGNUP_ATTEMPTS, signupLinkWorkflowId } from '../../../workflows/signup-link';
+import { ATTEMPTS_PER_RUN, getSignupLinkQuery, MAX_FAILED_SIGNUP_ATTEMPTS, signupLinkWorkflowId } from '../../../workflows/signup-link';
 import { startAppHarness, type AppHarness } from '../../harness/app-harness';
 import { WEBHOOK_ONLY } from '../../harness/stack';
 
@@ -19,6 +20,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
+
+// A test that fails part-way leaves no fault behind for the next.
+afterEach(() => world().clearFaults());
 
 /** A fresh link's token. */
 async function newLinkToken(body: object = {}): Promise<string> {
@@ -75,7 +79,7 @@ test('a bogus code starts nothing: 400 naming code, no workflow, no call past th
   const waba = world().createWaba({ autoSign: false });
   const locked = await complete(token, { code: world().issueSignupCode(waba.id), wabaId: waba.id });
   expect(locked.status).toBe(410);
-  expect(locked.body.error.message).toMatch(/locked/);
+  expect(locked.body.error.message).toMatch(new RegExp(`locked after ${MAX_FAILED_SIGNUP_ATTEMPTS} refused signups`));
   expect(await onboardingExists(waba.id)).toBe(false);
   expect((await h.http().get(`/signup/${token}`)).status).toBe(410);
 });
@@ -128,4 +132,68 @@ test('a link marked used before reservations existed (its run started with the u
   const res = await complete(token, { code: world().issueSignupCode(other.id), wabaId: other.id });
   expect(res.status).toBe(410);
   expect(await onboardingExists(other.id)).toBe(false);
+});
+
+/** The link's id, from its token (`v1.<payload>.<mac>`). */
+const linkIdOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { id: string }).id;
+
+test("Meta's outage never locks a link: more attempts answered 502 than a run takes, then a good code signs up", async () => {
+  const token = await newLinkToken();
+  const outage = ATTEMPTS_PER_RUN + 5;
+  world().injectFault({ endpoint: 'oauth', kind: 'server_error', times: outage });
+  for (let i = 0; i < outage; i++) {
+    const waba = world().createWaba({ autoSign: false });
+    const res = await complete(token, { code: world().issueSignupCode(waba.id), wabaId: waba.id });
+    expect([i, res.status, res.body.error?.code]).toEqual([i, 502, 'graph_error']);
+  }
+  expect((await h.http().get(`/signup/${token}`)).status).toBe(200);
+
+  const waba = world().createWaba({ autoSign: false });
+  const ok = await complete(token, { code: world().issueSignupCode(waba.id), wabaId: waba.id });
+  expect(ok.status).toBe(201);
+  expect(await onboardingExists(waba.id)).toBe(true);
+
+  // Its history stays bounded: the link continued as new, its counts carried over.
+  const handle = h.stack.client.workflow.getHandle(signupLinkWorkflowId(linkIdOf(token)));
+  expect(await handle.query(getSignupLinkQuery)).toMatchObject({ attempts: outage + 1, failedAttempts: 0, used: { wabaId: waba.id } });
+  const runs: string[] = [];
+  for await (const run of h.stack.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(run.status.name);
+  expect(runs.filter((s) => s === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(1);
+});
+
+test('only refused codes count toward the lock, across runs, and the refusal says how many were refused', async () => {
+  const token = await newLinkToken();
+  const bogus = async (n: number) => {
+    for (let i = 0; i < n; i++) expect((await complete(token, { code: `bogus-${Date.now()}-${i}`, wabaId: `7710${Date.now()}${i}` })).status).toBe(400);
+  };
+  // One refusal short of the lock, then an outage long enough that the link continues as new.
+  await bogus(MAX_FAILED_SIGNUP_ATTEMPTS - 1);
+  world().injectFault({ endpoint: 'oauth', kind: 'server_error', times: ATTEMPTS_PER_RUN });
+  for (let i = 0; i < ATTEMPTS_PER_RUN; i++) {
+    const waba = world().createWaba({ autoSign: false });
+    expect((await complete(token, { code: world().issueSignupCode(waba.id), wabaId: waba.id })).status).toBe(502);
+  }
+  await bogus(1);
+
+  const waba = world().createWaba({ autoSign: false });
+  const locked = await complete(token, { code: world().issueSignupCode(waba.id), wabaId: waba.id });
+  expect(locked.status).toBe(410);
+  expect(locked.body.error.message).toMatch(new RegExp(`locked after ${MAX_FAILED_SIGNUP_ATTEMPTS} refused signups`));
+  expect(await onboardingExists(waba.id)).toBe(false);
+});
+
+test('a locked link is reissued with the same request: a new link for the same business and options works', async () => {
+  const waba = world().createWaba({ autoSign: false });
+  const request = { businessId: waba.ownerBusinessId, partnerName: 'Acme Messaging', options: { ...WEBHOOK_ONLY, templateSyncGraceSeconds: 7 } };
+  const first = await newLinkToken(request);
+  for (let i = 0; i < MAX_FAILED_SIGNUP_ATTEMPTS; i++) await complete(first, { code: `junk-${i}`, wabaId: waba.id });
+  expect((await h.http().get(`/signup/${first}`)).status).toBe(410);
+
+  const second = await newLinkToken(request);
+  expect(linkIdOf(second)).not.toBe(linkIdOf(first));
+  const ok = await complete(second, { code: world().issueSignupCode(waba.id), wabaId: waba.id });
+  expect(ok.status).toBe(201);
+  expect(await h.stack.state(waba.id)).toMatchObject({ businessId: waba.ownerBusinessId, path: 'embedded_signup' });
+  // The locked link stays locked.
+  expect((await complete(first, { code: world().issueSignupCode(waba.id), wabaId: waba.id })).status).toBe(410);
 });
