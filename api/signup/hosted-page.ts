@@ -58,7 +58,7 @@ export function signupPageRouter({ config, signup, linkRuns, links, log }: Signu
       return plainPage(res, 501, 'Signup is not available yet', `${partner} has not finished setting up this page. Please try again later.`);
     }
     try {
-      const run = await linkRuns.state(check.link.id);
+      const run = await linkRuns.pageState(check.link.id);
       if (run?.used) {
         // Not an error: the customer's signup succeeded. Shown as done, not in the error's red.
         return plainPage(res, 410, 'This link has already been used', `Your WhatsApp account was connected with it. For another account, ask ${partner} for a new link.`, 'done');

@@ -17,13 +17,22 @@ import {
   type SignupLinkState,
 } from '../../workflows/signup-link';
 import { ApiError } from '../http/errors';
+import { SharedAnswers } from '../http/shared-answers';
 import type { OnboardingClient, TemporalTimeouts } from '../partner/onboarding-client';
 import type { SignupLink } from './link-token';
 
 /** Whose run it is, in an answer's words. */
 const LINK_RUN = "this signup link's run";
+/**
+ * The hosted page needs no key, so its read of the link's run is shared: one query per link per this
+ * long in a process, however often the page is loaded (a used or locked link may show as open for
+ * that long; the attempt itself asks the run, which refuses it).
+ */
+export const PAGE_STATE_KEEP_MS = 2_000;
 
 export class SignupLinkClient {
+  private readonly pageStates = new SharedAnswers<SignupLinkState | undefined>(PAGE_STATE_KEEP_MS);
+
   constructor(
     private readonly client: Client,
     private readonly config: Config,
@@ -67,6 +76,11 @@ export class SignupLinkClient {
       );
       return update.result();
     });
+  }
+
+  /** The link's state for its page: state(), shared per link for PAGE_STATE_KEEP_MS (a failure is not kept). */
+  pageState(linkId: string): Promise<SignupLinkState | undefined> {
+    return this.pageStates.get(linkId, () => this.state(linkId));
   }
 
   /** The link's state in Temporal; undefined for a link nobody has tried yet. BuildNotPollingError when its run's build has no worker polling. */

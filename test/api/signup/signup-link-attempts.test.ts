@@ -8,6 +8,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { onboardingWorkflowId } from '../../../workflows/types';
 import { ATTEMPTS_PER_RUN, getSignupLinkQuery, MAX_FAILED_SIGNUP_ATTEMPTS, signupLinkWorkflowId } from '../../../workflows/signup-link';
 import { startAppHarness, type AppHarness } from '../../harness/app-harness';
+import { PAGE_STATE_KEEP_MS } from '../../../api/signup/signup-link-client';
 import { WEBHOOK_ONLY } from '../../harness/stack';
 
 let h: AppHarness;
@@ -196,4 +197,25 @@ test('a locked link is reissued with the same request: a new link for the same b
   expect(await h.stack.state(waba.id)).toMatchObject({ businessId: waba.ownerBusinessId, path: 'embedded_signup' });
   // The locked link stays locked.
   expect((await complete(first, { code: world().issueSignupCode(waba.id), wabaId: waba.id })).status).toBe(410);
+});
+
+test("the link's page, which needs no key, shares one read of the link's run: 50 loads cost one Temporal query, not 50", async () => {
+  const token = await newLinkToken();
+  expect((await complete(token, { code: 'bogus', wabaId: '770000000000777' })).status).toBe(400); // the run exists now
+  const queries = async () => {
+    const text = (await h.http().get('/metrics')).text;
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith('mm_temporal_call_duration_seconds_count{operation="query"'))
+      .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+  };
+  const before = await queries();
+  const started = Date.now();
+  for (let i = 0; i < 50; i++) expect((await h.http().get(`/signup/${token}`)).status).toBe(200);
+  const elapsed = Date.now() - started;
+  const made = (await queries()) - before;
+  // One read per PAGE_STATE_KEEP_MS at most, however many loads fall into it.
+  expect(made).toBeGreaterThanOrEqual(1);
+  expect(made).toBeLessThanOrEqual(1 + Math.floor(elapsed / PAGE_STATE_KEEP_MS));
+  expect(made).toBeLessThan(50);
 });
