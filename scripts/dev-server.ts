@@ -18,6 +18,8 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
   /** Server dynamic config overrides, e.g. history limits for tests (on top of DEV_SERVER_DYNAMIC_CONFIG). */
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** More namespaces to create at launch (with the same search attributes), e.g. one that keeps a test's runs apart. */
+  extraNamespaces?: string[];
 }
 
 export interface DevServer {
@@ -77,6 +79,7 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   const port = opts.port || (await freePort());
   const namespace = opts.namespace ?? 'default';
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace];
+  for (const extra of opts.extraNamespaces ?? []) args.push('--namespace', extra);
   args.push('--log-level', 'warn', '--log-format', 'pretty');
   if (opts.uiPort) args.push('--ui-ip', '127.0.0.1', '--ui-port', String(opts.uiPort));
   else args.push('--headless');

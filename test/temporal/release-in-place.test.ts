@@ -13,11 +13,14 @@ import { createWorkers, type OnboardingWorkers } from '../../worker/worker';
 import { ReleaseRefused } from '../../worker/release';
 import { FAST, startStack, testServiceEnv, WEBHOOK_ONLY, workflowBundle, type Stack } from '../harness/stack';
 import { eventually, waitUntil } from '../harness/wait';
+import { RELEASES_NAMESPACE } from '../harness/limits';
 import { termsSignedSignal } from '../../workflows/messages';
 import { businessIntentWorkflowId, onboardingWorkflowId } from '../../workflows/types';
 import { getReleaseStateQuery } from '../../workflows/messages';
 import { releaseWorkflowId } from '../../workflows/release-types';
 
+/** The releases' own namespace (test/harness/limits.ts), and a release pace for seconds-long tests. */
+const RELEASE_ENV = { TEMPORAL_NAMESPACE: RELEASES_NAMESPACE, TEMPORAL_RELEASE_RATE: '100' };
 const tag = randomUUID().slice(0, 8);
 const BUILD_A = `a-${tag}`;
 const BUILD_B = `b-${tag}`;
@@ -28,7 +31,7 @@ let deploymentName: string;
 const extraWorkers: Array<{ workers: OnboardingWorkers; running: Promise<void> }> = [];
 
 beforeAll(async () => {
-  stack = await startStack({ env: { TEMPORAL_WORKER_BUILD_ID: BUILD_A, TEMPORAL_RELEASE_RATE: '50' } });
+  stack = await startStack({ env: { ...RELEASE_ENV, TEMPORAL_WORKER_BUILD_ID: BUILD_A } });
   deploymentName = stack.config.temporal.deployment.name;
 }, 180_000);
 
@@ -44,7 +47,7 @@ async function startBuild(buildId: string, bundle = workflowBundle()): Promise<O
   const config = loadConfig(
     testServiceEnv(
       { temporalAddress: process.env.TEMPORAL_TEST_ADDRESS!, taskQueue: stack.config.temporal.taskQueue, graphUrl: stack.sandboxUrl },
-      { GRAPH_MAX_RPS: '1000', TEMPORAL_WORKER_BUILD_ID: buildId, TEMPORAL_RELEASE_RATE: '50' },
+      { GRAPH_MAX_RPS: '1000', ...RELEASE_ENV, TEMPORAL_WORKER_BUILD_ID: buildId },
     ),
   );
   const workers = await createWorkers(config, stack.workerConnection, stack.client, { workflowBundle: await bundle, shutdownGraceTime: '1s' });

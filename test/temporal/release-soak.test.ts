@@ -14,6 +14,7 @@ import { createWorkers, type OnboardingWorkers } from '../../worker/worker';
 import { startAppHarness, type AppHarness } from '../harness/app-harness';
 import { FAST, testServiceEnv, WEBHOOK_ONLY, workflowBundle } from '../harness/stack';
 import { eventually, waitUntil } from '../harness/wait';
+import { RELEASES_NAMESPACE } from '../harness/limits';
 import { temporal } from '@temporalio/proto';
 import { discoveryStartOptions } from '../../workflows/start-options';
 import { discoveryWorkflowId, type DiscoveryState } from '../../workflows/discovery-types';
@@ -23,6 +24,8 @@ import { businessIntentWorkflowId } from '../../workflows/types';
 import { getSignupLinkQuery, signupLinkWorkflowId } from '../../workflows/signup-link';
 
 const { VersionDrainageStatus } = temporal.api.enums.v1;
+/** The releases' own namespace (test/harness/limits.ts), and a release pace for seconds-long tests. */
+const RELEASE_ENV = { TEMPORAL_NAMESPACE: RELEASES_NAMESPACE, TEMPORAL_RELEASE_RATE: '100' };
 const tag = randomUUID().slice(0, 6);
 const BUILDS = ['a', 'b', 'c', 'd'].map((b) => `${b}-${tag}`);
 /** Each release's ceiling on its old version showing DRAINED, and on its runs leaving it. */
@@ -33,7 +36,7 @@ let deploymentName: string;
 const running = new Map<string, { workers: OnboardingWorkers; run: Promise<void> }>();
 
 beforeAll(async () => {
-  h = await startAppHarness({ env: { TEMPORAL_WORKER_BUILD_ID: BUILDS[0], TEMPORAL_RELEASE_RATE: '100' }, sandbox: { templateSyncMs: 200 }, templateCacheMs: 300 });
+  h = await startAppHarness({ env: { ...RELEASE_ENV, TEMPORAL_WORKER_BUILD_ID: BUILDS[0] }, sandbox: { templateSyncMs: 200 }, templateCacheMs: 300 });
   deploymentName = h.stack.config.temporal.deployment.name;
 }, 180_000);
 
@@ -53,7 +56,7 @@ async function startBuild(buildId: string): Promise<OnboardingWorkers> {
   const config = loadConfig(
     testServiceEnv(
       { temporalAddress: process.env.TEMPORAL_TEST_ADDRESS!, taskQueue: h.stack.config.temporal.taskQueue, graphUrl: h.stack.sandboxUrl },
-      { GRAPH_MAX_RPS: '1000', TEMPORAL_WORKER_BUILD_ID: buildId, TEMPORAL_RELEASE_RATE: '100' },
+      { GRAPH_MAX_RPS: '1000', ...RELEASE_ENV, TEMPORAL_WORKER_BUILD_ID: buildId },
     ),
   );
   const workers = await createWorkers(config, h.stack.workerConnection, h.stack.client, { workflowBundle: await workflowBundle(), shutdownGraceTime: '1s' });
