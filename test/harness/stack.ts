@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { installQuietRuntime, quietHarnessLogger } from './quiet-logger';
+import { connectClosing } from './closing-connection';
 import { loadConfig, type Config } from '../../config';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../sandbox';
 import { createWorkers, type OnboardingWorkers } from '../../worker/worker';
@@ -105,7 +106,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       { GRAPH_MAX_RPS: '1000', ...(typeof opts.env === 'function' ? opts.env(sandboxUrl) : opts.env) },
     ),
   );
-  const connection = await Connection.connect({ address });
+  // Its retries end with the stack: a retry timer firing after stop() must not throw (closing-connection.ts).
+  const { connection, close: closeConnection } = await connectClosing(address);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const workerConnection = await NativeConnection.connect({ address });
   const workflowBundleCode = await workflowBundle();
@@ -165,7 +167,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async stop() {
       await stopWorkers();
       await workerConnection.close();
-      await connection.close();
+      await closeConnection();
       await sandbox.close();
     },
   };
