@@ -17,6 +17,11 @@ export class SharedAnswers<T> {
     return (await this.run(key, call)).answer;
   }
 
+  /** Drops the answer kept for `key` (it is known to be out of date): the next caller asks again. */
+  forget(key: string): void {
+    this.answers.delete(key);
+  }
+
   /** `first`: this caller's call made the answer; otherwise it is another caller's. */
   async run(key: string, call: () => Promise<T>): Promise<{ first: boolean; answer: T }> {
     const shared = this.answers.get(key);

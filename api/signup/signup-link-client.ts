@@ -25,8 +25,9 @@ import type { SignupLink } from './link-token';
 const LINK_RUN = "this signup link's run";
 /**
  * The hosted page needs no key, so its read of the link's run is shared: one query per link per this
- * long in a process, however often the page is loaded (a used or locked link may show as open for
- * that long; the attempt itself asks the run, which refuses it).
+ * long in a process, however often the page is loaded. An attempt this process finishes drops it at
+ * once; one another process finished may show as open for that long (the attempt itself asks the
+ * run, which refuses it).
  */
 export const PAGE_STATE_KEEP_MS = 2_000;
 
@@ -70,12 +71,17 @@ export class SignupLinkClient {
   /** Ends the attempt: the link is used, refused once more (toward its lock), or simply free again. */
   async finish(linkId: string, end: SignupAttemptEnd): Promise<SignupLinkState> {
     const handle = this.handle(linkId);
-    return this.onboardings.within('update', this.timeouts.updateMs, async () => {
-      const update = await this.onboardings.accepted(handle, LINK_RUN, () =>
-        handle.startUpdate(finishSignupAttemptUpdate, { args: [end], waitForStage: WorkflowUpdateStage.ACCEPTED }),
-      );
-      return update.result();
-    });
+    try {
+      return await this.onboardings.within('update', this.timeouts.updateMs, async () => {
+        const update = await this.onboardings.accepted(handle, LINK_RUN, () =>
+          handle.startUpdate(finishSignupAttemptUpdate, { args: [end], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+        );
+        return update.result();
+      });
+    } finally {
+      // This process's page shows the link's new state at once (another process's within PAGE_STATE_KEEP_MS).
+      this.pageStates.forget(linkId);
+    }
   }
 
   /** The link's state for its page: state(), shared per link for PAGE_STATE_KEEP_MS (a failure is not kept). */
