@@ -14,6 +14,7 @@ import { isGrpcServiceError, WorkflowNotFoundError, type Client, type WorkflowEx
 import { temporal } from '@temporalio/proto';
 import { wakeForNewBuildSignal } from '../workflows/messages';
 import { buildPolls, taskQueueWorkers } from '../temporal/run-build';
+import { versionLabel } from '../temporal/deployment-version';
 import { RELEASE_WORKFLOW_TYPE, type MoveRunsInput, type MoveRunsOutcome, type RetiredVersions, type ReleaseTarget } from '../workflows/release-types';
 
 const { VersioningOverride } = temporal.api.workflow.v1;
@@ -31,13 +32,10 @@ const WAKE_GRACE_MS = 5_000;
 /** Woken runs held for that check at once. */
 const WOKEN_BATCH = 100;
 
-/** `deployment:build`, as the TemporalWorkerDeploymentVersion search attribute and the CLI write a version. */
-export const versionString = (v: ReleaseTarget) => `${v.deploymentName}:${v.buildId}`;
-
 /** The visibility query for the open runs of the deployment that are not on `target`. */
 export function runsOnOlderBuildsQuery(target: ReleaseTarget): string {
   const q = (s: string) => JSON.stringify(s);
-  return `ExecutionStatus = "Running" AND TemporalWorkerDeployment = ${q(target.deploymentName)} AND TemporalWorkerDeploymentVersion != ${q(versionString(target))}`;
+  return `ExecutionStatus = "Running" AND TemporalWorkerDeployment = ${q(target.deploymentName)} AND TemporalWorkerDeploymentVersion != ${q(versionLabel(target))}`;
 }
 
 /** The build a listed run is on: its versioning info where the list has it, else its TemporalWorkerDeploymentVersion (`deployment:build`). */
@@ -50,19 +48,15 @@ export function buildOf(run: WorkflowExecutionInfo): string | undefined {
 }
 
 /**
- * The build ids among `builds` with a worker polling the workflow task queue `taskQueue` now (its
- * pollers and its workers' heartbeats, temporal/run-build.ts: a cleanly stopped build counts as gone at once).
+ * The builds with a worker polling the workflow task queue `taskQueue` now: of the builds its pollers
+ * name, those temporal/run-build.ts says still poll (pollers and workers' heartbeats: a cleanly stopped
+ * build counts as gone at once). One read of the task queue.
  */
-export async function buildsPollingNow(client: Client, namespace: string, taskQueue: string, deploymentName: string, builds: Iterable<string>): Promise<Set<string>> {
+export async function buildsPollingNow(client: Client, namespace: string, taskQueue: string, deploymentName: string): Promise<Set<string>> {
   const workers = await taskQueueWorkers(client, namespace, taskQueue);
+  const named = new Set((workers.queue.pollers ?? []).flatMap((p) => (p.deploymentOptions?.buildId ? [p.deploymentOptions.buildId] : [])));
   const now = Date.now();
-  return new Set([...builds].filter((buildId) => buildPolls({ deploymentName, buildId }, workers, now).polling));
-}
-
-/** The builds the workflow task queue's pollers name (each a candidate for buildsPollingNow). */
-async function pollingCandidates(client: Client, namespace: string, taskQueue: string): Promise<string[]> {
-  const { queue } = await taskQueueWorkers(client, namespace, taskQueue);
-  return [...new Set((queue.pollers ?? []).flatMap((p) => (p.deploymentOptions?.buildId ? [p.deploymentOptions.buildId] : [])))];
+  return new Set([...named].filter((buildId) => buildPolls({ deploymentName, buildId }, workers, now).polling));
 }
 
 export function createReleaseActivities(client: Client, namespace: string, replay: ReplayProof) {
@@ -123,9 +117,7 @@ export function createReleaseActivities(client: Client, namespace: string, repla
      */
     async moveRunsOfOlderBuilds({ target, taskQueue, inPlace, ratePerSecond, releaseWorkflowId }: MoveRunsInput): Promise<MoveRunsOutcome> {
       const outcome: MoveRunsOutcome = { found: 0, woken: 0, movedThemselves: 0, moved: 0, notYetMoved: 0, refused: 0, superseded: 0, gone: 0, refusedRuns: [] };
-      const withWorkers = inPlace
-        ? new Set<string>()
-        : await buildsPollingNow(client, namespace, taskQueue, target.deploymentName, await pollingCandidates(client, namespace, taskQueue));
+      const withWorkers = inPlace ? new Set<string>() : await buildsPollingNow(client, namespace, taskQueue, target.deploymentName);
       const woken: Array<{ workflowId: string; runId: string; build?: string; at: number }> = [];
       const gapMs = 1000 / Math.max(ratePerSecond, 0.01);
       let nextAt = Date.now();
@@ -161,7 +153,7 @@ export function createReleaseActivities(client: Client, namespace: string, repla
         const build = buildOf(run);
         try {
           if (run.type === RELEASE_WORKFLOW_TYPE) {
-            await client.workflow.getHandle(run.workflowId, run.runId).terminate(`superseded by the release of ${versionString(target)}`);
+            await client.workflow.getHandle(run.workflowId, run.runId).terminate(`superseded by the release of ${versionLabel(target)}`);
             outcome.superseded++;
           } else if (build && withWorkers.has(build)) {
             await client.workflow.getHandle(run.workflowId, run.runId).signal(wakeForNewBuildSignal);
@@ -193,7 +185,7 @@ export function createReleaseActivities(client: Client, namespace: string, repla
       for (const summary of workerDeploymentInfo?.versionSummaries ?? []) {
         const version = summary.deploymentVersion;
         if (!version?.buildId || version.buildId === target.buildId) continue;
-        const label = versionString({ deploymentName: target.deploymentName, buildId: version.buildId });
+        const label = versionLabel({ deploymentName: target.deploymentName, buildId: version.buildId });
         if (!retired.includes(summary.status ?? 0)) {
           result.kept.push(`${label} (${WorkerDeploymentVersionStatus[summary.status ?? 0]?.replace('WORKER_DEPLOYMENT_VERSION_STATUS_', '').toLowerCase()})`);
           continue;

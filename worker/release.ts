@@ -8,7 +8,7 @@
  *   current and then starts the same release.
  * Either way the release is one workflow per version (workflows/release.ts); starting it again joins it.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { buildOf, buildsPollingNow, runsOnOlderBuildsQuery, type ReplayProof } from '../activities/release';
 import { currentVersion, versionLabel, type WorkerDeploymentVersion } from '../temporal/deployment-version';
@@ -16,18 +16,6 @@ import { releaseWorkflowId, RELEASE_WORKFLOW_TYPE, type ReleaseInput } from '../
 
 /** Runs of older builds replayed before an in-place takeover, at most (the release proves every other one as it moves it). */
 const PREFLIGHT_SAMPLE = 20;
-
-/** The builds the first page of the older builds' open runs are on. */
-async function olderBuildsWithRuns(client: Client, version: WorkerDeploymentVersion): Promise<string[]> {
-  const builds = new Set<string>();
-  let listed = 0;
-  for await (const run of client.workflow.list({ query: runsOnOlderBuildsQuery(version), pageSize: PREFLIGHT_SAMPLE })) {
-    const build = buildOf(run);
-    if (build) builds.add(build);
-    if (++listed >= PREFLIGHT_SAMPLE) break;
-  }
-  return [...builds];
-}
 
 /** This build cannot replay the runs it would replace in place. */
 export class ReleaseRefused extends Error {}
@@ -50,20 +38,16 @@ export async function startRelease({ client, config, version, log }: Omit<Releas
     ...overrides,
   };
   const workflowId = releaseWorkflowId(input.target);
-  try {
-    const handle = await client.workflow.start(RELEASE_WORKFLOW_TYPE, {
-      workflowId,
-      taskQueue: config.temporal.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      staticSummary: `Release of ${versionLabel(version)}: runs of older builds move onto it`,
-    });
-    log?.(`release ${workflowId} started: runs of older builds move onto ${versionLabel(version)} (${inPlace ? 'in place' : 'side by side'}, at most ${input.ratePerSecond}/s)`);
-    return handle;
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId);
-    throw err;
-  }
+  // A release of this version still running is joined (USE_EXISTING); a finished one is run again.
+  const handle = await client.workflow.start(RELEASE_WORKFLOW_TYPE, {
+    workflowId,
+    taskQueue: config.temporal.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `Release of ${versionLabel(version)}: runs of older builds move onto it`,
+  });
+  log?.(`release ${workflowId} started: runs of older builds move onto ${versionLabel(version)} (${inPlace ? 'in place' : 'side by side'}, at most ${input.ratePerSecond}/s)`);
+  return handle;
 }
 
 /**
@@ -75,8 +59,7 @@ export async function startRelease({ client, config, version, log }: Omit<Releas
 export async function assertCanTakeOver({ client, config, version, replay, log }: ReleaseOptions, inPlace: boolean): Promise<void> {
   const current = await currentVersion(client, config.temporal.namespace, version.deploymentName);
   if (!current || current.buildId === version.buildId) return;
-  const older = await olderBuildsWithRuns(client, version);
-  const polling = inPlace ? new Set<string>() : await buildsPollingNow(client, config.temporal.namespace, config.temporal.taskQueue, version.deploymentName, older);
+  const polling = inPlace ? new Set<string>() : await buildsPollingNow(client, config.temporal.namespace, config.temporal.taskQueue, version.deploymentName);
   const failures: string[] = [];
   let checked = 0;
   let listed = 0;

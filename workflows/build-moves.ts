@@ -23,6 +23,15 @@ export function newBuildIsCurrent(): boolean {
 }
 
 /**
+ * Time for this run to hand over to a new one: its history passed `maxEvents`, Temporal suggests a
+ * new run, or a newer build is current. Each long-lived workflow checks it at its own safe points.
+ */
+export function timeForNewRun(maxEvents: number): boolean {
+  const info = workflowInfo();
+  return info.historyLength > maxEvents || info.continueAsNewSuggested || newBuildIsCurrent();
+}
+
+/**
  * Continues as new on the current build: AUTO_UPGRADE puts the next run on the deployment's target
  * version (without it, the next run would stay on this run's build), where it is pinned again. The
  * memo goes along as it is now: left out, the SDK would hand on the memo this run started with.

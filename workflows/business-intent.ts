@@ -9,10 +9,10 @@
  * so a business gets one request even if this service's own state was lost (new namespace, wiped
  * database). Only an operator's resend skips that check.
  */
-import { ActivityFailure, allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, condition, setHandler } from '@temporalio/workflow';
 import { getIntentStateQuery, joinIntentSignal, resendIntentSignal } from './messages';
 import { graph, NeedsAttention, onboardingActivities, tellIntentRequested } from './graph-calls';
-import { continueOnCurrentBuild, DEFAULT_WAKE_EVERY_SECONDS, listenForWakes, newBuildIsCurrent } from './build-moves';
+import { continueOnCurrentBuild, DEFAULT_WAKE_EVERY_SECONDS, listenForWakes, newBuildIsCurrent, timeForNewRun } from './build-moves';
 import type { BusinessIntentInput, BusinessIntentState } from './types';
 
 export async function businessIntent(input: BusinessIntentInput): Promise<void> {
@@ -34,7 +34,7 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
   listenForWakes();
 
   const quiet = () => !sendWanted && state.waiting.length === 0;
-  const timeToMove = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2_000 || newBuildIsCurrent();
+  const timeToMove = () => timeForNewRun(2_000);
   const wakeEveryMs = (input.wakeEverySeconds ?? DEFAULT_WAKE_EVERY_SECONDS) * 1000;
 
   // Ceiling: one request per resend or per join after a failure (a WABA's recheck), each with the

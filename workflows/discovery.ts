@@ -32,7 +32,7 @@ import { discoveryActivities, graph, NeedsAttention } from './graph-calls';
 import { getDiscoveryStateQuery } from './messages';
 import { DiscoveryStatusKey } from '../temporal/search-attributes';
 import { discoveryStartOptions } from './start-options';
-import { continueOnCurrentBuild, listenForWakes, newBuildIsCurrent } from './build-moves';
+import { continueOnCurrentBuild, listenForWakes, timeForNewRun } from './build-moves';
 
 /** Far past any real portfolio (100 WABAs a page): a cursor that never ends is Meta's bug. */
 const MAX_PAGES = 5_000;
@@ -72,9 +72,8 @@ export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> 
       describe(state);
       if (page.after === undefined) break;
       after = page.after;
-      const info = workflowInfo();
       // Between pages: a long history, or a newer build of the workers (Worker Versioning), moves it on.
-      if (info.historyLength > CONTINUE_AS_NEW_AFTER_EVENTS || info.continueAsNewSuggested || newBuildIsCurrent()) {
+      if (timeForNewRun(CONTINUE_AS_NEW_AFTER_EVENTS)) {
         await continueOnCurrentBuild<typeof discovery>({ ...input, carriedOver: { state, after, seen: [...seen] } });
       }
     }

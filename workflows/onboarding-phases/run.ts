@@ -3,7 +3,7 @@
  * interruptible wait, the status read, continue-as-new). Phases are in this folder; the story is in
  * workflows/onboarding.ts.
  */
-import { allHandlersFinished, CancellationScope, condition, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition } from '@temporalio/workflow';
 import {
   DEFAULT_OPTIONS,
   FINAL_STATUSES,
@@ -19,7 +19,7 @@ import { OnboardingRecord } from '../onboarding-record';
 import { PartnerCallbackOutbox } from '../partner-callback-outbox';
 import { StatusReadBudget } from '../graph-budget';
 import { graph, NeedsAttention, onboardingActivities } from '../graph-calls';
-import { continueOnCurrentBuild, newBuildIsCurrent } from '../build-moves';
+import { continueOnCurrentBuild, timeForNewRun } from '../build-moves';
 
 /** The onboarding's phases, in the order of the process; NEEDS_ATTENTION (`attention`) leads back to `eligibility`. */
 export type Phase = WaitingPhase;
@@ -121,12 +121,11 @@ export class OnboardingRun {
     let endsAt = opts.seconds === undefined ? undefined : Date.now() + opts.seconds * 1000;
     if (opts.deadline) endsAt = Math.min(endsAt ?? Infinity, this.process.expiresAt);
     const woken = () => until() || interrupted();
+    const backstopMs = opts.movesIn === undefined ? Infinity : this.options.wakeEverySeconds * 1000;
     // Ceiling: one timer per backstop period until the wait's own end; each wake-up is one workflow task.
     for (;;) {
-      const left = endsAt === undefined ? undefined : Math.max(0, endsAt - Date.now());
-      const backstop = opts.movesIn === undefined ? undefined : this.options.wakeEverySeconds * 1000;
-      const slice = left === undefined ? backstop : backstop === undefined ? left : Math.min(left, backstop);
-      const met = slice === undefined ? await condition(woken).then(() => true) : await condition(woken, slice);
+      const slice = Math.min(endsAt === undefined ? Infinity : Math.max(0, endsAt - Date.now()), backstopMs);
+      const met = slice === Infinity ? await condition(woken).then(() => true) : await condition(woken, slice);
       if (inbox.offboarded !== undefined) throw new Offboarded(inbox.offboarded);
       if (!opts.parked && inbox.attention !== undefined) {
         const reason = inbox.attention;
@@ -149,9 +148,7 @@ export class OnboardingRun {
    * handler running, no signup code in the exchange.
    */
   private timeToMove(): boolean {
-    const info = workflowInfo();
-    const due = info.historyLength > CONTINUE_AS_NEW_AFTER_EVENTS || info.continueAsNewSuggested || newBuildIsCurrent();
-    return due && this.inbox.signup === undefined && allHandlersFinished();
+    return timeForNewRun(CONTINUE_AS_NEW_AFTER_EVENTS) && this.inbox.signup === undefined && allHandlersFinished();
   }
 
   /** Hands the state and the inbox to a new run, on the workers' current build, waiting in `phase`. */
