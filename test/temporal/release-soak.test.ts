@@ -238,5 +238,10 @@ test('three releases side by side (A → B → C → D) while sends and terms we
   expect(discovery).toMatchObject({ found: DISCOVERED, started: DISCOVERED, failed: 0 });
 
   // Versions do not pile up: the retired ones are deleted once drained and no longer polled.
-  await waitUntil(async () => (await versionSummaries()).every((v) => v.deploymentVersion?.buildId === last), 90_000, 'only the last build left in the deployment');
+  await waitUntil(async () => (await versionSummaries()).every((v) => v.deploymentVersion?.buildId === last), 90_000, 'only the last build left in the deployment').catch(
+    async (err: Error) => {
+      const versions = (await versionSummaries()).map((v) => `${v.deploymentVersion?.buildId}: status ${v.status}, drainage ${v.drainageStatus}`);
+      throw new Error(`${err.message}; versions: ${versions.join('; ')}; release: ${JSON.stringify(await releaseOf(last))}`);
+    },
+  );
 }, 900_000);
