@@ -35,6 +35,7 @@ import { SignupLinkClient } from './signup/signup-link-client';
 import { SignupPreflight } from './signup/signup-preflight';
 import { deriveSealingKey } from '../secrets/sealing';
 import { webhookRouter } from './webhooks/receiver';
+import { INSIGHTS_ASKS_PER_MINUTE, RequestBudget } from './insights/insights-budget';
 import { InsightsReader } from './insights/insights-reader';
 import { insightsRouter } from './insights/insights-routes';
 
@@ -109,7 +110,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   v1.use(sendsRouter(gate, onboardings, readiness, new WabaPhoneNumbers(graphClient), log));
   v1.use(embeddedSignupRouter(config, signup, links, log));
   v1.use(discoveriesRouter(discoveries, log));
-  v1.use(insightsRouter(insights));
+  v1.use(insightsRouter(insights, new RequestBudget(INSIGHTS_ASKS_PER_MINUTE)));
   app.use('/v1', v1);
   // Public: the hosted signup page, authorised by its signed link alone.
   app.use(signupPageRouter({ config, signup, linkRuns, links, log }));

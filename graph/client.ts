@@ -13,7 +13,7 @@ import {
 } from './errors';
 import * as schemas from './schemas';
 import * as insights from './insights';
-import type { AdInsights, TemplateAnalytics, TemplateWithAd } from './insights';
+import type { AdInsights, DailySeries, DayRange, TemplateAnalytics, TemplateWithAd } from './insights';
 import type { GraphUsage } from './usage';
 
 export interface GraphClientOptions {
@@ -372,6 +372,50 @@ export class GraphClient {
       schema: insights.adInsightsAnswer,
     });
     return insights.adInsightsOf(body.data);
+  }
+
+  /**
+   * Marketing API Insights of one template's ad day by day over `range` (`time_increment=1`, a row per
+   * day with sends, paged): the daily figures every window within the range is answered from.
+   */
+  async getAdInsightsDaily(adId: string, range: DayRange, token?: string): Promise<DailySeries> {
+    const rows = await this.listAll({
+      method: 'GET',
+      path: `/${seg(adId)}/insights`,
+      query: {
+        fields: [...insights.AD_INSIGHTS_FIELDS, ...insights.AD_CONVERSION_FIELDS].join(','),
+        time_range: JSON.stringify({ since: range.since, until: range.until }),
+        time_increment: '1',
+        limit: '100',
+      },
+      token,
+      schema: schemas.pageOf(insights.adInsightsRow),
+    });
+    return insights.adInsightsDailyOf(rows, range);
+  }
+
+  /** `template_analytics` of MM API sends for at most 10 templates over `range`, kept day by day. */
+  async getTemplateAnalyticsDaily(wabaId: string, range: DayRange, templateIds: string[], token?: string): Promise<Record<string, DailySeries>> {
+    if (templateIds.length > MAX_ANALYTICS_TEMPLATES) {
+      throw new RangeError(`template_analytics takes at most ${MAX_ANALYTICS_TEMPLATES} template ids a call`);
+    }
+    const start = Date.parse(`${range.since}T00:00:00Z`) / 1000;
+    const end = Date.parse(`${range.until}T00:00:00Z`) / 1000 + 86_400;
+    const entries = await this.listAll({
+      method: 'GET',
+      path: `/${seg(wabaId)}/template_analytics`,
+      query: {
+        start: String(start),
+        end: String(end),
+        granularity: 'DAILY',
+        product_type: 'marketing_messages_lite_api',
+        metric_types: 'SENT,DELIVERED,READ,CLICKED,COST',
+        template_ids: JSON.stringify(templateIds),
+      },
+      token,
+      schema: schemas.pageOf(insights.templateAnalyticsEntry),
+    });
+    return insights.templateAnalyticsDailyOf(entries, range);
   }
 
   /**

@@ -35,5 +35,5 @@ export {
 export { INSIGHTS_PERMISSION, namePermissions, permissionsOf, REQUIRED_PERMISSIONS, type TokenPermissions } from './permissions';
 export { createGraphClient } from './from-config';
 export { MAX_ANALYTICS_TEMPLATES } from './client';
-export { AD_CONVERSION_FIELDS, AD_INSIGHTS_FIELDS, type AdInsights, type TemplateAnalytics, type TemplateWithAd } from './insights';
+export { AD_CONVERSION_FIELDS, AD_INSIGHTS_FIELDS, type AdInsights, type DailySeries, type DayRange, type TemplateAnalytics, type TemplateWithAd } from './insights';
 export { GraphUsage, SLOW_DOWN_FROM_PERCENT, type UsageHeader, type UsageSnapshot } from './usage';

@@ -171,3 +171,89 @@ const round = (n: number) => Math.round(n * 1e6) / 1e6;
 function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * One template's figures day by day over a read's range: entry i of each column is the range's day i
+ * (UTC), 0 where Meta reported nothing. Columns, not a row per day, so a WABA's 90 days of every
+ * marketing template stay a small payload (about 4 kB per template).
+ */
+export interface DailySeries {
+  sent: number[];
+  delivered: number[];
+  read: number[];
+  clicks: number[];
+  /** Absent when Meta reported no spend. */
+  spend?: number[];
+  /** Website and app purchase values together (Insights only). */
+  purchaseValue?: number[];
+  /** Insights only: conversion events by Meta's name without the `marketing_messages_` prefix. */
+  conversions?: Record<string, number[]>;
+  /** Insights only: Meta's benchmarks, the last reported. */
+  readRateBenchmark?: number;
+  clickRateBenchmark?: number;
+}
+
+/** A read's range of days, `since`..`until` inclusive (YYYY-MM-DD, UTC). */
+export interface DayRange {
+  since: string;
+  until: string;
+}
+
+export const dayNumber = (day: string): number => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
+export const daysInRange = (range: DayRange): number => dayNumber(range.until) - dayNumber(range.since) + 1;
+
+const zeros = (n: number) => new Array<number>(n).fill(0);
+
+/** `/<AD_ID>/insights?time_increment=1` rows (one per day with sends) as columns over `range`. */
+export function adInsightsDailyOf(rows: Array<Record<string, unknown>>, range: DayRange): DailySeries {
+  const days = daysInRange(range);
+  const first = dayNumber(range.since);
+  const series: DailySeries = { sent: zeros(days), delivered: zeros(days), read: zeros(days), clicks: zeros(days), conversions: {} };
+  const num = (row: Record<string, unknown>, field: string) => {
+    const parsed = graphNumber.safeParse(row[field]);
+    return parsed.success ? parsed.data : undefined;
+  };
+  const add = (column: number[], i: number, value: number | undefined) => {
+    if (value !== undefined) column[i] = round(column[i] + value);
+  };
+  for (const row of rows) {
+    const i = typeof row.date_start === 'string' ? dayNumber(row.date_start) - first : NaN;
+    if (!Number.isInteger(i) || i < 0 || i >= days) continue; // outside the range asked: not Meta's answer to it
+    add(series.sent, i, num(row, 'marketing_messages_sent'));
+    add(series.delivered, i, num(row, 'marketing_messages_delivered'));
+    add(series.read, i, num(row, 'marketing_messages_read'));
+    add(series.clicks, i, num(row, 'marketing_messages_link_btn_click'));
+    const spend = num(row, 'marketing_messages_spend');
+    if (spend !== undefined) add((series.spend ??= zeros(days)), i, spend);
+    series.readRateBenchmark = num(row, 'marketing_messages_read_rate_benchmark') ?? series.readRateBenchmark;
+    series.clickRateBenchmark = num(row, 'marketing_messages_click_rate_benchmark') ?? series.clickRateBenchmark;
+    for (const field of Object.keys(row)) {
+      const event = CONVERSION_FIELD.exec(field)?.[1];
+      const value = num(row, field);
+      if (!event || value === undefined) continue;
+      if (PURCHASE_VALUE.test(event)) add((series.purchaseValue ??= zeros(days)), i, value);
+      else add((series.conversions![event] ??= zeros(days)), i, value);
+    }
+  }
+  return dropUndefined(series);
+}
+
+/** `template_analytics` daily points as columns over `range`, per template id. */
+export function templateAnalyticsDailyOf(entries: Array<z.infer<typeof templateAnalyticsEntry>>, range: DayRange): Record<string, DailySeries> {
+  const days = daysInRange(range);
+  const first = dayNumber(range.since);
+  const out: Record<string, DailySeries> = {};
+  for (const point of entries.flatMap((e) => e.data_points)) {
+    const i = point.start === undefined ? NaN : Math.floor((point.start * 1000) / DAY_MS) - first;
+    if (!Number.isInteger(i) || i < 0 || i >= days) continue;
+    const t = (out[point.template_id] ??= { sent: zeros(days), delivered: zeros(days), read: zeros(days), clicks: zeros(days), spend: zeros(days) });
+    t.sent[i] += point.sent ?? 0;
+    t.delivered[i] += point.delivered ?? 0;
+    t.read[i] += point.read ?? 0;
+    t.clicks[i] += (point.clicked ?? []).reduce((n, c) => n + (c.count ?? 0), 0);
+    t.spend![i] = round(t.spend![i] + (point.cost ?? []).filter((c) => c.type === 'amount_spent').reduce((n, c) => n + (c.value ?? 0), 0));
+  }
+  return out;
+}

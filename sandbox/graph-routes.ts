@@ -205,7 +205,8 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
     (req, t) => {
       const token = tokenOf(req) ?? '';
       const scopes = (world.debugToken(token).scopes as string[] | undefined) ?? [];
-      return world.insights.adInsights(t.id, { fields: param(req, 'fields'), time_range: param(req, 'time_range') }, scopes);
+      const { data } = world.insights.adInsights(t.id, { fields: param(req, 'fields'), time_range: param(req, 'time_range'), time_increment: param(req, 'time_increment') }, scopes);
+      return page(req, data, (row) => row);
     },
   );
   route(

@@ -3,7 +3,8 @@
  * the template id and the day), served like Meta on both surfaces the service reads:
  *
  * - the Marketing API's `GET /<AD_ID>/insights?fields=marketing_messages_…&time_range={since,until}`
- *   on each template's ad (every template of an ONBOARDED WABA has one: `ad_id` on `message_templates`),
+ *   (with `time_increment=1`: a row per day, paged by `limit` and `after`) on each template's ad
+ *   (every template of an ONBOARDED WABA has one: `ad_id` on `message_templates`),
  *   figures as strings like Meta's; it needs `ads_read` on the token (else code 200), and in
  *   *deprecated* mode it refuses (code 12), as Meta announced for conversion metrics;
  * - the WhatsApp Business Management API's `GET /<WABA_ID>/template_analytics?start&end&granularity=DAILY
@@ -112,8 +113,15 @@ export class SandboxInsights {
     return { readRate: (50 + (n % 20)) / 100, clickRate: (4 + ((n >>> 8) % 6)) / 100 };
   }
 
-  /** `GET /<AD_ID>/insights`: one row for the whole range, Meta's field names, figures as strings. */
-  adInsights(adId: string, query: { fields?: string; time_range?: string }, scopes: string[]): { data: Array<Record<string, string>> } {
+  /**
+   * `GET /<AD_ID>/insights`: one row for the whole range, or with `time_increment=1` one row per day
+   * that had sends (Meta leaves empty days out); Meta's field names, figures as strings.
+   */
+  adInsights(
+    adId: string,
+    query: { fields?: string; time_range?: string; time_increment?: string },
+    scopes: string[],
+  ): { data: Array<Record<string, string>> } {
     if (this.deprecated) throw insightsDeprecated();
     if (!scopes.includes('ads_read')) throw adsReadMissing();
     const owner = this.ownerOfAd(adId);
@@ -121,9 +129,25 @@ export class SandboxInsights {
     const { since, until } = timeRangeOf(query.time_range);
     const fields = (query.fields ?? '').split(',').map((f) => f.trim()).filter(Boolean);
     if (!fields.length) throw metaErrors.invalidParameter('The parameter fields is required');
-    const total = this.total(owner.template.id, since, until);
-    if (total.sent === 0) return { data: [] };
-    const bench = this.benchmarks(owner.template.id);
+    if (query.time_increment !== undefined && query.time_increment !== '1' && query.time_increment !== 'all_days') {
+      throw metaErrors.invalidParameter('time_increment must be 1 (daily) or all_days');
+    }
+    const ranges =
+      query.time_increment === '1'
+        ? daysOf(Date.parse(`${since}T00:00:00Z`), Date.parse(`${until}T00:00:00Z`) + DAY_MS).map((day) => ({ since: day, until: day }))
+        : [{ since, until }];
+    const data: Array<Record<string, string>> = [];
+    for (const range of ranges) {
+      const row = this.adInsightsRow(owner.template.id, range, fields);
+      if (row) data.push(row);
+    }
+    return { data };
+  }
+
+  private adInsightsRow(templateId: string, range: { since: string; until: string }, fields: string[]): Record<string, string> | undefined {
+    const total = this.total(templateId, range.since, range.until);
+    if (total.sent === 0) return undefined;
+    const bench = this.benchmarks(templateId);
     const all: Record<string, number> = {
       marketing_messages_sent: total.sent,
       marketing_messages_delivered: total.delivered,
@@ -143,7 +167,7 @@ export class SandboxInsights {
       if (!(f in all)) throw metaErrors.invalidParameter(`(#100) ${f} is not valid for fields param`);
       row[f] = String(all[f]);
     }
-    return { data: [{ ...row, date_start: since, date_stop: until }] };
+    return { ...row, date_start: range.since, date_stop: range.until };
   }
 
   /** `GET /<WABA_ID>/template_analytics`: daily data points of MM API sends, per template. */

@@ -4,4 +4,5 @@ export { businessIntent } from './business-intent';
 export { signupLink } from './signup-link';
 export { discovery, repeatDiscovery } from './discovery';
 export { insightsRead } from './insights-read';
+export { insightsDailyRead } from './insights-daily-read';
 export { release } from './release';

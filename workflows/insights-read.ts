@@ -1,8 +1,8 @@
 /**
- * One read of a WABA's MM API performance for one window and template set, run when the API's cache
- * has no fresh answer (api/insights/). A workflow so that every Graph call it makes runs as an
- * activity on the Graph queue, under the same GRAPH_MAX_RPS and usage pacing as the onboardings, and
- * so that API processes asking at once share one run (one workflow id per WABA, window and set).
+ * One read of a WABA's MM API performance for one window and template set: what API processes of the
+ * previous build start (their reader keyed its memory by window). This build's API reads a WABA's
+ * days once and answers every window from them (workflows/insights-daily-read.ts); this stays
+ * registered so an API process of the previous build still gets its answer during a rollout.
  *
  *   templates with their ads → Insights per ad (with ads_read) → else template_analytics, 10 ids a call
  */
@@ -101,7 +101,7 @@ function fromAnalytics(t: TemplateWithAd, a: TemplateAnalytics | undefined): Tem
 }
 
 /** An activity's failure ends the read with the same type and details, so the API can tell throttling apart. */
-async function failingOpenly<T>(read: () => Promise<T>): Promise<T> {
+export async function failingOpenly<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {

@@ -1,6 +1,7 @@
 /**
  * The insights read's vocabulary (GET /v1/onboardings/:wabaId/insights): what the API asks the
- * `insightsRead` workflow for and what it answers. Pure: imported by the workflow, activities and the API.
+ * `insightsDailyRead` workflow (and, from API processes of the previous build, `insightsRead`) for
+ * and what it answers. Pure: imported by the workflow, activities and the API.
  */
 
 export type InsightsSource = 'insights' | 'template_analytics';
@@ -58,3 +59,16 @@ export function unixWindow(since: string, until: string): { start: number; end: 
 }
 
 export const insightsWorkflowId = (wabaId: string, key: string) => `mm-insights:${wabaId}:${key}`;
+
+/** The daily read: every marketing template of the WABA, day by day over `since`..`until` (all Meta keeps). */
+export interface InsightsDailyReadInput {
+  wabaId: string;
+  sealedToken?: string;
+  adsRead: boolean;
+  /** YYYY-MM-DD, inclusive, UTC. */
+  since: string;
+  until: string;
+}
+
+/** One daily read per WABA and range: API processes asking at once share its run. */
+export const insightsDailyWorkflowId = (wabaId: string, since: string, until: string) => `mm-insights:${wabaId}:daily:${since}:${until}`;

@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'not_ready'
   | 'not_onboarded_on_meta'
   | 'not_marketing'
+  | 'rate_limited'
   | 'graph_error'
   | 'graph_throttled'
   | 'temporal_unavailable'

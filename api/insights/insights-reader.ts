@@ -1,18 +1,23 @@
 /**
- * Reads a READY WABA's MM API performance for the insights route: at most one read of Meta per WABA,
- * window and template set every 15 minutes, however often and however concurrently it is asked.
+ * Reads a READY WABA's MM API performance for the insights route: at most one read of Meta per WABA
+ * every 15 minutes, whatever windows and template sets it is asked for, however often and however
+ * concurrently. The read takes every marketing template day by day over all the days Meta keeps
+ * (retainedDays), and each window and template set is answered from it (insights-daily.ts).
  *
  *   onboarding (query: status, ads_read, the signup's sealed token) → this process's memory →
- *   the `insightsRead` workflow (workflows/insights-read.ts), whose Graph calls run on the Graph queue
+ *   the `insightsDailyRead` workflow (workflows/insights-daily-read.ts), whose Graph calls run on the
+ *   Graph queue at the lowest priority
  *
  * Concurrent asks share one promise (single flight); API processes asking at once share one workflow
- * run (its id names the WABA, window and set). The token stays sealed here: only the activity opens it.
+ * run (its id names the WABA and the days). A failed read is remembered too, for FAILURE_MEMORY_MS or
+ * as long as Meta asked to wait: while Graph is down, asks are answered its refusal (with Retry-After)
+ * instead of each starting a read. The token stays sealed here: only the activity opens it.
  */
-import { createHash } from 'node:crypto';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { getInsightsAccessQuery, getStateQuery, type InsightsAccess } from '../../workflows/messages';
-import { INSIGHTS_THROTTLED, insightsWorkflowId, type InsightsReadInput, type InsightsReport } from '../../workflows/insights-types';
+import type { InsightsDailyReport } from '../../workflows/insights-daily-read';
+import { INSIGHTS_THROTTLED, insightsDailyWorkflowId, type InsightsDailyReadInput } from '../../workflows/insights-types';
 import { onboardingWorkflowId } from '../../workflows/types';
 import { ApiError } from '../http/errors';
 import type { BuildPollers } from '../http/build-pollers';
@@ -21,24 +26,30 @@ import { SharedAnswers } from '../http/shared-answers';
 import { callWithin } from '../http/temporal-deadline';
 import type { PartnerTokenCheck } from '../ops/meta-token-check';
 import { notFound, onboardingOf } from '../partner/onboarding-client';
-import type { InsightsWindow } from './insights-window';
-import { insightsCacheKey } from './insights-cache-key';
+import { answerFor, covers, type InsightsAnswer } from './insights-daily';
+import { retainedDays, type InsightsWindow } from './insights-window';
+
+export type { InsightsAnswer } from './insights-daily';
 
 export const INSIGHTS_CACHE_MS = 15 * 60_000;
-/** Answers kept at most; past it the oldest go first (each is a few kB). */
-const MAX_CACHED_ANSWERS = 10_000;
+/** A failed read (Graph down, Meta refusing) answers asks this long without another read. */
+export const FAILURE_MEMORY_MS = 30_000;
+/** Templates' daily figures kept at most (about 7 kB each in memory); past it the oldest WABAs go first. */
+const MAX_CACHED_TEMPLATES = 10_000;
 /** The read's own ceiling: its activities are bounded at 20 s each, a fallback adds a second round. */
 const READ_TIMEOUT_MS = 90_000;
 const DEFAULT_RETRY_AFTER_MS = 60_000;
 /** How long the onboarding's status (READY or not) is trusted without asking again. */
 const ACCESS_MEMORY_MS = 5_000;
 
-export type InsightsAnswer = Omit<InsightsReport, 'insightsRefusal'>;
-
-interface CachedAnswer {
-  /** Set once the read has answered; until then asks share the read in flight. */
+interface WabaRead {
+  /** The days read. */
+  range: { since: string; until: string };
+  report: Promise<InsightsDailyReport>;
+  /** Set once settled: the read (or its failure) answers until then. */
   expiresAt?: number;
-  answer: Promise<InsightsAnswer>;
+  /** Templates in the answer (the memory's bound). */
+  templates: number;
 }
 
 export interface InsightsReaderOptions {
@@ -55,7 +66,7 @@ export interface InsightsReaderOptions {
 }
 
 export class InsightsReader {
-  private readonly answers = new Map<string, CachedAnswer>();
+  private readonly reads = new Map<string, WabaRead>();
   private readonly accessOf = new SharedAnswers<InsightsAccess>(ACCESS_MEMORY_MS);
   private readonly cacheMs: number;
 
@@ -69,20 +80,41 @@ export class InsightsReader {
     if (access.status !== 'READY') {
       throw new ApiError(409, 'not_ready', `insights are read once the onboarding is READY; it is ${access.status}`);
     }
-    const key = insightsCacheKey(wabaId, window);
-    let entry = this.answers.get(key);
-    if (!entry || (entry.expiresAt !== undefined && entry.expiresAt <= Date.now())) {
-      const fresh: CachedAnswer = { answer: this.readFromMeta(wabaId, window, access, key) };
-      fresh.answer.then(
-        () => void (fresh.expiresAt = Date.now() + this.cacheMs),
-        () => void (this.answers.get(key) === fresh && this.answers.delete(key)), // a failure is not kept
-      );
-      this.remember(key, fresh);
-      entry = fresh;
+    let entry = this.reads.get(wabaId);
+    if (!entry || (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) || !covers(entry.range, window)) {
+      entry = this.startRead(wabaId, access);
     }
-    const answer = await entry.answer;
+    let report: InsightsDailyReport;
+    try {
+      report = await entry.report;
+    } catch (err) {
+      throw stillRefused(err, entry.expiresAt);
+    }
     const maxAgeSeconds = Math.max(0, Math.floor(((entry.expiresAt ?? Date.now() + this.cacheMs) - Date.now()) / 1000));
-    return { answer, maxAgeSeconds };
+    return { answer: answerFor(report, window), maxAgeSeconds };
+  }
+
+  private startRead(wabaId: string, access: InsightsAccess): WabaRead {
+    const range = retainedDays();
+    const entry: WabaRead = { range, report: this.readFromMeta(wabaId, range, access), templates: 0 };
+    entry.report.then(
+      (report) => {
+        entry.expiresAt = Date.now() + this.cacheMs;
+        entry.templates = report.templates.length;
+        this.trim();
+      },
+      (err) => {
+        // Graph's refusal is remembered (as long as Meta asked to wait, if it said); anything else is not kept.
+        if (err instanceof ApiError && (err.code === 'graph_error' || err.code === 'graph_throttled')) {
+          entry.expiresAt = Date.now() + (err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : FAILURE_MEMORY_MS);
+        } else if (this.reads.get(wabaId) === entry) {
+          this.reads.delete(wabaId);
+        }
+      },
+    );
+    this.reads.delete(wabaId); // re-inserted last: the oldest reads are dropped first
+    this.reads.set(wabaId, entry);
+    return entry;
   }
 
   /**
@@ -107,25 +139,24 @@ export class InsightsReader {
     }
   }
 
-  private async readFromMeta(wabaId: string, window: InsightsWindow, access: InsightsAccess, key: string): Promise<InsightsAnswer> {
+  private async readFromMeta(wabaId: string, range: { since: string; until: string }, access: InsightsAccess): Promise<InsightsDailyReport> {
     const { client, taskQueue, log } = this.options;
-    const input: InsightsReadInput = {
+    const input: InsightsDailyReadInput = {
       wabaId,
       ...(access.sealedToken ? { sealedToken: access.sealedToken } : {}),
       adsRead: await this.adsRead(access),
-      since: window.since,
-      until: window.until,
-      ...(window.templates ? { templates: window.templates } : {}),
+      since: range.since,
+      until: range.until,
     };
     const started = performance.now();
-    let report: InsightsReport;
+    let report: InsightsDailyReport;
     try {
       report = await callWithin(client, READ_TIMEOUT_MS, () =>
-        client.workflow.execute('insightsRead', {
+        client.workflow.execute('insightsDailyRead', {
           taskQueue,
-          workflowId: insightsWorkflowId(wabaId, createHash('sha256').update(key).digest('hex').slice(0, 24)),
+          workflowId: insightsDailyWorkflowId(wabaId, range.since, range.until),
           args: [input],
-          // Another API process reading the same window right now: wait for its run instead of starting one.
+          // Another API process reading the same WABA right now: wait for its run instead of starting one.
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowExecutionTimeout: READ_TIMEOUT_MS,
         }),
@@ -133,18 +164,17 @@ export class InsightsReader {
     } catch (err) {
       throw refusalOf(err);
     }
-    const { insightsRefusal, ...answer } = report;
     // Never the token: which source answered, and why Insights did not when it was tried.
     log.info('insights read from Meta', {
       wabaId,
-      since: window.since,
-      until: window.until,
-      source: answer.source,
-      templates: answer.templates.length,
+      since: range.since,
+      until: range.until,
+      source: report.source,
+      templates: report.templates.length,
       ms: Math.round(performance.now() - started),
-      ...(insightsRefusal ? { insightsRefusal } : {}),
+      ...(report.insightsRefusal ? { insightsRefusal: report.insightsRefusal } : {}),
     });
-    return answer;
+    return report;
   }
 
   /** `ads_read` on the token the read uses: the signup's (from its permission check), else META_ACCESS_TOKEN's. */
@@ -155,19 +185,29 @@ export class InsightsReader {
     return status.kind === 'ok' ? status.insightsAvailable : status.kind === 'unknown';
   }
 
-  private remember(key: string, entry: CachedAnswer): void {
-    this.answers.delete(key);
-    if (this.answers.size >= MAX_CACHED_ANSWERS) {
-      const now = Date.now();
-      for (const [k, e] of this.answers) if (e.expiresAt !== undefined && e.expiresAt <= now) this.answers.delete(k);
-      // Still full: the oldest go (Map keeps insertion order).
-      for (const k of this.answers.keys()) {
-        if (this.answers.size < MAX_CACHED_ANSWERS) break;
-        this.answers.delete(k);
-      }
+  /** Past MAX_CACHED_TEMPLATES: expired reads go, then the oldest (Map keeps insertion order). */
+  private trim(): void {
+    let total = 0;
+    for (const e of this.reads.values()) total += e.templates;
+    if (total <= MAX_CACHED_TEMPLATES) return;
+    const now = Date.now();
+    for (const [wabaId, e] of this.reads) {
+      if (total <= MAX_CACHED_TEMPLATES) return;
+      if (e.expiresAt !== undefined && e.expiresAt <= now) (this.reads.delete(wabaId), (total -= e.templates));
     }
-    this.answers.set(key, entry);
+    for (const [wabaId, e] of this.reads) {
+      if (total <= MAX_CACHED_TEMPLATES) return;
+      if (e.expiresAt !== undefined) (this.reads.delete(wabaId), (total -= e.templates));
+    }
   }
+}
+
+/** A remembered refusal, its Retry-After counting down to when the next ask reads again. */
+function stillRefused(err: unknown, expiresAt: number | undefined): unknown {
+  if (!(err instanceof ApiError) || expiresAt === undefined) return err;
+  const seconds = Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000));
+  const details = err.code === 'graph_throttled' ? { retryAfterSeconds: seconds } : err.details;
+  return new ApiError(err.status, err.code, err.message, details, seconds);
 }
 
 /** Throttling → 503 graph_throttled (details.retryAfterSeconds, and Retry-After); other refusals → 502. */

@@ -8,14 +8,24 @@ import { templateName } from '../partner/schemas';
 
 export const MAX_WINDOW_DAYS = 90;
 export const DEFAULT_WINDOW_DAYS = 30;
+/**
+ * The days of figures Meta keeps: `template_analytics` (the fallback every read may end on) looks back
+ * 90 days; the Marketing API's Insights keep longer (37 months), but a window must be answerable by both.
+ */
+export const RETENTION_DAYS = 90;
 /** More template names than a WABA has marketing templates is a mistake. */
 const MAX_TEMPLATE_NAMES = 100;
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD');
 
 export const insightsQuery = z.strictObject({
-  since: day.optional().describe(`First day (UTC, inclusive), YYYY-MM-DD. Default: ${DEFAULT_WINDOW_DAYS - 1} days before \`until\`.`),
-  until: day.optional().describe(`Last day (UTC, inclusive), YYYY-MM-DD. Default: today. At most ${MAX_WINDOW_DAYS} days after \`since\`.`),
+  since: day
+    .optional()
+    .describe(
+      `First day (UTC, inclusive), YYYY-MM-DD. Default: ${DEFAULT_WINDOW_DAYS - 1} days before \`until\`. ` +
+        `Not before the ${RETENTION_DAYS} days Meta keeps (today and the ${RETENTION_DAYS - 1} before it).`,
+    ),
+  until: day.optional().describe(`Last day (UTC, inclusive), YYYY-MM-DD. Default: today; never after today. At most ${MAX_WINDOW_DAYS} days after \`since\`.`),
   template: z
     .union([templateName, z.array(templateName).min(1).max(MAX_TEMPLATE_NAMES)])
     .optional()

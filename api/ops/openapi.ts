@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import * as s from '../partner/schemas';
 import * as insights from '../insights/insights-schemas';
+import { INSIGHTS_ASKS_PER_MINUTE } from '../insights/insights-budget';
+import { FAILURE_MEMORY_MS } from '../insights/insights-reader';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -31,7 +33,9 @@ function parametersOf(schema: z.ZodObject, where: 'path' | 'query') {
 const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
-const retryAfter = { 'Retry-After': { description: 'Seconds to wait before asking again (temporarily_unavailable, graph_throttled)', schema: { type: 'string' } } };
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before asking again (temporarily_unavailable, graph_throttled, rate_limited, a remembered graph_error)', schema: { type: 'string' } },
+};
 /** 503: Temporal down, or the run asked about cannot answer until it moves to the current build. */
 const UNAVAILABLE =
   'temporal_unavailable: Temporal is unreachable; retry. temporarily_unavailable: the run this request needs is on a build whose ' +
@@ -226,8 +230,10 @@ export function openApiDocument(): Record<string, unknown> {
           description:
             "With ads_read on the token (the WABA's own Embedded Signup token, else META_ACCESS_TOKEN): the Marketing API's Insights " +
             "on each template's ad (`source: insights`, with `conversions`). Without it, or when Insights refuses: the WABA's " +
-            '`template_analytics` of MM API sends (`source: template_analytics`, no conversions). One read of Meta per WABA, window ' +
-            'and template set every 15 minutes; `Cache-Control: max-age` says how long the answer holds.',
+            '`template_analytics` of MM API sends (`source: template_analytics`, no conversions). One read of Meta per WABA every ' +
+            '15 minutes, whatever the window and template set (every marketing template, day by day over the 90 days Meta keeps; ' +
+            'each window is summed from it); `Cache-Control: max-age` says how long the answer holds. A failed read answers the ' +
+            `same refusal for ${FAILURE_MEMORY_MS / 1000} s (or as long as Meta asked to wait). Each API key may ask ${INSIGHTS_ASKS_PER_MINUTE} times a minute.`,
           parameters: [...wabaId, ...parametersOf(insights.insightsQuery, 'query')],
           responses: {
             '200': {
@@ -236,10 +242,22 @@ export function openApiDocument(): Record<string, unknown> {
               content: json(ref('Insights')),
             },
             ...commonErrors,
-            '400': errorResponse('Invalid request: `details` names the parameter (a date that is not YYYY-MM-DD, until before since, a window over 90 days)'),
+            '400': errorResponse(
+              'Invalid request: `details` names the parameter (a date that is not YYYY-MM-DD, until before since, a window over 90 days, ' +
+                'since before the 90 days Meta keeps, until after today)',
+            ),
             '404': errorResponse('No onboarding for this WABA'),
             '409': errorResponse('not_ready: the onboarding is not READY'),
-            '502': errorResponse('graph_error: Meta refused the read'),
+            '429': {
+              description: `rate_limited: this API key asked more than ${INSIGHTS_ASKS_PER_MINUTE} times in a minute (details.retryAfterSeconds)`,
+              headers: retryAfter,
+              content: json(ref('Error')),
+            },
+            '502': {
+              description: `graph_error: Meta refused the read; the refusal is the answer for ${FAILURE_MEMORY_MS / 1000} s, \`Retry-After\` says how long`,
+              headers: retryAfter,
+              content: json(ref('Error')),
+            },
             '503': {
               description: `graph_throttled: Meta is throttling the business (details.retryAfterSeconds). ${UNAVAILABLE}`,
               headers: retryAfter,

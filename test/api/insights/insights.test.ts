@@ -1,4 +1,5 @@
-import { startAppHarness, type AppHarness } from '../../harness/app-harness';
+import { INSIGHTS_ASKS_PER_MINUTE } from '../../../api/insights/insights-budget';
+import { startAppHarness, TEST_SECRETS, type AppHarness } from '../../harness/app-harness';
 import { WEBHOOK_ONLY } from '../../harness/stack';
 import { historyAsText } from '../../harness/histories';
 import { eventually } from '../../harness/wait';
@@ -8,9 +9,11 @@ import { eventually } from '../../harness/wait';
  * sandbox's deterministic Insights and template_analytics figures (sandbox/insights.ts).
  */
 
+/** A second API key: its budget of insights asks is its own. */
+const OTHER_KEY = 'insights-test-other-key';
 let h: AppHarness;
 beforeAll(async () => {
-  h = await startAppHarness({ sandbox: { templateSyncMs: 200 } });
+  h = await startAppHarness({ sandbox: { templateSyncMs: 200 }, env: { API_KEYS: `${TEST_SECRETS.apiKey},${OTHER_KEY}` } });
 });
 afterAll(async () => {
   await h?.stop();
@@ -95,24 +98,63 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
     expect(one.body.templates[0].name).toBe('summer_sale');
   });
 
-  test('one read of Meta per WABA, window and template set: concurrent and later asks share it', async () => {
-    const { waba } = await readyWaba();
+  test('one read of Meta per WABA whatever the window and template set: concurrent and later asks share it', async () => {
+    const { waba, templates } = await readyWaba();
     const query = `?since=${day(20)}&until=${day(2)}`;
     const answers = await Promise.all(Array.from({ length: 20 }, () => insights(waba.id, query)));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
     const afterFirst = graphReads(waba.id);
     expect(world().countCalls({ endpoint: 'message_templates', wabaId: waba.id })).toBe(2); // the onboarding's listing at READY, then this read
-    expect(world().countCalls({ endpoint: 'ad_insights', wabaId: waba.id })).toBe(2);
+    expect(world().countCalls({ endpoint: 'ad_insights', wabaId: waba.id })).toBe(2); // each ad's 90 days, one page
 
     const again = await insights(waba.id, query);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(answers[0].body);
-    expect(graphReads(waba.id)).toBe(afterFirst);
     expect(Number(/max-age=(\d+)/.exec(again.headers['cache-control'])![1])).toBeLessThanOrEqual(900);
 
-    // The same window for another template set is another read.
-    await insights(waba.id, `${query}&template=spring_sale`).expect(200);
-    expect(graphReads(waba.id)).toBeGreaterThan(afterFirst);
+    // Forty one-day windows, concurrent, and template sets of every kind: all answered from the same read, each right.
+    const oneDays = await Promise.all(Array.from({ length: 40 }, (_, i) => insights(waba.id, `?since=${day(i + 1)}&until=${day(i + 1)}`)));
+    expect(oneDays.map((a) => a.status)).toEqual(Array(40).fill(200));
+    oneDays.forEach((res, i) => {
+      for (const template of templates) {
+        const row = res.body.templates.find((t: { id: string }) => t.id === template.id);
+        expect(row.sent).toBe(world().insights.total(template.id, day(i + 1), day(i + 1)).sent);
+      }
+    });
+    const one = await insights(waba.id, `${query}&template=spring_sale`);
+    expect(one.body.templates.map((t: { name: string }) => t.name)).toEqual(['spring_sale']);
+    const unknown = await insights(waba.id, `${query}&template=${'x'.repeat(400)}`);
+    expect(unknown.status).toBe(200);
+    expect(unknown.body.templates).toEqual([]);
+    const whole = await insights(waba.id, `?since=${day(89)}&until=${day(0)}`);
+    expect(whole.body.templates[0].sent).toBe(world().insights.total(whole.body.templates[0].id, day(89), day(0)).sent);
+    expect(graphReads(waba.id)).toBe(afterFirst);
+
+    // One insights workflow for all of it.
+    const runs = await eventually(async () => {
+      const found = [];
+      for await (const run of h.stack.client.workflow.list({ query: `WorkflowId STARTS_WITH 'mm-insights:${waba.id}:'` })) found.push(run.workflowId);
+      return found.length ? found : undefined;
+    }, 10_000, 'the insights read in visibility');
+    expect(runs).toHaveLength(1);
+  });
+
+  test('Graph down: the refusal is remembered, so repeated asks make one read of Meta, not one each', async () => {
+    const { waba } = await readyWaba(['spring_sale']);
+    const listings = () => world().countCalls({ endpoint: 'message_templates', wabaId: waba.id });
+    const before = listings();
+    world().injectFault({ endpoint: 'message_templates', wabaId: waba.id, kind: 'server_error', times: Infinity });
+    try {
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(await insights(waba.id, `?since=${day(i + 3)}&until=${day(i + 1)}`));
+      expect(answers.map((a) => a.status)).toEqual(Array(5).fill(502));
+      expect(answers.map((a) => a.body.error.code)).toEqual(Array(5).fill('graph_error'));
+      for (const a of answers) expect(Number(a.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      // One read: its listing tried 3 times (the activity's retries), never again for the four asks after it.
+      expect(listings() - before).toBe(3);
+    } finally {
+      world().clearFaults();
+    }
   });
 
   test("a template name is Meta's (lower case letters, digits, _): `spring_sale,summer_sale` is a 400 naming template, so no ask gets another's answer", async () => {
@@ -182,7 +224,7 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
     // Nor the read's own history: its input carries the token sealed, only the activity opens it.
     const runs = await eventually(async () => {
       const found = [];
-      for await (const run of h.stack.client.workflow.list({ query: `WorkflowType = 'insightsRead' AND WorkflowId STARTS_WITH 'mm-insights:${withAds.id}:'` })) found.push(run);
+      for await (const run of h.stack.client.workflow.list({ query: `WorkflowType = 'insightsDailyRead' AND WorkflowId STARTS_WITH 'mm-insights:${withAds.id}:'` })) found.push(run);
       return found.length ? found : undefined;
     }, 10_000, 'the insights read in visibility');
     const history = await historyAsText(h.stack.client.workflow.getHandle(runs[0].workflowId));
@@ -202,15 +244,20 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
     expect((await insights('999999999999999')).status).toBe(404);
   });
 
-  test('a bad window is a 400 naming the parameter: over 90 days, until before since, not a date', async () => {
+  test('a bad window is a 400 naming the parameter: over 90 days, before the days Meta keeps, in the future, until before since, not a date', async () => {
     const wabaId = '200000000000099';
     const cases: Array<[string, string]> = [
       [`?since=${day(120)}&until=${day(1)}`, 'since'],
       [`?since=${day(91)}`, 'since'],
+      [`?since=${day(90)}&until=${day(80)}`, 'since'],
+      ['?since=0000-01-01&until=0000-01-01', 'since'],
+      [`?until=${day(100)}`, 'until'],
+      [`?since=${day(1)}&until=${day(-1)}`, 'until'],
+      ['?since=9999-12-31&until=9999-12-31', 'until'],
       [`?since=${day(3)}&until=${day(5)}`, 'until'],
       ['?since=2026-02-30', 'since'],
       ['?until=yesterday', 'until'],
-      ['?since=2026-13-01&until=2026-12-01', 'since'],
+      [`?since=2026-13-01&until=${day(1)}`, 'since'],
       ['?window=7', 'window'],
     ];
     for (const [query, parameter] of cases) {
@@ -218,16 +265,19 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
       expect({ query, status: res.status, code: res.body.error?.code }).toEqual({ query, status: 400, code: 'invalid_request' });
       expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual([parameter]);
     }
-    // 90 days exactly is fine as a window (the WABA is unknown: 404, not 400).
-    expect((await insights(wabaId, `?since=${day(90)}&until=${day(1)}`)).status).toBe(404);
+    const outside = await insights(wabaId, `?since=${day(95)}&until=${day(90)}`);
+    expect(outside.body.error.details[0].message).toBe(`Meta keeps template figures for 90 days: the window must start on ${day(89)} or later`);
+    // 90 days exactly, up to today, is fine as a window (the WABA is unknown: 404, not 400).
+    expect((await insights(wabaId, `?since=${day(89)}&until=${day(0)}`)).status).toBe(404);
   });
 
-  test('/openapi.json documents the route: its query, the answer, 409, 503 with Retry-After', async () => {
+  test('/openapi.json documents the route: its query, the answer, 409, 429 and 503 with Retry-After', async () => {
     const doc = (await h.http().get('/openapi.json')).body;
     const get = doc.paths['/v1/onboardings/{wabaId}/insights'].get;
     expect(get.parameters.map((p: { name: string }) => p.name)).toEqual(['wabaId', 'since', 'until', 'template']);
-    expect(Object.keys(get.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '409', '502', '503']));
+    expect(Object.keys(get.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '409', '429', '502', '503']));
     expect(get.responses['503'].headers).toHaveProperty('Retry-After');
+    expect(get.responses['429'].headers).toHaveProperty('Retry-After');
     expect(doc.components.schemas.Insights.properties.source.enum).toEqual(['insights', 'template_analytics']);
   });
 
@@ -248,7 +298,7 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
       expect(held.status).toBe(503);
       expect(Number(held.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(world().countCalls({ endpoint: 'template_analytics', wabaId: waba.id })).toBe(calls);
-      // Not kept: once Meta lets go, the next ask reads again.
+      // Remembered only as long as Meta asked: once it lets go, the next ask reads again.
       await new Promise((r) => setTimeout(r, 3_500));
       const later = await insights(waba.id, query);
       expect(later.status).toBe(200);
@@ -256,5 +306,22 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
     } finally {
       world().insights.deprecated = false;
     }
+  });
+
+  test('each API key has its own budget of insights asks: past it, 429 rate_limited with Retry-After, before any other work', async () => {
+    const other = { Authorization: `Bearer ${OTHER_KEY}` };
+    // Far more than a minute's budget at once (a bad query: it would cost nothing but its 400 anyway).
+    const asks = INSIGHTS_ASKS_PER_MINUTE + 40;
+    const answers = await Promise.all(Array.from({ length: asks }, () => h.http().get('/v1/onboardings/200000000000099/insights?until=yesterday').set(other)));
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 400).length).toBeGreaterThanOrEqual(INSIGHTS_ASKS_PER_MINUTE);
+    const limited = answers.filter((a) => a.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(limited.length + statuses.filter((s) => s === 400).length).toBe(asks);
+    expect(limited[0].body.error.code).toBe('rate_limited');
+    expect(Number(limited[0].headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited[0].body.error.details.retryAfterSeconds).toBe(Number(limited[0].headers['retry-after']));
+    // The other key is untouched.
+    expect((await insights('200000000000099', '?until=yesterday')).status).toBe(400);
   });
 });
