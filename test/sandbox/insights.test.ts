@@ -61,6 +61,26 @@ test("an onboarded WABA's templates carry their ad, whose Insights are Meta's fi
   ]);
 });
 
+test('with time_increment=1 Insights answer a row per day, paged by limit and after', async () => {
+  const waba = await onboardedWaba(1);
+  const template = sandbox.world.waba(waba.id).templates[0];
+  const adId = sandbox.world.insights.adIdOf(sandbox.world.waba(waba.id), template)!;
+  const first = await call('GET', `/v24.0/${adId}/insights?fields=${FIELDS}&time_range=${range}&time_increment=1&limit=20`);
+  expect(first.status).toBe(200);
+  expect(first.body.data).toHaveLength(20);
+  expect(first.body.data[0]).toEqual({
+    marketing_messages_sent: String(sandbox.world.insights.daily(template.id, '2026-10-01').sent),
+    marketing_messages_delivered: String(sandbox.world.insights.daily(template.id, '2026-10-01').delivered),
+    marketing_messages_website_purchase: String(sandbox.world.insights.daily(template.id, '2026-10-01').conversions.website_purchase),
+    date_start: '2026-10-01',
+    date_stop: '2026-10-01',
+  });
+  const rest = await call('GET', `/v24.0/${adId}/insights?fields=${FIELDS}&time_range=${range}&time_increment=1&limit=20&after=${first.body.paging.cursors.after}`);
+  expect(rest.body.data.map((r: { date_start: string }) => r.date_start)).toEqual(Array.from({ length: 11 }, (_, i) => `2026-10-${String(21 + i)}`));
+  expect(rest.body.paging.next).toBeUndefined();
+  expect((await call('GET', `/v24.0/${adId}/insights?fields=${FIELDS}&time_range=${range}&time_increment=7`)).body.error.code).toBe(100);
+});
+
 test('Insights need ads_read (code 200), and deprecated mode refuses them (code 12) until turned off', async () => {
   const waba = await onboardedWaba(1);
   const adId = sandbox.world.insights.adIdOf(sandbox.world.waba(waba.id), sandbox.world.waba(waba.id).templates[0])!;
