@@ -14,6 +14,7 @@ import { DiscoveryClient } from './partner/discovery-client';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { healthRouter } from './ops/health';
 import { consoleLogger, type Logger } from './http/logger';
+import { requestSpans } from './http/request-spans';
 import { createMetrics } from './ops/metrics';
 import { registerOnboardingGauges } from './ops/onboarding-gauges';
 import { DEFAULT_TIMEOUTS, OnboardingClient, type TemporalTimeouts } from './partner/onboarding-client';
@@ -81,6 +82,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(requestSpans);
   app.use((_req, res, next) => {
     res.locals.receivedAt = performance.now(); // Server-Timing on sends counts from here
     next();

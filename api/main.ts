@@ -13,6 +13,8 @@ import { connectClient } from '../temporal/connection';
 import { createApp } from './app';
 import { consoleLogger } from './http/logger';
 import { listen } from './server';
+import { startTracing } from '../telemetry/tracer-provider';
+import { tracingClientInterceptors } from '../telemetry/temporal-tracing';
 
 /** How long a container start waits for a Temporal cluster starting beside it. */
 const CONNECT_WAIT_MS = 120_000;
@@ -24,9 +26,11 @@ async function main() {
   const config = loadConfig(process.env, { role: 'api' });
   await assertSandboxRunning(config);
   const log = consoleLogger;
+  // Before the Temporal client: its interceptors follow whether this process traces.
+  const tracing = startTracing(config.tracing);
   if (config.sandbox) log.warn('SANDBOX MODE (MM_SANDBOX=true): every Graph call goes to the sandbox; nothing talks to Meta', { graph: config.graph.baseUrl });
   const connection = await connectClient(config, { waitMs: CONNECT_WAIT_MS, log: (line) => log.warn(line) });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: tracingClientInterceptors() });
   const app = createApp({ config, client, log });
   const server = await listen(app, config.port, config.host);
   log.info('API listening', { url: `http://${config.host}:${config.port}`, config: describeConfig(config) });
@@ -43,6 +47,7 @@ async function main() {
     });
     clearTimeout(cut);
     await connection.close();
+    await tracing?.shutdown();
     log.info('stopped');
     process.exit(0);
   };

@@ -3,6 +3,9 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { quotedValue } from './quoted-values';
 import { SECRET_VARIABLES, withSecretFiles } from './secret-files';
+import { tracingConfig, tracingEnvSchema, type TracingConfig } from './tracing';
+
+export type { TracingConfig } from './tracing';
 
 /**
  * The service's configuration, read once from the environment (docs/configuration.md).
@@ -73,6 +76,8 @@ export interface Config {
   discoveryMaxTaskBacklog: number;
   /** No TEMPORAL_ADDRESS: the embedded dev server `npm start` runs. */
   devServer?: DevServerConfig;
+  /** OpenTelemetry traces (OTEL_* variables, config/tracing.ts); undefined: off. */
+  tracing?: TracingConfig;
 }
 
 /** API key, TLS and gRPC metadata for the Temporal connection, as `@temporalio/envconfig` reads them. */
@@ -211,6 +216,7 @@ const envSchema = z.object({
   META_ES_CONFIG_ID: optionalText,
   META_ES_FEATURE_TYPE: optionalText,
   META_SDK_URL: optionalText.pipe(httpUrl.optional()),
+  ...tracingEnvSchema,
 });
 
 type Env = Record<string, string | undefined>;
@@ -221,6 +227,14 @@ type Env = Record<string, string | undefined>;
  * `release` is the operator's `npm run release`, which talks to Temporal only.
  */
 export type ConfigRole = 'api' | 'worker' | 'all' | 'release';
+
+/** The service name spans carry unless OTEL_SERVICE_NAME says otherwise. */
+const SERVICE_NAMES: Record<ConfigRole, string> = {
+  all: 'mm-onboarding',
+  api: 'mm-onboarding-api',
+  worker: 'mm-onboarding-worker',
+  release: 'mm-onboarding-release',
+};
 
 /** What each role cannot run without outside sandbox mode. */
 const REQUIRED: Record<ConfigRole, readonly string[]> = {
@@ -362,6 +376,7 @@ export function loadConfig(rawEnv: Env = process.env, options: { role?: ConfigRo
     devServer: address
       ? undefined
       : { port: e.TEMPORAL_DEV_PORT, uiPort: e.TEMPORAL_UI_PORT, dbFile: e.TEMPORAL_DEV_DB_FILE },
+    tracing: tracingConfig(e, SERVICE_NAMES[role]),
   };
   if (config.apiKeys.length === 0 && sandbox) config.apiKeys = [SANDBOX_DEFAULTS.apiKey];
   if (e.PARTNER_CALLBACK_URL && !e.PARTNER_CALLBACK_SECRET) {
@@ -460,6 +475,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     codec: config.codec.keys.length ? `${config.codec.keys.length} key(s)` : 'off',
     metrics: config.metricsBearerToken ? 'bearer key' : 'open',
     devServer: config.devServer ?? 'off (TEMPORAL_ADDRESS is set)',
+    // The exporter's headers often hold a vendor's key: never shown.
+    tracing: config.tracing ? { service: config.tracing.serviceName, otlp: redactUrl(config.tracing.tracesUrl), sampler: config.tracing.sampler } : 'off',
   };
 }
 

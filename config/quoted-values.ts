@@ -27,10 +27,19 @@ const PLAIN = new Set([
   'WORKFLOW_BUNDLE_PATH',
   'META_ES_CONFIG_ID',
   'META_ES_FEATURE_TYPE',
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TIMEOUT',
+  'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
+  'OTEL_SERVICE_NAME',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
 ]);
 
 /** URLs of the service's own or Meta's, quoted without what may carry credentials: user info, query, fragment. */
-const URLS = new Set(['GRAPH_API_BASE_URL', 'PUBLIC_BASE_URL', 'META_SDK_URL', 'CODEC_CORS_ORIGINS']);
+const URLS = new Set(['GRAPH_API_BASE_URL', 'PUBLIC_BASE_URL', 'META_SDK_URL', 'CODEC_CORS_ORIGINS', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
 
 /** ` (got "<value>")` for a setting whose value may be shown, else '' (the message names the variable only). */
 export function quotedValue(name: string, raw: string | undefined): string {

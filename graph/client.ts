@@ -12,6 +12,7 @@ import {
   businessUsagePercentOf,
 } from './errors';
 import * as schemas from './schemas';
+import { inGraphCallSpan, recordGraphStatus } from './call-span';
 import * as insights from './insights';
 import type { AdInsights, DailySeries, DayRange, TemplateAnalytics, TemplateWithAd } from './insights';
 import type { GraphUsage } from './usage';
@@ -500,27 +501,30 @@ export class GraphClient {
     // Whose allowance the call counts against is learnt from Meta's answers about this object.
     const subject = subjectOf(call.path);
     await this.awaitTurn(what, subject);
-    let status: number;
-    let responseHeaders: Record<string, string | string[] | undefined>;
-    let text: string;
-    try {
-      const res = await request(url, {
-        method: call.method,
-        headers,
-        body: call.json === undefined ? undefined : JSON.stringify(call.json),
-        dispatcher: this.dispatcher,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      status = res.statusCode;
-      responseHeaders = res.headers;
-      const usage = businessUsagePercentOf(responseHeaders);
-      if (usage !== undefined) this.options.onUsage?.(usage);
-      this.options.usage?.observe(responseHeaders, subject);
-      text = await readText(res.body, what);
-    } catch (err) {
-      if (err instanceof GraphApiError) throw err;
-      throw networkError(what, err, secrets);
-    }
+    let status = 0;
+    let responseHeaders: Record<string, string | string[] | undefined> = {};
+    let text = '';
+    await inGraphCallSpan(call.method, url, this.pathOf(call), async (span) => {
+      try {
+        const res = await request(url, {
+          method: call.method,
+          headers,
+          body: call.json === undefined ? undefined : JSON.stringify(call.json),
+          dispatcher: this.dispatcher,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        status = res.statusCode;
+        recordGraphStatus(span, status);
+        responseHeaders = res.headers;
+        const usage = businessUsagePercentOf(responseHeaders);
+        if (usage !== undefined) this.options.onUsage?.(usage);
+        this.options.usage?.observe(responseHeaders, subject);
+        text = await readText(res.body, what);
+      } catch (err) {
+        if (err instanceof GraphApiError) throw err;
+        throw networkError(what, err, secrets);
+      }
+    });
 
     const json = parseJson(text);
     if (status < 200 || status > 299 || hasErrorEnvelope(json)) {

@@ -26,6 +26,8 @@ import { startDevServer } from './dev-server';
 import { watchForOrphaning } from './orphan-watch';
 import { assertPortsFree } from './ports';
 import { startSandbox } from './sandbox';
+import { startTracing } from '../telemetry/tracer-provider';
+import { tracingClientInterceptors } from '../telemetry/temporal-tracing';
 
 const log = (msg: string) => console.log(`[mm-onboarding] ${msg}`);
 /** Above the workers' 20 s shutdownGraceTime: a stop that hangs still ends. */
@@ -79,6 +81,9 @@ async function main() {
   watchForOrphaning(() => void stack.exit(1, 'the process that started us is gone (npm or a launcher was killed): stopping...'));
 
   try {
+    // First in, last out: the spans of the stop itself still leave. Before any Temporal client.
+    const tracing = startTracing(config.tracing);
+    if (tracing) stack.add(() => tracing.shutdown());
     await assertPortsFree(listeningPorts(config));
     let sandboxBanner: string[] = [];
     if (config.sandbox) {
@@ -126,7 +131,7 @@ async function main() {
     stack.add(() => connection.close());
     const added = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (added.length) log(`registered search attributes: ${added.join(', ')}`);
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: tracingClientInterceptors() });
     const workerConnection = await connectWorker(config);
     stack.add(() => workerConnection.close());
 

@@ -15,15 +15,20 @@ import { assertSandboxRunning } from '../config/sandbox-running';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { ensureSearchAttributes } from '../temporal/search-attribute-registration';
 import { createWorkers } from './worker';
+import { traceFields } from '../telemetry/log-fields';
+import { startTracing } from '../telemetry/tracer-provider';
+import { tracingClientInterceptors } from '../telemetry/temporal-tracing';
 
 const CONNECT_WAIT_MS = 120_000;
 const log = (message: string, meta?: Record<string, unknown>) =>
-  console.log(JSON.stringify({ time: new Date().toISOString(), component: 'worker', message, ...meta }));
+  console.log(JSON.stringify({ time: new Date().toISOString(), component: 'worker', message, ...traceFields(), ...meta }));
 
 async function main() {
   // Fails closed: no Meta settings and no MM_SANDBOX=true → exit 1 naming each missing one.
   const config = loadConfig(process.env, { role: 'worker' });
   await assertSandboxRunning(config);
+  // Before any Temporal client: its interceptors follow whether this process traces.
+  const tracing = startTracing(config.tracing);
   if (config.sandbox) log('SANDBOX MODE (MM_SANDBOX=true): every Graph call goes to the sandbox; nothing talks to Meta', { graph: config.graph.baseUrl });
   Runtime.install({
     logger: new ServiceSdkLogger(),
@@ -37,7 +42,7 @@ async function main() {
   const connection = await connectWorker(config, connectLog);
   const added = await ensureSearchAttributes(clientConnection, config.temporal.namespace);
   if (added.length) log('registered search attributes', { added });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, interceptors: tracingClientInterceptors() });
   const workers = await createWorkers(config, connection, client);
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -71,6 +76,7 @@ async function main() {
   stopWatching?.();
   await clientConnection.close();
   await connection.close();
+  await tracing?.shutdown();
   log('stopped');
 }
 

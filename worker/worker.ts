@@ -10,6 +10,7 @@ import { createReleaseActivities } from '../activities/release';
 import { replayProof } from './replay-proof';
 import { assertCanTakeOver, startRelease, watchForRelease } from './release';
 import type { ReleaseInput } from '../workflows/release-types';
+import { tracingClientInterceptors, workerTracing } from '../telemetry/temporal-tracing';
 
 /**
  * Settings of the workflow worker (also used by the bulk benchmark's baseline, so the two compare fairly).
@@ -52,7 +53,7 @@ export async function createWorkers(
   graphUsage?: GraphUsage,
 ): Promise<OnboardingWorkers> {
   // Starts made on the workers' own connection can be eager: the first task comes back with the start.
-  const eagerStarter = new Client({ connection, namespace: config.temporal.namespace });
+  const eagerStarter = new Client({ connection, namespace: config.temporal.namespace, interceptors: tracingClientInterceptors() });
   const { activities: replaced, ...workerOverrides } = overrides;
   // Production runs a prebuilt bundle (npm run build); development bundles from source at start.
   const workflowSource = workerOverrides.workflowBundle
@@ -60,6 +61,7 @@ export async function createWorkers(
     : config.workflowBundlePath
       ? { workflowBundle: { codePath: config.workflowBundlePath } }
       : { workflowsPath: workflowBundleOptions.workflowsPath, bundlerOptions: { preloadModules: workflowBundleOptions.preloadModules } };
+  const tracing = workerTracing();
   // A release proves a replaced build's runs replay on this build's own workflow code before moving them.
   const replay = replayProof(
     'workflowBundle' in workflowSource && workflowSource.workflowBundle
@@ -78,6 +80,10 @@ export async function createWorkers(
     shutdownGraceTime: '20s',
     // Every workflow is pinned to the build it started on (docs/versioning.md).
     workerDeploymentOptions: workerDeploymentOptions(config),
+    // OTEL_* set: activities continue the trace of the workflow that scheduled them (telemetry/).
+    // A prebuilt bundle has the workflow interceptor modules in it already (worker/workflow-bundle.ts).
+    interceptors: { activity: tracing.activityInterceptors, ...('workflowsPath' in workflowSource ? { workflowModules: workflowBundleOptions.workflowInterceptorModules } : {}) },
+    sinks: tracing.sinks,
   } satisfies Partial<WorkerOptions>;
   const main = await Worker.create({
     ...common,

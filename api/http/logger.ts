@@ -1,7 +1,10 @@
+import { traceFields } from '../../telemetry/log-fields';
+
 /**
  * The API's logger: one JSON line per event. Callers pass only what is safe to keep in logs;
  * request bodies, codes, tokens, keys and signatures are never handed to it.
  * Temporal's `Logger` (from @temporalio/common) fits this shape, so a worker's logger can be reused.
+ * A line written inside a traced request carries its `trace_id` and `span_id` (telemetry/log-fields.ts).
  */
 export interface Logger {
   info(message: string, meta?: Record<string, unknown>): void;
@@ -10,7 +13,7 @@ export interface Logger {
 }
 
 const line = (level: string, message: string, meta?: Record<string, unknown>) =>
-  JSON.stringify({ time: new Date().toISOString(), level, component: 'api', message, ...meta });
+  JSON.stringify({ time: new Date().toISOString(), level, component: 'api', message, ...traceFields(), ...meta });
 
 export const consoleLogger: Logger = {
   info: (message, meta) => console.log(line('info', message, meta)),

@@ -10,11 +10,12 @@ const MAY_IMPORT: Record<string, { rooms: string[]; typesOnly?: string[] }> = {
   workflows: { rooms: ['workflows', 'temporal'], typesOnly: ['activities'] },
   activities: { rooms: ['activities', 'config', 'graph', 'secrets', 'temporal', 'workflows'] },
   graph: { rooms: ['graph', 'config'] },
+  telemetry: { rooms: ['telemetry', 'config'] },
   temporal: { rooms: ['temporal', 'config'] },
   config: { rooms: ['config'] },
   secrets: { rooms: ['secrets'] },
-  api: { rooms: ['api', 'config', 'graph', 'secrets', 'temporal', 'workflows'] },
-  worker: { rooms: ['worker', 'activities', 'config', 'graph', 'temporal', 'workflows'] },
+  api: { rooms: ['api', 'config', 'graph', 'secrets', 'temporal', 'workflows', 'telemetry'] },
+  worker: { rooms: ['worker', 'activities', 'config', 'graph', 'temporal', 'workflows', 'telemetry'] },
   sandbox: { rooms: ['sandbox'] },
 };
 

@@ -10,7 +10,7 @@ import ts from 'typescript';
 export const ROOT = path.resolve(__dirname, '..', '..');
 
 /** The folders that hold the service's source (test/ is checked apart). */
-export const SOURCE_ROOMS = ['workflows', 'activities', 'graph', 'temporal', 'api', 'worker', 'config', 'secrets', 'scripts', 'sandbox', 'bench'];
+export const SOURCE_ROOMS = ['workflows', 'activities', 'graph', 'temporal', 'api', 'worker', 'config', 'secrets', 'telemetry', 'scripts', 'sandbox', 'bench'];
 
 export interface Import {
   /** The importing file, relative to the repository root. */

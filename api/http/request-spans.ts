@@ -1,0 +1,33 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { RequestHandler } from 'express';
+
+const tracer = trace.getTracer('mm-onboarding/api');
+
+/**
+ * A SERVER span per HTTP request, the parent of everything the request does (its Temporal calls, its
+ * Graph calls, its log lines' trace_id). It continues a caller's W3C `traceparent` when one is sent.
+ * Named by method and route pattern once answered (`POST /webhooks/whatsapp`); only the method, the
+ * pattern and the status go in, never the path's values, query, headers or body.
+ * With tracing off, OpenTelemetry's no-op span.
+ */
+export const requestSpans: RequestHandler = (req, res, next) => {
+  const parent = propagation.extract(context.active(), req.headers);
+  const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } }, parent);
+  res.once('finish', () => {
+    // Express resets req.baseUrl when an error leaves a router; api/ops/metrics.ts keeps the mount point in locals.
+    const base = (res.locals.routeBase as string | undefined) ?? req.baseUrl;
+    const route = req.route?.path ? `${base}${String(req.route.path)}` : base || undefined;
+    if (route) {
+      span.updateName(`${req.method} ${route}`);
+      span.setAttribute('http.route', route);
+    }
+    span.setAttribute('http.response.status_code', res.statusCode);
+    if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  });
+  // An aborted request never finishes: end its span anyway.
+  res.once('close', () => {
+    if (!res.writableFinished) span.end();
+  });
+  context.with(trace.setSpan(parent, span), next);
+};
