@@ -24,7 +24,7 @@ export async function inGraphCallSpan<T>(method: string, url: URL, pathOf: strin
       try {
         return await call(span);
       } catch (err) {
-        // The class only: a message can quote what Meta answered.
+        // No answer (a network error, a timeout): the class only, a message can quote what Meta answered.
         span.setStatus({ code: SpanStatusCode.ERROR });
         span.setAttribute('error.type', err instanceof Error ? err.name : 'error');
         throw err;
@@ -35,8 +35,11 @@ export async function inGraphCallSpan<T>(method: string, url: URL, pathOf: strin
   );
 }
 
-/** The answer's status; 4xx and 5xx mark the span failed (the OpenTelemetry HTTP client convention). */
+/** The answer's status; 4xx and 5xx mark the span failed, the status its error type (the OpenTelemetry HTTP client convention). */
 export function recordGraphStatus(span: Span, status: number): void {
   span.setAttribute('http.response.status_code', status);
-  if (status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+  if (status >= 400) {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setAttribute('error.type', String(status));
+  }
 }
