@@ -3,14 +3,18 @@ import type { RequestHandler } from 'express';
 
 const tracer = trace.getTracer('mm-onboarding/api');
 
+/** Probes and scrapes, every few seconds each: a trace apiece would bury the ones worth reading. */
+const UNTRACED = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
  * A SERVER span per HTTP request, the parent of everything the request does (its Temporal calls, its
  * Graph calls, its log lines' trace_id). It continues a caller's W3C `traceparent` when one is sent.
  * Named by method and route pattern once answered (`POST /webhooks/whatsapp`); only the method, the
  * pattern and the status go in, never the path's values, query, headers or body.
- * With tracing off, OpenTelemetry's no-op span.
+ * Health probes and metric scrapes get none. With tracing off, OpenTelemetry's no-op span.
  */
 export const requestSpans: RequestHandler = (req, res, next) => {
+  if (UNTRACED.has(req.path)) return next();
   const parent = propagation.extract(context.active(), req.headers);
   const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } }, parent);
   res.once('finish', () => {
