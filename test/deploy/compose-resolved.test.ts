@@ -137,7 +137,7 @@ describe('docker-compose.yml, resolved as Compose does', () => {
   test('the Temporal API key and TLS settings reach both services: off when unset, as files when given', () => {
     const off = (name: string) => serviceEnvironment(project.services[name]);
     for (const name of ['api', 'worker']) {
-      expect(off(name)).toMatchObject({ TEMPORAL_API_KEY_FILE: '/run/secrets/temporal_api_key', TEMPORAL_TLS: '', TEMPORAL_TLS_CLIENT_CERT_PATH: '' });
+      expect(off(name)).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_API_KEY_FILE: '/run/secrets/temporal_api_key', TEMPORAL_TLS: '', TEMPORAL_TLS_CLIENT_CERT_PATH: '' });
       expect(serviceSecretMounts(project, project.services[name]).map((m) => m.target)).toContain('/run/secrets/temporal_api_key');
     }
     expect(readFileSync(path.join(repoRoot, project.secrets!.temporal_api_key.file!), 'utf8')).toBe('');
