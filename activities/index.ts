@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { createGraphClient, GraphUsage } from '../graph';
@@ -14,7 +13,7 @@ import { deriveSealingKey } from '../secrets/sealing';
  * workers' own connection, starts the discovery's onboardings eagerly on them.
  */
 export function createActivities(config: Config, client: Client, graphUsage = new GraphUsage(config.graph.maxRps), eagerStarter?: Client) {
-  const graph = createGraphClient(config, { usage: graphUsage, onUsage: recordGraphUsage });
+  const graph = createGraphClient(config, { usage: graphUsage });
   return {
     ...createOnboardingGraphActivities(graph, deriveSealingKey(config.meta.appSecret)),
     ...createBusinessIntentActivities(client),
@@ -25,17 +24,3 @@ export function createActivities(config: Config, client: Client, graphUsage = ne
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-
-/** The gauge operators alert on before Meta throttles (docs/operations.md, "What to alert on"); exported by the worker's runtime. */
-export const GRAPH_USAGE_METRIC = 'mm_graph_usage_percent';
-
-/** Meta's usage figure of the business just called, through the activity's Temporal metric meter. */
-function recordGraphUsage(percent: number): void {
-  let meter;
-  try {
-    meter = Context.current().metricMeter;
-  } catch {
-    return; // not inside an activity (the client used on its own)
-  }
-  meter.createGauge(GRAPH_USAGE_METRIC, 'float', '%', "Highest share of a business's Graph allowance Meta reported on the last call").set(percent);
-}

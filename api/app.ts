@@ -5,7 +5,6 @@
 import express from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import type { GraphUsage } from '../graph';
 import { requireApiKey } from './http/api-key-auth';
 import { codecRouter } from './ops/codec-server';
 import { discoveriesRouter } from './partner/discovery-routes';
@@ -54,15 +53,13 @@ export interface AppDeps {
   graph?: GraphClient;
   /** META_ACCESS_TOKEN's permissions for /readyz; built from the config when not given. */
   partnerToken?: PartnerTokenCheck;
-  /** The workers' Graph usage tracker, when they run in this process: shown in /metrics. */
-  graphUsage?: GraphUsage;
 }
 
 /** Partner request bodies are small; a bigger one is a mistake or an attack. */
 const API_BODY_LIMIT = '64kb';
 
-export function createApp({ config, client, log = consoleLogger, timeouts, templateCacheMs, graph, partnerToken, graphUsage }: AppDeps): express.Express {
-  const metrics = createMetrics(graphUsage);
+export function createApp({ config, client, log = consoleLogger, timeouts, templateCacheMs, graph, partnerToken }: AppDeps): express.Express {
+  const metrics = createMetrics();
   registerOnboardingGauges(metrics.registry, client, config.temporal.namespace);
   const limits = { ...DEFAULT_TIMEOUTS, ...timeouts };
   const onboardings = new OnboardingClient(client, config, metrics, limits);

@@ -268,9 +268,15 @@ export function withDemoSandbox(env: Env): Env {
  * TEMPORAL_PROFILE (a profile of TEMPORAL_CONFIG_FILE, default ~/.config/temporalio/temporal.toml)
  * exactly as the `temporal` CLI does.
  */
+const EMPTY_IS_UNSET = /^TEMPORAL_(API_KEY|TLS(_\w+)?)$/;
+
 function temporalEnvConfig(env: Env, problems: string[]) {
   try {
-    const defined = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+    // An empty API key or TLS setting is unset (compose passes `${VAR:-}` and empty secret files): to
+    // envconfig an empty key would still turn TLS on, and an empty TEMPORAL_TLS would turn it off.
+    const defined = Object.fromEntries(
+      Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && !(EMPTY_IS_UNSET.test(e[0]) && e[1].trim() === '')),
+    );
     const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars: defined });
     return { connectionOptions, namespace };
   } catch (err) {
@@ -436,6 +442,7 @@ export function describeTemporalAuth(settings: TemporalConnectionSettings): stri
 export function listeningPorts(config: Config): Array<{ port: number; variable: string }> {
   return [
     { port: config.port, variable: 'PORT' },
+    ...(config.workerMetricsPort ? [{ port: config.workerMetricsPort, variable: 'WORKER_METRICS_PORT' }] : []),
     ...(config.sandbox ? [{ port: config.sandbox.port, variable: 'SANDBOX_PORT' }] : []),
     ...(config.devServer
       ? [

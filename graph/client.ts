@@ -9,7 +9,6 @@ import {
   INTENT_ALREADY_SENT_SUBCODE,
   networkError,
   redactSecrets,
-  businessUsagePercentOf,
 } from './errors';
 import * as schemas from './schemas';
 import { inGraphCallSpan, recordGraphStatus } from './call-span';
@@ -30,8 +29,6 @@ export interface GraphClientOptions {
   timeoutMs?: number;
   /** Bring your own undici dispatcher (proxy, mock); the client then never closes it. */
   dispatcher?: Dispatcher;
-  /** Told Meta's usage figure (percent of the business's allowance) after every answer that carries one. */
-  onUsage?: (percent: number) => void;
   /** Meta's usage figures: every answer reports to it, every call waits its turn when usage runs high. */
   usage?: GraphUsage;
 }
@@ -516,8 +513,6 @@ export class GraphClient {
         status = res.statusCode;
         recordGraphStatus(span, status);
         responseHeaders = res.headers;
-        const usage = businessUsagePercentOf(responseHeaders);
-        if (usage !== undefined) this.options.onUsage?.(usage);
         this.options.usage?.observe(responseHeaders, subject);
         text = await readText(res.body, what);
       } catch (err) {

@@ -195,32 +195,6 @@ export function retryAfterMsOf(headers: ResponseHeaders): number | undefined {
   return longest > 0 ? Math.round(longest) : undefined;
 }
 
-/**
- * The highest share of its allowance Meta says a business has used, in percent: the max of
- * `call_count`, `total_cputime` and `total_time` over every entry of `X-Business-Use-Case-Usage`
- * (undefined without the header). 100 means Meta throttles it.
- */
-export function businessUsagePercentOf(headers: ResponseHeaders): number | undefined {
-  const usage = headerValue(headers, 'x-business-use-case-usage');
-  if (!usage) return undefined;
-  let highest: number | undefined;
-  try {
-    const parsed: unknown = JSON.parse(usage);
-    for (const entries of Object.values(parsed && typeof parsed === 'object' ? parsed : {})) {
-      if (!Array.isArray(entries)) continue;
-      for (const entry of entries as Array<Record<string, unknown>>) {
-        for (const key of ['call_count', 'total_cputime', 'total_time']) {
-          const n = Number(entry?.[key]);
-          if (Number.isFinite(n)) highest = Math.max(highest ?? 0, n);
-        }
-      }
-    }
-  } catch {
-    return undefined;
-  }
-  return highest;
-}
-
 /** Replaces every occurrence of each secret (raw and URL-encoded) with a marker. */
 export function redactSecrets(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;

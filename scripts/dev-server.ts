@@ -20,6 +20,8 @@ export interface DevServerOptions {
   dynamicConfig?: Record<string, string | number | boolean>;
   /** More namespaces to create at launch (with the same search attributes), e.g. one that keeps a test's runs apart. */
   extraNamespaces?: string[];
+  /** The server's Prometheus endpoint (`/metrics`); omitted picks a free one. */
+  metricsPort?: number;
 }
 
 export interface DevServer {
@@ -89,7 +91,7 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   }
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${SEARCH_ATTRIBUTE_TYPE_NAMES[key.type]}`);
   // The default metrics port is fixed and would collide between several servers on one machine.
-  args.push('--metrics-port', String(await freePort()));
+  args.push('--metrics-port', String(opts.metricsPort || (await freePort())));
 
   // Through a lifeline (dev-server-lifeline.cjs) that stops the server when our end of its stdin pipe
   // closes: the kernel closes it however we die, SIGKILL included, so no server outlives us.

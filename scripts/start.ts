@@ -13,13 +13,13 @@ import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import { ServiceSdkLogger } from '../worker/sdk-logger';
+import { workerRuntimeTelemetry } from '../worker/runtime-telemetry';
 import { ConfigError, describeConfig, listeningPorts, loadConfig, withDemoSandbox, type Config } from '../config';
 import { connectClient, connectWorker } from '../temporal/connection';
 import { closeApp, createApp } from '../api/app';
 import { PartnerTokenCheck } from '../api/ops/meta-token-check';
 import { listen } from '../api/server';
 import { createWorkers } from '../worker/worker';
-import { GraphUsage } from '../graph';
 import { ensureSearchAttributes } from '../temporal/search-attribute-registration';
 import { graphTaskQueue } from '../temporal/task-queues';
 import { startDevServer } from './dev-server';
@@ -72,8 +72,6 @@ async function main() {
     }
     throw err;
   }
-  // The SDK's INFO lines (webpack's bundle report, worker states) drown the lines a newcomer needs.
-  Runtime.install({ logger: new ServiceSdkLogger() });
   const stack = new Stack();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => void stack.exit(0, `${signal}: draining the workers and stopping...`));
@@ -85,6 +83,10 @@ async function main() {
     const tracing = startTracing(config.tracing);
     if (tracing) stack.add(() => tracing.shutdown());
     await assertPortsFree(listeningPorts(config));
+    // The SDK's INFO lines (webpack's bundle report, worker states) drown the lines a newcomer needs.
+    // The workers' metrics on WORKER_METRICS_PORT, as `npm run worker` serves them (bound here, once
+    // the port was found free).
+    Runtime.install({ logger: new ServiceSdkLogger(), telemetryOptions: workerRuntimeTelemetry(config) });
     let sandboxBanner: string[] = [];
     if (config.sandbox) {
       // The sandbox's world lives beside the dev server's SQLite file (.data/), so both resume together.
@@ -135,8 +137,7 @@ async function main() {
     const workerConnection = await connectWorker(config);
     stack.add(() => workerConnection.close());
 
-    const graphUsage = new GraphUsage(config.graph.maxRps); // shared: the workers' Graph calls report, /metrics shows
-    const workers = await createWorkers(config, workerConnection, client, {}, graphUsage);
+    const workers = await createWorkers(config, workerConnection, client);
     const running = workers.run();
     stack.add(async () => {
       workers.shutdown();
@@ -154,7 +155,7 @@ async function main() {
     // in place: the runs of an earlier `npm start` (another commit) move onto this build if they replay on it.
     await workers.takeOver({ inPlace: true, log: (line) => log(line) });
 
-    const app = createApp({ config, client, partnerToken, graphUsage });
+    const app = createApp({ config, client, partnerToken });
     stack.add(() => closeApp(app));
     const http: Server = await listen(app, config.port, config.host);
     stack.add(() => new Promise((resolve) => http.close(resolve)));

@@ -10,6 +10,7 @@
 import { Client } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
 import { ServiceSdkLogger } from './sdk-logger';
+import { workerRuntimeTelemetry } from './runtime-telemetry';
 import { ConfigError, describeConfig, loadConfig } from '../config';
 import { assertSandboxRunning } from '../config/sandbox-running';
 import { connectClient, connectWorker } from '../temporal/connection';
@@ -32,10 +33,7 @@ async function main() {
   if (config.sandbox) log('SANDBOX MODE (MM_SANDBOX=true): every Graph call goes to the sandbox; nothing talks to Meta', { graph: config.graph.baseUrl });
   Runtime.install({
     logger: new ServiceSdkLogger(),
-    // The SDK's metrics (task latencies, failures, slots) and the service's own (mm_graph_usage_percent).
-    telemetryOptions: config.workerMetricsPort
-      ? { metrics: { prometheus: { bindAddress: `${config.host}:${config.workerMetricsPort}` } } }
-      : undefined,
+    telemetryOptions: workerRuntimeTelemetry(config),
   });
   const connectLog = { waitMs: CONNECT_WAIT_MS, log: (line: string) => log(line) };
   const clientConnection = await connectClient(config, connectLog);

@@ -1,8 +1,9 @@
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../config';
 import { createActivities } from '../activities';
-import type { GraphUsage } from '../graph';
+import { GraphUsage } from '../graph';
+import { publishGraphUsage } from './graph-usage-gauges';
 import { graphTaskQueue } from '../temporal/task-queues';
 import { workflowBundleOptions } from './workflow-bundle';
 import { makeVersionCurrent, workerDeploymentOptions, type MakeCurrentOptions, type WorkerDeploymentVersion } from '../temporal/deployment-version';
@@ -49,8 +50,8 @@ export async function createWorkers(
   connection: NativeConnection,
   client: Client,
   overrides: Partial<WorkerOptions> = {},
-  /** Meta's usage figures as the Graph calls see them; pass the same one to the API for /metrics. */
-  graphUsage?: GraphUsage,
+  /** Meta's usage figures as the Graph calls see them (one per process; a test reads it). */
+  graphUsage: GraphUsage = new GraphUsage(config.graph.maxRps),
 ): Promise<OnboardingWorkers> {
   // Starts made on the workers' own connection can be eager: the first task comes back with the start.
   const eagerStarter = new Client({ connection, namespace: config.temporal.namespace, interceptors: tracingClientInterceptors() });
@@ -111,7 +112,13 @@ export async function createWorkers(
     });
   return {
     run: async () => {
-      await Promise.all([main.run(), graph.run()]);
+      // On the runtime's metrics endpoint (WORKER_METRICS_PORT) while the workers run.
+      const stopGauges = publishGraphUsage(graphUsage, Runtime.instance().metricMeter);
+      try {
+        await Promise.all([main.run(), graph.run()]);
+      } finally {
+        stopGauges();
+      }
     },
     shutdown: () => {
       for (const w of [main, graph]) if (w.getState() === 'RUNNING') w.shutdown();

@@ -3,20 +3,21 @@
  * so tests and benchmarks can build many apps in one process.
  */
 import type { RequestHandler } from 'express';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { GraphUsage } from '../../graph';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { createDeliveryMetrics } from './delivery-metrics';
 import { temporalCallResult } from './temporal-call-result';
 
 export type DeliveryOutcome = 'accepted' | 'ignored' | 'unauthorized' | 'malformed' | 'too_large' | 'unavailable';
 export type ChangeOutcome = 'signalled' | 'no_onboarding' | 'ignored' | 'invalid' | 'failed' | 'duplicate' | 'counted';
 
-/** `graphUsage`: the workers' view of Meta's usage headers, when they run in this process. */
-export function createMetrics(graphUsage?: GraphUsage) {
+/**
+ * The API's metrics. The workers' (Graph usage and pacing, the SDK's task latencies) are on the
+ * workers' endpoint, WORKER_METRICS_PORT, in every deployment shape (worker/graph-usage-gauges.ts).
+ */
+export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'mm_api_' });
   const registers = [registry];
-  if (graphUsage) registerGraphUsage(graphUsage, registers);
 
   const webhookDeliveries = new Counter({
     name: 'mm_webhook_deliveries_total',
@@ -121,32 +122,3 @@ export function createMetrics(graphUsage?: GraphUsage) {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** Gauges read at scrape time from the Graph client's usage tracker. */
-function registerGraphUsage(usage: GraphUsage, registers: Registry[]): void {
-  new Gauge({
-    name: 'mm_graph_usage_percent',
-    help: 'Highest Graph usage Meta reported in the last minute, by header (app: X-App-Usage; business_use_case: X-Business-Use-Case-Usage)',
-    labelNames: ['header'] as const,
-    registers,
-    collect() {
-      const { percent } = usage.snapshot();
-      for (const [header, value] of Object.entries(percent)) this.set({ header }, value);
-    },
-  });
-  new Gauge({
-    name: 'mm_graph_allowed_calls_per_second',
-    help: "Graph calls per second the workers allow themselves now, by the app's usage (X-App-Usage): GRAPH_MAX_RPS below 75 %, down to 2 % of it at 100 %",
-    registers,
-    collect() {
-      this.set(usage.snapshot().callsPerSecond);
-    },
-  });
-  new Gauge({
-    name: 'mm_graph_slowed_businesses',
-    help: "Businesses whose own Graph calls go slower (X-Business-Use-Case-Usage at 75 % or more) or wait for Meta's regain time; other businesses are not slowed by them",
-    registers,
-    collect() {
-      this.set(usage.snapshot().slowedBusinesses);
-    },
-  });
-}

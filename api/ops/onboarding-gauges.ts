@@ -4,12 +4,14 @@
  * one set at a time, so scrapes (however many, however concurrent) cost Temporal at most one set of
  * counts every few seconds.
  *   mm_onboardings{status}               running onboardings by status (NEEDS_ATTENTION: alert on > 0)
+ *   mm_onboardings_needs_attention{reason_kind}  the NEEDS_ATTENTION ones by reason kind (counted only when any is parked)
  *   mm_onboardings_awaiting_terms_stale  AWAITING_TERMS whose run started more than STALE_AFTER_DAYS ago
  *   mm_onboardings_count_errors_total    refreshes of the counts that Temporal did not answer
  */
 import type { Client } from '@temporalio/client';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { OnboardingStatusKey } from '../../temporal/search-attributes';
+import { OnboardingReasonKindKey, OnboardingStatusKey } from '../../temporal/search-attributes';
+import { ATTENTION_KINDS } from '../../workflows/attention-kinds';
 import { ONBOARDING_STATUSES } from '../../workflows/types';
 import { callWithin } from '../http/temporal-deadline';
 import { ONBOARDING_WORKFLOW_TYPE } from '../partner/onboarding-list';
@@ -22,8 +24,12 @@ export const COUNTS_MAX_AGE_MS = 5_000;
 
 interface OnboardingCounts {
   byStatus: number[];
+  /** Per ATTENTION_KINDS entry; all 0 (not asked) when none is parked. */
+  needsAttentionByKind: number[];
   staleAwaitingTerms: number;
 }
+
+const NEEDS_ATTENTION_INDEX = ONBOARDING_STATUSES.indexOf('NEEDS_ATTENTION');
 
 export function registerOnboardingGauges(registry: Registry, client: Client, namespace: string): void {
   const registers = [registry];
@@ -47,7 +53,13 @@ export function registerOnboardingGauges(registry: Registry, client: Client, nam
         Promise.all(ONBOARDING_STATUSES.map((status) => count(`${running} AND ${OnboardingStatusKey.name} = '${status}'`))),
         count(`${running} AND ${OnboardingStatusKey.name} = 'AWAITING_TERMS' AND StartTime < '${since}'`),
       ]);
-      return { byStatus, staleAwaitingTerms };
+      // The kinds cost one count each, so they are asked only while some onboarding is parked.
+      const parked = `${running} AND ${OnboardingStatusKey.name} = 'NEEDS_ATTENTION'`;
+      const needsAttentionByKind =
+        byStatus[NEEDS_ATTENTION_INDEX] > 0
+          ? await Promise.all(ATTENTION_KINDS.map((kind) => count(`${parked} AND ${OnboardingReasonKindKey.name} = '${kind}'`)))
+          : ATTENTION_KINDS.map(() => 0);
+      return { byStatus, needsAttentionByKind, staleAwaitingTerms };
     } catch (err) {
       errors.inc();
       throw err;
@@ -63,6 +75,16 @@ export function registerOnboardingGauges(registry: Registry, client: Client, nam
       // A failed refresh keeps the last figures and is counted once in mm_onboardings_count_errors_total.
       const now = await counts.get().catch(() => undefined);
       if (now) ONBOARDING_STATUSES.forEach((status, i) => this.set({ status }, now.byStatus[i]));
+    },
+  });
+  new Gauge({
+    name: 'mm_onboardings_needs_attention',
+    help: 'Running onboardings in NEEDS_ATTENTION by reason kind (OnboardingReasonKind), from Temporal visibility',
+    labelNames: ['reason_kind'] as const,
+    registers,
+    async collect() {
+      const now = await counts.get().catch(() => undefined);
+      if (now) ATTENTION_KINDS.forEach((reason_kind, i) => this.set({ reason_kind }, now.needsAttentionByKind[i]));
     },
   });
   new Gauge({

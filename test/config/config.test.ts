@@ -194,6 +194,25 @@ describe('Temporal connection settings (Temporal environment configuration)', ()
     expect(described).not.toContain('secret-key');
   });
 
+  test("empty TEMPORAL_API_KEY (an empty secret file) and TEMPORAL_TLS_* (compose's unset `${VAR:-}`) are unset: plaintext", () => {
+    const config = loadConfig({
+      ...demo,
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      TEMPORAL_API_KEY_FILE: file('empty-key', ''),
+      TEMPORAL_TLS: '',
+      TEMPORAL_TLS_SERVER_NAME: '',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: '',
+      TEMPORAL_TLS_CLIENT_KEY_PATH: '',
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: '',
+    });
+    expect(config.temporal.connection.apiKey).toBeUndefined();
+    expect(config.temporal.connection.tls).toBeFalsy();
+    expect(JSON.stringify(describeConfig(config))).toContain('"auth":"plaintext"');
+    // And an API key given beside compose's empty TEMPORAL_TLS still turns TLS on.
+    const cloud = loadConfig({ ...demo, TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY_FILE: file('key', 'cloud-key\n'), TEMPORAL_TLS: '' });
+    expect(cloud.temporal.connection).toEqual({ apiKey: 'cloud-key', tls: true });
+  });
+
   test('TEMPORAL_TLS_* files give mutual TLS: client certificate, key and the server CA', () => {
     const config = loadConfig({
       ...demo,

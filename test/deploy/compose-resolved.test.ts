@@ -47,7 +47,7 @@ describe('docker-compose.yml, resolved as Compose does', () => {
     expect(example.required).toEqual(
       expect.arrayContaining(['POSTGRES_PASSWORD', 'META_APP_ID', 'META_ACCESS_TOKEN_FILE', 'META_APP_SECRET_FILE', 'WEBHOOK_VERIFY_TOKEN_FILE', 'API_KEYS_FILE']),
     );
-    expect(Object.keys(project.services).sort()).toEqual(['api', 'postgresql', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
+    expect(Object.keys(project.services).sort()).toEqual(['api', 'postgresql', 'prometheus', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'worker']);
   });
 
   test.each(['POSTGRES_PASSWORD', 'META_ACCESS_TOKEN_FILE', 'META_APP_SECRET_FILE', 'WEBHOOK_VERIFY_TOKEN_FILE', 'API_KEYS_FILE'])(
@@ -87,7 +87,7 @@ describe('docker-compose.yml, resolved as Compose does', () => {
       }
     }
     const apiFiles = Object.keys(serviceEnvironment(project.services.api)).filter((k) => k.endsWith('_FILE')).sort();
-    expect(apiFiles).toEqual(['API_KEYS_FILE', 'CODEC_KEYS_FILE', 'META_ACCESS_TOKEN_FILE', 'META_APP_SECRET_FILE', 'METRICS_BEARER_TOKEN_FILE', 'PARTNER_CALLBACK_SECRET_FILE', 'WEBHOOK_VERIFY_TOKEN_FILE']);
+    expect(apiFiles).toEqual(['API_KEYS_FILE', 'CODEC_KEYS_FILE', 'META_ACCESS_TOKEN_FILE', 'META_APP_SECRET_FILE', 'METRICS_BEARER_TOKEN_FILE', 'PARTNER_CALLBACK_SECRET_FILE', 'TEMPORAL_API_KEY_FILE', 'WEBHOOK_VERIFY_TOKEN_FILE']);
     // The optional ones default to an empty file: the service reads that as unset.
     expect(readFileSync(path.join(repoRoot, project.secrets!.codec_keys.file!), 'utf8')).toBe('');
     // Nothing turns sandbox mode on in this stack.
@@ -112,8 +112,59 @@ describe('docker-compose.yml, resolved as Compose does', () => {
   test('every image is pinned to a version (no floating major or latest tag)', () => {
     for (const [name, service] of Object.entries(project.services)) {
       if (service.build) continue;
-      expect([name, service.image]).toEqual([name, expect.stringMatching(/^[\w./-]+:\d+\.\d+(\.\d+)?$/)]);
+      expect([name, service.image]).toEqual([name, expect.stringMatching(/^[\w./-]+:v?\d+\.\d+(\.\d+)?$/)]);
     }
+  });
+
+  test('the workers\' and the Temporal server\'s metrics are on the stack\'s network, where deploy/prometheus/prometheus.yml scrapes them', () => {
+    const scrape = readFileSync(path.join(repoRoot, 'deploy/prometheus/prometheus.yml'), 'utf8');
+    expect(project.services.worker.expose).toEqual([serviceEnvironment(project.services.worker).WORKER_METRICS_PORT]);
+    expect(scrape).toMatch(new RegExp(`names: \\['worker'\\]\\s+type: A\\s+port: ${project.services.worker.expose![0]}`));
+    expect(project.services.temporal.expose).toEqual(['8000']);
+    expect(readFileSync(path.join(repoRoot, 'deploy/temporal/config/production.yaml'), 'utf8')).toContain('default "8000"');
+    expect(scrape).toContain("targets: ['temporal:8000']");
+    expect(scrape).toContain(`targets: ['api:${serviceEnvironment(project.services.api).PORT}']`);
+    // The prometheus service (profile observability) runs that directory, with the API's scrape key
+    // where the scrape config reads it, and the version the tests run.
+    const prometheus = project.services.prometheus;
+    expect(prometheus.volumes).toContain('./deploy/prometheus:/etc/prometheus:ro');
+    expect(serviceSecretMounts(project, prometheus).map((m) => m.target)).toContain('/run/secrets/metrics_bearer_token');
+    expect(scrape).toContain('credentials_file: /run/secrets/metrics_bearer_token');
+    const pinned = /^version="([\d.]+)"$/m.exec(readFileSync(path.join(repoRoot, 'scripts/ensure-prometheus.sh'), 'utf8'))?.[1];
+    expect(prometheus.image).toBe(`prom/prometheus:v${pinned}`);
+  });
+
+  test('the Temporal API key and TLS settings reach both services: off when unset, as files when given', () => {
+    const off = (name: string) => serviceEnvironment(project.services[name]);
+    for (const name of ['api', 'worker']) {
+      expect(off(name)).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_API_KEY_FILE: '/run/secrets/temporal_api_key', TEMPORAL_TLS: '', TEMPORAL_TLS_CLIENT_CERT_PATH: '' });
+      expect(serviceSecretMounts(project, project.services[name]).map((m) => m.target)).toContain('/run/secrets/temporal_api_key');
+    }
+    expect(readFileSync(path.join(repoRoot, project.secrets!.temporal_api_key.file!), 'utf8')).toBe('');
+    const given = resolveCompose({
+      ...example.values,
+      TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_API_KEY_FILE: './.secrets/temporal_api_key',
+      TEMPORAL_TLS: 'true',
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+      TEMPORAL_TLS_CLIENT_CERT_FILE: './.secrets/client.pem',
+      TEMPORAL_TLS_CLIENT_KEY_FILE: './.secrets/client.key',
+      TEMPORAL_TLS_SERVER_CA_CERT_FILE: './.secrets/ca.pem',
+    });
+    for (const name of ['api', 'worker']) {
+      const service = given.services[name];
+      expect(serviceEnvironment(service)).toMatchObject({
+        TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233',
+        TEMPORAL_TLS: 'true',
+        TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+        TEMPORAL_TLS_CLIENT_CERT_PATH: '/run/secrets/temporal_tls_client_cert',
+        TEMPORAL_TLS_CLIENT_KEY_PATH: '/run/secrets/temporal_tls_client_key',
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/run/secrets/temporal_tls_server_ca_cert',
+      });
+      const mounts = serviceSecretMounts(given, service).map((m) => m.target);
+      for (const p of ['temporal_tls_client_cert', 'temporal_tls_client_key', 'temporal_tls_server_ca_cert']) expect(mounts).toContain(`/run/secrets/${p}`);
+    }
+    expect(given.secrets!.temporal_tls_client_key.file).toBe('./.secrets/client.key');
   });
 
   test('the one-shot services run the schema-setup and namespace scripts that `npm run test:production` runs', () => {

@@ -88,7 +88,8 @@ describe('docker-compose.yml', () => {
     expect(services.api.command).toEqual(['node', 'dist/api/main.js']);
     expect(services.worker.command).toEqual(['node', 'dist/worker/main.js']);
     expect(services.api.environment?.HOST).toBe('0.0.0.0');
-    expect(services.worker.environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    // The stack's own server unless TEMPORAL_ADDRESS names another (Temporal Cloud: docs/operations.md).
+    expect(services.worker.environment?.TEMPORAL_ADDRESS).toBe('${TEMPORAL_ADDRESS:-temporal:7233}');
     // Published only on the host's loopback.
     for (const s of Object.values(services)) for (const p of s.ports ?? []) expect(p).toMatch(/^127\.0\.0\.1:/);
   });

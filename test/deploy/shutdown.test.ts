@@ -139,12 +139,19 @@ test('SIGTERM: a worker lets its running activity finish, then exits', async () 
     return raw.pendingActivities?.some((a) => a.lastWorkerIdentity?.startsWith(identity)) ? true : undefined;
   }, 60_000, `the worker to run the read; ${worker.output()}`);
 
-  // Meta's usage header of that read, on the worker's metrics endpoint (the Graph-ceiling alert).
+  // Meta's usage headers of that read, on the worker's metrics endpoint (the Graph-ceiling alert), with
+  // the pace they allow: the names and labels deploy/prometheus/ and docs/operations.md use.
   await eventually(async () => {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     lastMetrics = text;
-    return /^mm_graph_usage_percent\{[^}]*activityType="readOnboardingStatus"[^}]*\} 1$/m.test(text) ? true : undefined;
-  }, 30_000, 'the mm_graph_usage_percent gauge').catch((err) => {
+    const found = [
+      /^mm_graph_usage_percent\{[^}]*header="business_use_case"[^}]*\} 1$/m,
+      /^mm_graph_usage_percent\{[^}]*header="app"[^}]*\} 1$/m,
+      /^mm_graph_allowed_calls_per_second(\{[^}]*\})? [1-9]/m,
+      /^mm_graph_slowed_businesses(\{[^}]*\})? 0$/m,
+    ].every((line) => line.test(text));
+    return found ? true : undefined;
+  }, 30_000, 'the Graph gauges').catch((err) => {
     throw new Error(`${err.message}\n${lastMetrics.split('\n').filter((l) => /graph|mm_/.test(l)).join('\n')}`);
   });
 

@@ -59,7 +59,7 @@ export async function startAppHarness(
 ): Promise<AppHarness> {
   const stack = await startStack(opts);
   const logs = capturingLogger();
-  const app = createApp({ config: stack.config, client: stack.client, log: logs, timeouts: opts.timeouts, templateCacheMs: opts.templateCacheMs, graphUsage: stack.graphUsage });
+  const app = createApp({ config: stack.config, client: stack.client, log: logs, timeouts: opts.timeouts, templateCacheMs: opts.templateCacheMs });
   let server: Server | undefined;
   let openApi: OpenApiChecker;
   try {

@@ -23,6 +23,8 @@ export interface ComposeService {
   restart?: string;
   volumes?: string[];
   ports?: string[];
+  expose?: string[];
+  profiles?: string[];
   secrets?: Array<string | { source: string; target?: string }>;
 }
 

@@ -68,9 +68,19 @@ describe('npm start with a port already taken', () => {
 // Side by side, each on its own ports and data dir: four sequential stack starts are too slow for npm test.
 describe('the stack lives and dies as one', () => {
   test.concurrent('SIGTERM to the npm process alone stops the app and the dev server and frees every port', async () => {
-    const s = await spawnNpmStart();
+    const workerMetricsPort = (await freePorts()).api;
+    const s = await spawnNpmStart({ WORKER_METRICS_PORT: String(workerMetricsPort) });
     await waitUntilServing(s);
     const processes = stackProcesses(s);
+    // The metrics of the split deployment, in one process: the workers' on WORKER_METRICS_PORT, the
+    // API's on /metrics, neither on the other's (deploy/prometheus/ reads the same names in both shapes).
+    const workerMetrics = await (await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`)).text();
+    expect(workerMetrics).toMatch(/^mm_graph_usage_percent\{[^}]*header="app"[^}]*\} /m);
+    expect(workerMetrics).toMatch(/^mm_graph_allowed_calls_per_second(\{[^}]*\})? /m);
+    expect(workerMetrics).toMatch(/^mm_graph_slowed_businesses(\{[^}]*\})? /m);
+    const apiMetrics = await (await fetch(`http://127.0.0.1:${s.ports.api}/metrics`)).text();
+    expect(apiMetrics).toMatch(/^mm_onboardings\{status="READY"\} /m);
+    expect(apiMetrics).not.toContain('mm_graph_');
     // A quiet start in sandbox mode: the banner, and no line that is no news (the Graph queue's
     // worker has no workflows by design; the sandbox's own token's permissions say nothing).
     expect(s.output()).toContain('SANDBOX MODE');
@@ -83,6 +93,7 @@ describe('the stack lives and dies as one', () => {
     await waitUntilGone(Object.values(processes));
     expect(s.output()).toContain('SIGTERM: draining the workers and stopping');
     await expectAllPortsFree(s);
+    expect(await isPortFree(workerMetricsPort)).toBe(true);
   });
 
   test.concurrent('SIGKILL of the app process leaves no dev server behind, and npm exits non-zero', async () => {

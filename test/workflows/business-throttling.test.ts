@@ -2,7 +2,7 @@
  * Pacing by whose allowance Meta says is used up: a business's throttling (`X-Business-Use-Case-Usage`,
  * 80008) holds back only that business's calls; the app's (`X-App-Usage`) slows every call. Shown
  * on the real dev server and sandbox through the calls the sandbox recorded, the onboardings'
- * histories and /metrics, not through wall-clock durations.
+ * histories and the workers' Graph gauges, not through wall-clock durations.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { eventually, FAST, startAppHarness, type AppHarness } from '../harness/app-harness';
@@ -33,11 +33,13 @@ const world = () => h.stack.sandbox.world;
 const callsOf = (wabaId: string) => world().findCalls({ wabaId });
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function gauge(name: string): Promise<number> {
-  const text = (await h.http().get('/metrics')).text;
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  if (!m) throw new Error(`no ${name} in /metrics`);
-  return Number(m[1]);
+/**
+ * The workers' pacing, as their metrics endpoint publishes it (worker/graph-usage-gauges.ts; the
+ * endpoint itself: test/deploy/shutdown.test.ts and test/observability/).
+ */
+async function gauge(name: 'mm_graph_allowed_calls_per_second' | 'mm_graph_slowed_businesses'): Promise<number> {
+  const now = h.stack.graphUsage.snapshot();
+  return name === 'mm_graph_allowed_calls_per_second' ? now.callsPerSecond : now.slowedBusinesses;
 }
 
 /** The attempt each Graph (and other) activity of the run completed on: 1 when none was held back or retried. */

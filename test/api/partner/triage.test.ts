@@ -52,6 +52,18 @@ beforeAll(async () => {
   triage = await businessToTriage();
 }, 90_000);
 
+test("/metrics counts the parked onboardings by reason kind (the dashboard's NEEDS_ATTENTION panel)", async () => {
+  // The gauges count the whole namespace (the suite's shared dev server): this business's three are among them.
+  const gauge = (text: string, kind: string) => Number(new RegExp(`^mm_onboardings_needs_attention\\{reason_kind="${kind}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const kinds = ['expired_token', 'missing_permission', 'no_cloud_api_number'];
+  // Visibility and the gauges' 5 s cache may lag the parks by a few seconds.
+  const text = await eventually(async () => {
+    const now = (await h.http().get('/metrics')).text;
+    return kinds.every((kind) => gauge(now, kind) >= 1) ? now : undefined;
+  }, 30_000, 'the reason-kind gauges');
+  expect(Number(/^mm_onboardings\{status="NEEDS_ATTENTION"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(kinds.length);
+});
+
 type Row = { wabaId: string; status: string; statusReason?: string; statusSince?: string; readyAt?: string; reasonKind?: string };
 
 async function listed(query: Record<string, string>, rows: number): Promise<Row[]> {
