@@ -168,7 +168,7 @@ export function graphRoutes(world: SandboxWorld, faults: FaultBook, options: Gra
       const keep = filterOf(req);
       const fields = fieldsOf(req, ['id', 'name']);
       const phoneFields = nestedFieldsOf(req, 'phone_numbers', PHONE_DEFAULT_FIELDS);
-      const clients = [...world.wabas.values()].filter((w) => w.partnerBusinessId === t.id);
+      const clients = world.clientWabasOf(t.id);
       // Meta filters within a page after cutting it, so filtered pages can be short or empty and still have `next`.
       return page(
         req,
@@ -430,7 +430,7 @@ function decodeCursor(cursor: string): number {
 /** One page of a list, cut by `limit` and `after`, with Meta's `paging` object. */
 function page<T>(
   req: Request,
-  items: T[],
+  items: readonly T[],
   render: (item: T) => Record<string, unknown>,
   keep: (item: T) => boolean = () => true,
 ): { data: Record<string, unknown>[]; paging?: Record<string, unknown> } {

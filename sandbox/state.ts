@@ -176,6 +176,10 @@ export class SandboxWorld {
   readonly signupLaunches: Array<Record<string, unknown>> = [];
   private readonly autoSignTimers = new Map<string, NodeJS.Timeout>();
   private callSeq = 0;
+  /** Bumped whenever a WABA is added, removed or leaves its partner: the client lists below are rebuilt. */
+  private wabasGeneration = 0;
+  private clientLists = new Map<string, SandboxWaba[]>();
+  private clientListsGeneration = -1;
   /** Templates and the two send edges (sandbox/messaging.ts). */
   readonly messaging: SandboxMessaging;
   /** What the usage headers report (percent of the allowance used); 1 % unless a test says otherwise. */
@@ -243,7 +247,25 @@ export class SandboxWorld {
       templates: [],
     };
     this.wabas.set(id, waba);
+    this.wabasGeneration++;
     return waba;
+  }
+
+  /**
+   * The WABAs a solution partner shares (`client_whatsapp_business_accounts`), in creation order. Kept
+   * per partner until a WABA comes or goes, so paging through 200k clients does not scan them all per page.
+   */
+  clientWabasOf(partnerId: string): readonly SandboxWaba[] {
+    if (this.clientListsGeneration !== this.wabasGeneration) {
+      this.clientLists = new Map();
+      this.clientListsGeneration = this.wabasGeneration;
+    }
+    let list = this.clientLists.get(partnerId);
+    if (!list) {
+      list = [...this.wabas.values()].filter((w) => w.partnerBusinessId === partnerId);
+      this.clientLists.set(partnerId, list);
+    }
+    return list;
   }
 
   business(id: string): SandboxBusiness {
@@ -443,12 +465,14 @@ export class SandboxWorld {
       waba.statusBeforeRestriction = undefined;
     } else if (event === 'PARTNER_REMOVED' || event === 'ACCOUNT_OFFBOARDED') {
       waba.partnerBusinessId = undefined;
+      this.wabasGeneration++;
       waba.subscribedApps = [];
       this.revokeTokens(wabaId);
     } else if (event === 'ACCOUNT_DELETED') {
       this.cancelAutoSign(wabaId);
       this.revokeTokens(wabaId);
       this.wabas.delete(wabaId);
+      this.wabasGeneration++;
     }
     return this.webhooks.send(metaJson(accountUpdateBody([change])));
   }
@@ -500,6 +524,7 @@ export class SandboxWorld {
     this.usage.set({ appPercent: 1, businessPercent: 1 });
     this.businesses.clear();
     this.wabas.clear();
+    this.wabasGeneration++;
     this.codes.clear();
     this.tokens.clear();
     this.tokenScopes.clear();
@@ -574,6 +599,7 @@ export class SandboxWorld {
     this.reset();
     for (const b of snapshot.businesses) this.businesses.set(b.id, b);
     for (const w of snapshot.wabas) this.wabas.set(w.id, { ...w, templates: w.templates ?? [] });
+    this.wabasGeneration++;
     for (const [token, wabaId] of snapshot.tokens) this.tokens.set(token, wabaId);
     for (const [token, scopes] of snapshot.tokenScopes) this.tokenScopes.set(token, scopes);
     this.systemTokenScopes = snapshot.systemTokenScopes;

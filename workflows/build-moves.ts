@@ -23,12 +23,35 @@ export function newBuildIsCurrent(): boolean {
 }
 
 /**
- * Time for this run to hand over to a new one: its history passed `maxEvents`, Temporal suggests a
- * new run, or a newer build is current. Each long-lived workflow checks it at its own safe points.
+ * How long one run's history may grow before the run hands over to a new one at its next safe point.
+ * Every query, update or signal to a run the workers' cache has evicted replays its whole history,
+ * so a long-lived run keeps its history short (docs/operations.md, "Bounded histories").
  */
-export function timeForNewRun(maxEvents: number): boolean {
+export interface HistoryBound {
+  /** History events. */
+  events: number;
+  /**
+   * History bytes this run has written: what it was handed over (its input, in its first event) is
+   * not counted, so a large carried state cannot make every new run move on at once.
+   */
+  bytes?: number;
+}
+
+/** The history's size in bytes at this run's first task, its input included: where `HistoryBound.bytes` counts from. */
+export function historyBytesNow(): number {
+  return workflowInfo().historySize;
+}
+
+/**
+ * Time for this run to hand over to a new one: its history passed `bound` (bytes counted from
+ * `startBytes`), Temporal suggests a new run, or a newer build is current. Each long-lived workflow
+ * checks it at its own safe points.
+ */
+export function timeForNewRun(bound: HistoryBound, startBytes = 0): boolean {
   const info = workflowInfo();
-  return info.historyLength > maxEvents || info.continueAsNewSuggested || newBuildIsCurrent();
+  // historySize is 0 from a server before 1.20: only the event count bounds the run then.
+  const written = info.historySize > 0 ? info.historySize - startBytes : 0;
+  return info.historyLength > bound.events || written > (bound.bytes ?? Infinity) || info.continueAsNewSuggested || newBuildIsCurrent();
 }
 
 /**

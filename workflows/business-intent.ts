@@ -34,7 +34,7 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
   listenForWakes();
 
   const quiet = () => !sendWanted && state.waiting.length === 0;
-  const timeToMove = () => timeForNewRun(2_000);
+  const timeToMove = () => timeForNewRun({ events: 2_000 });
   const wakeEveryMs = (input.wakeEverySeconds ?? DEFAULT_WAKE_EVERY_SECONDS) * 1000;
 
   // Ceiling: one request per resend or per join after a failure (a WABA's recheck), each with the

@@ -29,7 +29,20 @@ export interface DiscoveryInput {
   /** Client WABAs per Graph page; default 100. */
   pageSize?: number;
   /** Set only by the workflow itself when it continues as new. */
-  carriedOver?: { state: DiscoveryState; after?: string; seen?: string[] };
+  carriedOver?: DiscoveryCarriedOver;
+}
+
+/** What a discovery's run hands the next: a contract between builds (docs/versioning.md). */
+export interface DiscoveryCarriedOver {
+  state: DiscoveryState;
+  /** The cursor of the next page. */
+  after?: string;
+  /**
+   * The ids the last pages listed (workflows/discovery-listed.ts): at most two pages' worth. Builds
+   * before the bounded carry-over handed over every id listed here (1.9 MB at 100k WABAs); from such
+   * a run the last ids serve. Either way, a build of either kind reads it as the ids to list once.
+   */
+  seen?: string[];
 }
 
 export interface DiscoveryState {
@@ -39,7 +52,7 @@ export interface DiscoveryState {
   status: DiscoveryStatus;
   /** Graph pages read. */
   pages: number;
-  /** ELIGIBLE WABAs listed, each id once however often Meta's pages repeat it; every one is counted once in started, alreadyRunning or failed. */
+  /** ELIGIBLE WABAs listed, each id once however often overlapping pages (a slipped cursor) repeat it; every one is counted once in started, alreadyRunning or failed. */
   found: number;
   started: number;
   /** An onboarding was already running for the WABA: left alone. */

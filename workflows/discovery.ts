@@ -8,7 +8,8 @@
  *
  * Each page's progress is recorded only once its onboardings are started, so a crash repeats at most
  * that page, and the page's start is idempotent: no WABA is started twice, none is skipped, and the
- * counts stay exact. The run continues as new between pages well before its history grows long.
+ * counts stay exact. The run continues as new between pages well before its history grows long,
+ * carrying its counts, the cursor and the last pages' ids: the same few KB however long the list.
  */
 import {
   ActivityFailure,
@@ -33,6 +34,7 @@ import { getDiscoveryStateQuery } from './messages';
 import { DiscoveryStatusKey } from '../temporal/search-attributes';
 import { discoveryStartOptions } from './start-options';
 import { continueOnCurrentBuild, listenForWakes, timeForNewRun } from './build-moves';
+import { ListedIds } from './discovery-listed';
 
 /** Far past any real portfolio (100 WABAs a page): a cursor that never ends is Meta's bug. */
 const MAX_PAGES = 5_000;
@@ -42,8 +44,8 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 1_000;
 export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> {
   const state: DiscoveryState = input.carriedOver?.state ?? newDiscoveryState(input, new Date().toISOString());
   let after = input.carriedOver?.after;
-  // Every WABA id listed so far: a Graph whose pages overlap (a slipped cursor) counts and starts each once.
-  const seen = new Set(input.carriedOver?.seen ?? []);
+  // The ids of the last pages: a Graph whose pages overlap (a slipped cursor) counts and starts each once.
+  const listed = ListedIds.carriedOver(input.carriedOver, input.pageSize ?? DEFAULT_DISCOVERY_PAGE_SIZE);
   setHandler(getDiscoveryStateQuery, () => state);
   listenForWakes();
   describe(state);
@@ -54,7 +56,7 @@ export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> 
       const page = await graph(() =>
         discoveryActivities.listEligibleClientWabas({ portfolioId: input.businessId, after, pageSize: input.pageSize ?? DEFAULT_DISCOVERY_PAGE_SIZE }),
       );
-      const fresh = page.wabas.filter((w) => !seen.has(w.wabaId) && seen.add(w.wabaId));
+      const fresh = listed.fresh(page.wabas);
       if (fresh.length > 0) {
         const outcome = await startOnboardings({
           // Stable across retries and crashes: a retried page recognises the onboardings it started.
@@ -73,8 +75,8 @@ export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> 
       if (page.after === undefined) break;
       after = page.after;
       // Between pages: a long history, or a newer build of the workers (Worker Versioning), moves it on.
-      if (timeForNewRun(CONTINUE_AS_NEW_AFTER_EVENTS)) {
-        await continueOnCurrentBuild<typeof discovery>({ ...input, carriedOver: { state, after, seen: [...seen] } });
+      if (timeForNewRun({ events: CONTINUE_AS_NEW_AFTER_EVENTS })) {
+        await continueOnCurrentBuild<typeof discovery>({ ...input, carriedOver: { state, after, seen: listed.recent() } });
       }
     }
     state.status = 'COMPLETED';
