@@ -7,12 +7,13 @@ import type { DiscoveryInput } from './discovery-types';
 import { discoveryWorkflowId } from './discovery-types';
 import { BusinessIdKey, DiscoveryStatusKey, OnboardingPathKey, OnboardingStatusKey, WabaIdKey } from '../temporal/search-attributes';
 import { onboardingWorkflowId, type OnboardingInput, type OnboardingStatus } from './types';
+import { ONBOARDING_RUN_BOUND } from './history-bounds';
 
 export function onboardingStartOptions(input: OnboardingInput, config: { temporal: { taskQueue: string } }) {
   return {
     workflowId: onboardingWorkflowId(input.wabaId),
     taskQueue: config.temporal.taskQueue,
-    args: [input] as [OnboardingInput],
+    args: [{ ...input, historyBound: input.historyBound ?? ONBOARDING_RUN_BOUND }] as [OnboardingInput],
     typedSearchAttributes: [
       { key: OnboardingStatusKey, value: 'CHECKING_ELIGIBILITY' satisfies OnboardingStatus },
       { key: WabaIdKey, value: input.wabaId },

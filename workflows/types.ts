@@ -79,6 +79,12 @@ export interface OnboardingInput {
    * request (one signal per business and page): the first pass waits for the answer without joining.
    */
   intentJoined?: boolean;
+  /**
+   * How far this run's history may grow before it continues as new at a quiet moment: set by every
+   * start (workflows/start-options.ts) and every continue-as-new; absent only on runs started by an
+   * earlier build, which keep that build's bound so their histories replay.
+   */
+  historyBound?: { events: number; bytes?: number };
 }
 
 /** One drift check: when Meta's status was re-read, what it said, and what asked for it. */

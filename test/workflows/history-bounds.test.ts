@@ -13,7 +13,7 @@ import {
   termsSignedSignal,
 } from '../../workflows/messages';
 import { sendRecordDue } from '../../workflows/template-readiness';
-import { ONBOARDING_RUN_BOUND } from '../../workflows/onboarding-phases/run';
+import { ONBOARDING_RUN_BOUND } from '../../workflows/history-bounds';
 import { STATUS_READS_PER_DAY } from '../../workflows/graph-budget';
 
 /**

@@ -19,20 +19,13 @@ import { OnboardingRecord } from '../onboarding-record';
 import { PartnerCallbackOutbox } from '../partner-callback-outbox';
 import { StatusReadBudget } from '../graph-budget';
 import { graph, NeedsAttention, onboardingActivities } from '../graph-calls';
-import { continueOnCurrentBuild, historyBytesNow, timeForNewRun, type HistoryBound } from '../build-moves';
+import { continueOnCurrentBuild, historyBytesNow, timeForNewRun } from '../build-moves';
+import { BOUND_OF_EARLIER_RUNS, ONBOARDING_RUN_BOUND } from '../history-bounds';
 
 /** The onboarding's phases, in the order of the process; NEEDS_ATTENTION (`attention`) leads back to `eligibility`. */
 export type Phase = WaitingPhase;
 /** What a phase hands on to: the next phase, or the end of the onboarding. */
 export type Next = Phase | 'ended';
-
-/**
- * A run continues as new at its first quiet moment past this. An open run is replayed whole by every
- * query, update or signal once the workers' cache has evicted it (100k open runs never fit a cache):
- * a full Intent onboarding is ~60 events / 11 KB, and a READY run kept busy by webhooks, sends and
- * rechecks stays within ~this much per run, measured in test/workflows/history-bounds.test.ts.
- */
-export const ONBOARDING_RUN_BOUND: Readonly<Required<HistoryBound>> = Object.freeze({ events: 250, bytes: 64 * 1024 });
 
 /** The terms were not signed by the deadline. */
 export class Expired extends Error {}
@@ -155,7 +148,7 @@ export class OnboardingRun {
    * handler running, no signup code in the exchange.
    */
   private timeToMove(): boolean {
-    return timeForNewRun(ONBOARDING_RUN_BOUND, this.startBytes) && this.inbox.signup === undefined && allHandlersFinished();
+    return timeForNewRun(this.input.historyBound ?? BOUND_OF_EARLIER_RUNS, this.startBytes) && this.inbox.signup === undefined && allHandlersFinished();
   }
 
   /** Hands the state and the inbox to a new run, on the workers' current build, waiting in `phase`. */
@@ -167,6 +160,7 @@ export class OnboardingRun {
       path,
       ...(options ? { options } : {}),
       ...(origin ? { origin } : {}),
+      historyBound: ONBOARDING_RUN_BOUND,
       carriedOver: { phase, state: this.state, process: this.process, inbox: this.inbox },
     };
     return continueOnCurrentBuild<(input: OnboardingRunInput) => Promise<OnboardingState>>(next);
