@@ -81,7 +81,7 @@ export function listen(run: OnboardingRun): void {
       validator: () => {
         ended();
         if (!run.statusReads.hasRoom(Date.now())) {
-          throw new Error(`this WABA's daily budget of Graph status reads is spent; try after ${new Date(run.statusReads.nextAllowedAt()).toISOString()}`);
+          throw new Error(`this WABA's daily budget of Graph status reads is spent; try after ${new Date(run.statusReads.nextAllowedAt(Date.now())).toISOString()}`);
         }
       },
     },
