@@ -25,7 +25,7 @@ export interface IntentTellOutcome {
 export async function joinIntent(
   client: Client,
   taskQueue: string,
-  { businessId, wabaIds, solutionId }: { businessId: string; wabaIds: string[]; solutionId?: string },
+  { businessId, wabaIds, solutionId, renew }: { businessId: string; wabaIds: string[]; solutionId?: string; renew?: boolean },
 ): Promise<void> {
   await client.workflow.signalWithStart('businessIntent', {
     workflowId: businessIntentWorkflowId(businessId),
@@ -33,7 +33,7 @@ export async function joinIntent(
     args: [{ businessId }],
     signal: joinIntentSignal,
     // One WABA as a single id (what every earlier join sent); several (a discovery's page) as a list.
-    signalArgs: [wabaIds.length === 1 ? { wabaId: wabaIds[0], solutionId } : { wabaIds, solutionId }],
+    signalArgs: [wabaIds.length === 1 ? { wabaId: wabaIds[0], solutionId, ...(renew ? { renew } : {}) } : { wabaIds, solutionId }],
   });
 }
 
@@ -45,9 +45,9 @@ export function createBusinessIntentActivities(client: Client) {
      * unreachable is retried; anything else it refuses (e.g. the business's run past its signal
      * limit) will not clear by retrying, so it fails at once.
      */
-    async joinBusinessIntent({ businessId, wabaId, solutionId }: { businessId: string; wabaId: string; solutionId?: string }) {
+    async joinBusinessIntent({ businessId, wabaId, solutionId, renew }: { businessId: string; wabaId: string; solutionId?: string; renew?: boolean }) {
       try {
-        await joinIntent(client, Context.current().info.taskQueue, { businessId, wabaIds: [wabaId], solutionId });
+        await joinIntent(client, Context.current().info.taskQueue, { businessId, wabaIds: [wabaId], solutionId, renew });
       } catch (err) {
         if (isTemporalUnreachable(err)) throw err;
         throw ApplicationFailure.nonRetryable(`Temporal refused the join: ${describeRefusal(err)}`, 'TemporalRefused');

@@ -25,7 +25,7 @@ export function asActivityFailure(err: unknown): unknown {
     return ApplicationFailure.nonRetryable(err.message, FailureType.GraphRequestRejected, ...details);
   }
   if (err instanceof GraphThrottledError && err.retryAfterMs) {
-    return ApplicationFailure.create({ message: err.message, type: 'GraphThrottled', details, nextRetryDelay: err.retryAfterMs });
+    return ApplicationFailure.create({ message: err.message, type: FailureType.GraphThrottled, details, nextRetryDelay: err.retryAfterMs });
   }
   return err; // retryable: the activity's retry policy backs off
 }

@@ -14,7 +14,7 @@ export const ATTENTION_KINDS = Object.freeze([
   'restricted_account',
   /** No phone number of the WABA is on Cloud API, which MM API reuses. */
   'no_cloud_api_number',
-  /** Meta's own status or answer: the Intent request failed, Meta refused a request, or no longer reports the WABA ONBOARDED (drift check). */
+  /** Meta's own status or answer: the Intent request failed, Meta refused a request, or no longer reports the WABA ONBOARDED (a drift check or a recheck after READY). */
   'meta_status',
   /** Graph (or Temporal, joining the business's request) did not answer through every retry. */
   'graph_unreachable',
@@ -28,7 +28,7 @@ const RULES: ReadonlyArray<readonly [AttentionKind, RegExp]> = [
   ['restricted_account', /^(ACCOUNT_RESTRICTION|ACCOUNT_VIOLATION|DISABLED_UPDATE)\b/],
   ['no_cloud_api_number', /registered on Cloud API/],
   ['graph_unreachable', /kept failing|could not join the business's Intent request in Temporal/],
-  ['meta_status', /^Graph API refused the request|^Intent API request failed|^drift check:|did not end after/],
+  ['meta_status', /^Graph API refused the request|^Intent API request failed|^drift check:|^Meta now reports|did not end after/],
 ];
 
 export function attentionKindOf(reason: string | undefined): AttentionKind {

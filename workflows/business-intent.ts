@@ -19,12 +19,15 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
   const state: BusinessIntentState = input.carriedOver ?? { businessId: input.businessId, requested: false, requestCount: 0, waiting: [] };
   let sendWanted = !state.requested;
   let resendAsked = false;
+  let renewAsked = false;
 
-  setHandler(joinIntentSignal, ({ wabaId, wabaIds, solutionId }) => {
+  setHandler(joinIntentSignal, ({ wabaId, wabaIds, solutionId, renew }) => {
     for (const id of wabaIds ?? (wabaId ? [wabaId] : [])) if (!state.waiting.includes(id)) state.waiting.push(id);
     state.solutionId ??= solutionId;
     // A join after a failed attempt comes from a WABA's recheck: someone fixed the cause.
     if (state.lastError) sendWanted = true;
+    // A WABA whose terms Meta withdrew needs a request that is still pending on Meta.
+    if (renew) sendWanted = renewAsked = true;
   });
   setHandler(resendIntentSignal, () => {
     sendWanted = true;
@@ -49,8 +52,9 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
     if (sendWanted) {
       sendWanted = false;
       const byOperator = resendAsked;
-      resendAsked = false;
-      if (byOperator || (await readStatusOnMeta(state)) === 'not_requested') await sendRequest(state);
+      const renewing = renewAsked;
+      resendAsked = renewAsked = false;
+      if (byOperator || (await readStatusOnMeta(state, renewing)) === 'not_requested') await sendRequest(state);
     }
     await tellWaitingWabas(state);
     if (timeToMove()) {
@@ -63,16 +67,19 @@ export async function businessIntent(input: BusinessIntentInput): Promise<void> 
 
 /** The business's status on Meta's side says a request stands (or the terms are signed): none is sent. */
 const REQUEST_STANDS: readonly string[] = Object.freeze(['REQUEST_SENT', 'TERM_OF_SERVICE_SIGNED']);
+/** For a WABA whose terms Meta withdrew, signed terms are not enough: only a request still pending stands. */
+const REQUEST_PENDING: readonly string[] = Object.freeze(['REQUEST_SENT']);
 
 /**
- * Reads whether Meta already has a request for the business. A read that fails counts as a failed
- * attempt: the WABAs hear of it and a recheck tries again, without a request sent blind.
+ * Reads whether Meta already has a request for the business (`renewing`: one still pending). A read
+ * that fails counts as a failed attempt: the WABAs hear of it and a recheck tries again, without a
+ * request sent blind.
  */
-async function readStatusOnMeta(state: BusinessIntentState): Promise<'requested' | 'not_requested' | 'unreadable'> {
+async function readStatusOnMeta(state: BusinessIntentState, renewing = false): Promise<'requested' | 'not_requested' | 'unreadable'> {
   try {
     const { status } = await graph(() => onboardingActivities.readBusinessOnboardingStatus({ businessId: state.businessId }));
     state.statusOnMeta = status;
-    if (!REQUEST_STANDS.includes(status)) return 'not_requested';
+    if (!(renewing ? REQUEST_PENDING : REQUEST_STANDS).includes(status)) return 'not_requested';
     state.requested = true;
     state.lastError = undefined;
     return 'requested';

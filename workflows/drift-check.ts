@@ -18,7 +18,7 @@ import type { OnboardingRun } from './onboarding-phases/run';
 /** At most one drift check per WABA per hour, however many refusals report it. */
 export const DRIFT_CHECK_INTERVAL_MS = 3600 * 1000;
 
-/** The start of every NEEDS_ATTENTION reason a drift check writes (a terms webhook then rechecks). */
+/** The start of every NEEDS_ATTENTION reason a drift check writes. */
 export const DRIFT_REASON_PREFIX = 'drift check:';
 
 /** Sets the drift-check update handler. */

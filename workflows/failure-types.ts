@@ -9,6 +9,8 @@ export const FailureType = Object.freeze({
   SignupCodeRejected: 'SignupCodeRejected',
   /** Meta refused a request for another reason (bad parameter...). Not retried. */
   GraphRequestRejected: 'GraphRequestRejected',
+  /** Meta throttles the call (the app, or the business it counts against); retried after Meta's own delay when it gave one. */
+  GraphThrottled: 'GraphThrottled',
   /** The partner's callback endpoint answered a 4xx (not 408/429) or a redirect. */
   PartnerCallbackRejected: 'PartnerCallbackRejected',
 } as const);

@@ -25,8 +25,9 @@ const graphActivities = () =>
 
 /**
  * The status read a recheck asked for: the operator is waiting on the answer. Ceiling: 4 attempts
- * within 20 s, queue time included (a throttle that asks for longer ends it at once), so the recheck
- * answers well inside the API's 30 s update deadline.
+ * within 20 s, queue time included (a throttle that asks for longer ends it at once, and the
+ * process's own read takes over: `readOnboardingStatusNow`), so the recheck answers well inside the
+ * API's 30 s update deadline.
  */
 export const RECHECK_READ_SCHEDULE_TO_CLOSE = '20s';
 const recheckReadActivities = () =>
@@ -50,8 +51,19 @@ const intentJoins = proxyActivities<Activities>({
 /** The activities the onboarding calls, each on the queue it belongs to. */
 export const onboardingActivities = Object.freeze({
   readOnboardingStatus: (...args: Parameters<Activities['readOnboardingStatus']>) => graphActivities().readOnboardingStatus(...args),
-  /** The same read, bounded for an operator waiting on a recheck. */
-  readOnboardingStatusNow: (...args: Parameters<Activities['readOnboardingStatus']>) => recheckReadActivities().readOnboardingStatus(...args),
+  /**
+   * The same read, bounded for an operator waiting on a recheck. When Meta throttles it for longer
+   * than the bound (`estimated_time_to_regain_access` in minutes), the process's own read waits the
+   * throttle out instead, as a drift check's does: a throttle is not something a person must fix, so
+   * it does not park the onboarding (the API answers 202 meanwhile, the status kept).
+   */
+  readOnboardingStatusNow: (...args: Parameters<Activities['readOnboardingStatus']>) =>
+    recheckReadActivities()
+      .readOnboardingStatus(...args)
+      .catch((err: unknown) => {
+        if (!throttledPastTheBound(err)) throw err;
+        return graphActivities().readOnboardingStatus(...args);
+      }),
   checkCloudApiNumbers: (...args: Parameters<Activities['checkCloudApiNumbers']>) => graphActivities().checkCloudApiNumbers(...args),
   exchangeSignupCode: (...args: Parameters<Activities['exchangeSignupCode']>) => graphActivities().exchangeSignupCode(...args),
   checkTokenPermissions: (...args: Parameters<Activities['checkTokenPermissions']>) => graphActivities().checkTokenPermissions(...args),
@@ -105,6 +117,16 @@ export async function graph<T>(call: () => Promise<T>): Promise<T> {
     if (cause instanceof ApplicationFailure && cause.type === FailureType.SignupCodeRejected) throw err;
     throw new NeedsAttention(describeFailure(err));
   }
+}
+
+/**
+ * The bounded read gave up because Meta throttles it for longer than the bound: its next attempt, at
+ * the time Meta asked for, would not fit (TIMEOUT). A throttle that keeps coming back within the bound
+ * uses up the attempts instead, and parks like any fault that never clears.
+ */
+function throttledPastTheBound(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure) || err.retryState !== 'TIMEOUT') return false;
+  return err.cause instanceof ApplicationFailure && err.cause.type === FailureType.GraphThrottled;
 }
 
 /** The reason Meta gave for refusing a signup code, or undefined if the error is something else. */

@@ -108,9 +108,11 @@ export const setSettingsUpdate = defineUpdate<OnboardingState, [SettingsRequest]
 
 /**
  * Per-business intent workflow: WABAs of the business want the request to stand. One WABA joins
- * (`wabaId`), or a discovery's page of the business's WABAs at once (`wabaIds`).
+ * (`wabaId`), or a discovery's page of the business's WABAs at once (`wabaIds`). `renew`: the WABA's
+ * terms no longer stand on Meta (it was READY, Meta says ELIGIBLE again), so a request answered
+ * before does not stand for it: the business asks Meta again unless a request is pending there.
  */
-export const joinIntentSignal = defineSignal<[{ wabaId?: string; wabaIds?: string[]; solutionId?: string }]>('joinIntent');
+export const joinIntentSignal = defineSignal<[{ wabaId?: string; wabaIds?: string[]; solutionId?: string; renew?: boolean }]>('joinIntent');
 /** Operator asks for the Intent API request to be sent again. */
 export const resendIntentSignal = defineSignal<[]>('resendIntent');
 export const getIntentStateQuery = defineQuery<BusinessIntentState>('getIntentState');

@@ -26,7 +26,7 @@ import { OFFBOARDING_EVENTS } from './types';
 import { applyTemplateStatus, findTemplate, recordSend, sendRecordDue, viewTemplate } from './template-readiness';
 import type { OnboardingRun } from './onboarding-phases/run';
 import { applyTemplateCategory } from './template-category';
-import { DRIFT_REASON_PREFIX, listenForDriftChecks } from './drift-check';
+import { listenForDriftChecks } from './drift-check';
 
 /** Sets the handlers: each writes to the inbox (or the WABA's facts), or answers from them. */
 export function listen(run: OnboardingRun): void {
@@ -44,12 +44,15 @@ export function listen(run: OnboardingRun): void {
   }));
 
   setHandler(termsSignedSignal, ({ source, at }) => {
-    // The first source wins; duplicates and the legacy echo of the same signing change nothing.
-    inbox.terms ??= { source, at: at ?? new Date().toISOString() };
-    // Parked by a drift check: Meta saying the terms are signed again is worth a fresh read.
-    if (state.status === 'NEEDS_ATTENTION' && state.statusReason?.startsWith(DRIFT_REASON_PREFIX) && !run.rechecksPending() && run.statusReads.hasRoom(Date.now())) {
-      inbox.rechecks.asked++;
-    }
+    const signedAt = at ?? new Date().toISOString();
+    // Signed and recorded already (syncing, READY, or parked with the signing it went READY on): a
+    // duplicate, the legacy echo, or a redelivery changes nothing. The first source of a signing wins.
+    if (state.status === 'SYNCING_TEMPLATES' || state.status === 'READY' || inbox.terms) return;
+    if (state.termsSignedAt !== undefined && !(Date.parse(signedAt) > Date.parse(state.termsSignedAt))) return;
+    inbox.terms = { source, at: signedAt };
+    // Parked (a drift check, an Intent request that failed, ...): Meta saying the terms are signed is
+    // worth a fresh read, which resumes the onboarding when Meta says ONBOARDED.
+    if (state.status === 'NEEDS_ATTENTION' && !run.rechecksPending() && run.statusReads.hasRoom(Date.now())) inbox.rechecks.asked++;
   });
 
   setHandler(intentRequestedSignal, (signal) => {
@@ -81,7 +84,7 @@ export function listen(run: OnboardingRun): void {
       validator: () => {
         ended();
         if (!run.statusReads.hasRoom(Date.now())) {
-          throw new Error(`this WABA's daily budget of Graph status reads is spent; try after ${new Date(run.statusReads.nextAllowedAt()).toISOString()}`);
+          throw new Error(`this WABA's daily budget of Graph status reads is spent; try after ${new Date(run.statusReads.nextAllowedAt(Date.now())).toISOString()}`);
         }
       },
     },
@@ -110,7 +113,9 @@ export function listen(run: OnboardingRun): void {
     async (request) => {
       inbox.cancelReason = request.reason ?? 'cancelled by the partner';
       run.scope.cancel();
-      await condition(() => state.status === 'CANCELLED');
+      // Usually CANCELLED; but the run may end another way first (offboarded, expired, ineligible in
+      // the same workflow task): the answer is then that ending, and the run can still close.
+      await condition(() => run.isFinal());
       return state;
     },
     {

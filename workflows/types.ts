@@ -173,6 +173,8 @@ export interface ProcessState {
   lastDriftCheckAskedAt?: number;
   /** When the current SYNCING_TEMPLATES wait began (epoch ms), so the WABA's ready time is known ahead. */
   syncingSince?: number;
+  /** Meta withdrew the terms the WABA went READY on: its next Intent join asks for a request still pending on Meta. */
+  renewIntent?: boolean;
 }
 
 /**

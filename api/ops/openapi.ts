@@ -148,7 +148,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/onboardings/{wabaId}/recheck': {
         post: update("Re-read Meta's onboarding status now; resumes an onboarding in NEEDS_ATTENTION", undefined, {
           '202': stateResponse(
-            "The recheck is asked but not answered within about 25 s: a status read already under way is retrying a Graph error and goes first. The state, plus `recheck: { status: 'pending', reason }`; GET the onboarding for the outcome",
+            "The recheck is asked but not answered within about 25 s: a status read already under way is retrying a Graph error and goes first, or Meta throttles the WABA's status reads and the read waits as long as Meta asks (the status is kept). The state, plus `recheck: { status: 'pending', reason }`; GET the onboarding for the outcome",
           ),
         }),
       },

@@ -2,8 +2,9 @@
  * How long a recheck waits for the status read that answers it. The workflow answers a recheck with
  * the first status read that begins after it: at once with its own bounded read (4 attempts within
  * 20 s), or, when a read of its own is already retrying a Graph fault (10 attempts over minutes),
- * only after that one. The API does not wait out the update deadline for it (a 504 after 30 s):
- * past RECHECK_ANSWER_MS it answers 202 with the state, the recheck still asked.
+ * only after that one; when Meta throttles the read for longer than the bound, the read waits the
+ * throttle out (the status is kept meanwhile). The API does not wait out the update deadline for it
+ * (a 504 after 30 s): past RECHECK_ANSWER_MS it answers 202 with the state, the recheck still asked.
  */
 
 /** The bounded read's 20 s and its queue time, and still well inside the update deadline. */
@@ -13,8 +14,9 @@ const DEADLINE_MARGIN_MS = 5_000;
 
 /** What a 202 says, beside the state. */
 export const RECHECK_PENDING_REASON =
-  "the recheck is asked, but a read of Meta's status already under way is retrying a Graph error and goes first; " +
-  'the recheck is answered by the read after it. GET the onboarding for the outcome; asking again adds nothing';
+  "the recheck is asked, but Meta has not answered it yet: a read of Meta's status already under way is retrying a Graph error and goes first, " +
+  "or Meta is throttling this WABA's status reads and the read waits as long as Meta asks (the status stays as it is meanwhile). " +
+  'GET the onboarding for the outcome; asking again adds nothing';
 
 export const recheckAnswerMs = (updateDeadlineMs: number) => Math.max(1_000, Math.min(RECHECK_ANSWER_MS, updateDeadlineMs - DEADLINE_MARGIN_MS));
 

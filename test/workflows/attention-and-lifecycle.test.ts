@@ -133,14 +133,17 @@ describe('long lives', () => {
     await stack.waitForStatus(waba.id, 'NEEDS_ATTENTION');
     const parkedRunId = (await handle.describe()).runId;
 
-    // The terms arrive while parked, then Meta's repeats push the parked run past continue-as-new.
+    // The terms arrive while parked: the read they ask for fails (a permission lost meanwhile), so the
+    // onboarding stays parked with them; then Meta's repeats push the parked run past continue-as-new.
+    stack.sandbox.world.injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind: 'permission' });
     await handle.signal(termsSignedSignal, { source: 'webhook', at: '2026-11-25T10:00:00.000Z' });
+    await stack.waitForState(waba.id, (s) => s.status === 'NEEDS_ATTENTION' && /^Graph API/.test(s.statusReason ?? ''));
     for (let i = 0; i < CONTINUE_AS_NEW_SUGGESTED_AT; i++) await handle.signal(termsSignedSignal, { source: 'legacy_webhook' });
     const latest = stack.client.workflow.getHandle(handle.workflowId);
     await waitUntil(async () => (await latest.describe()).runId !== parkedRunId);
     // The reason list rows read goes along in the memo: the new run writes nothing to carry it.
     const { statusReason } = await stack.state(waba.id);
-    expect(statusReason).toMatch(/ACCOUNT_RESTRICTION/);
+    expect(statusReason).toMatch(/^Graph API/);
     expect((await latest.describe()).memo).toMatchObject({ statusReason });
     expect((await latest.fetchHistory()).events?.filter((e) => e.workflowPropertiesModifiedEventAttributes)).toEqual([]);
 

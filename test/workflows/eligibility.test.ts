@@ -57,4 +57,22 @@ describe('daily budget of status reads', () => {
     expect(budget.hasRoom(t0 + 3600_000)).toBe(false);
     expect(budget.hasRoom(t0 + 24 * 3600_000 + 1)).toBe(true);
   });
+
+  test('asking whether there is room changes nothing (update validators ask it); recording a read forgets the day-old ones', () => {
+    const day = 24 * 3600_000;
+    const recent = [1_000, 2_000, 3_000];
+    const budget = new StatusReadBudget(recent);
+    expect(budget.hasRoom(day + 1_500)).toBe(true);
+    expect(budget.nextAllowedAt(day + 1_500)).toBe(0);
+    expect(recent).toEqual([1_000, 2_000, 3_000]);
+    budget.record(day + 1_500);
+    expect(recent).toEqual([2_000, 3_000, day + 1_500]);
+  });
+
+  test('a spent budget names when the next read is allowed', () => {
+    const budget = new StatusReadBudget(Array.from({ length: STATUS_READS_PER_DAY + 2 }, (_, i) => 1_000 + i));
+    expect(budget.hasRoom(2_000)).toBe(false);
+    // Two reads over the budget: room again once the third oldest is a day old.
+    expect(budget.nextAllowedAt(2_000)).toBe(1_002 + 24 * 3600_000);
+  });
 });

@@ -1,23 +1,57 @@
 /**
  * Phase `eligibility` (CHECKING_ELIGIBILITY): reads `marketing_messages_onboarding_status` until Meta
  * says something final, and checks the WABA has a number on Cloud API (shared/seed: Prerequisites).
+ * Every pass starts here: the first, each after a recheck out of NEEDS_ATTENTION, and one after a
+ * READY WABA's read finds it no longer onboarded.
  */
 import { NeedsAttention, graph, onboardingActivities } from '../graph-calls';
 import { nextPollDelaySeconds, readOnboardingStatus, type EligibilityVerdict } from '../eligibility';
 import type { Next, OnboardingRun } from './run';
 
 /**
- * → `path`; → `grace` when the terms are already signed; → ended in INELIGIBLE. A run `resumed` here
- * (its predecessor continued as new while waiting out a PENDING_* status) goes back to that wait.
+ * → `path`; → `grace` when the terms are signed; → ended in INELIGIBLE. A run `resumed` here (its
+ * predecessor continued as new while waiting out a PENDING_* status) goes back to that wait.
  */
 export async function checkEligibility(run: OnboardingRun, resumed = false): Promise<Next> {
-  if (!resumed) run.record.moveTo('CHECKING_ELIGIBILITY');
-  const verdict = await readVerdict(run, resumed);
+  if (!resumed) beginPass(run);
+  return decide(run, await readVerdict(run, resumed));
+}
+
+/** A new pass: CHECKING_ELIGIBILITY, with a terms deadline of its own (counted from now). */
+export function beginPass(run: OnboardingRun, reason?: string): void {
+  run.record.moveTo('CHECKING_ELIGIBILITY', reason);
+  run.startTermsClock();
+}
+
+/**
+ * What a pass does with Meta's final word. MM API reuses the Cloud API registration, so whatever Meta
+ * says (ONBOARDED included) a WABA without a Cloud API number needs attention: no READY without it.
+ * Meta's word wins over terms signed before: only ONBOARDED, or a signing heard since the WABA was last
+ * READY, leads to `grace`; otherwise the WABA goes down its path again, for terms of its own.
+ */
+export async function decide(run: OnboardingRun, verdict: Exclude<EligibilityVerdict, { kind: 'wait' }>): Promise<Next> {
+  if (verdict.kind === 'intent_only' && run.state.path !== 'intent') {
+    verdict = { kind: 'ineligible', reason: `${verdict.reason}; start it again with path "intent"` };
+  }
   if (verdict.kind === 'ineligible') {
     run.record.moveTo('INELIGIBLE', verdict.reason);
     return 'ended';
   }
-  return verdict.kind === 'onboarded' || run.inbox.terms ? 'grace' : 'path';
+  await requireCloudApiNumber(run);
+  if (verdict.kind === 'onboarded' || run.inbox.terms) return 'grace';
+  forgetSpentSigning(run);
+  return 'path';
+}
+
+/** The terms the WABA went READY on no longer stand (Meta says otherwise): the state stops showing them. */
+function forgetSpentSigning(run: OnboardingRun): void {
+  const { state } = run;
+  if (state.termsSignedAt === undefined) return;
+  delete state.termsSignedAt;
+  delete state.termsSource;
+  delete state.readyAt;
+  delete state.intentRequestId; // the request that brought them is answered: the path asks again
+  if (state.path === 'intent') run.process.renewIntent = true;
 }
 
 /** Reads Meta's status until it says something final; waits out PENDING_* with backoff. */
@@ -28,13 +62,7 @@ async function readVerdict(run: OnboardingRun, resumed: boolean): Promise<Exclud
   for (;;) {
     if (!waitFirst) {
       const verdict = await readOrTakeListed(run);
-      if (verdict.kind === 'intent_only' && run.state.path !== 'intent') {
-        return { kind: 'ineligible', reason: `${verdict.reason}; start it again with path "intent"` };
-      }
-      if (verdict.kind !== 'wait') {
-        if (verdict.kind === 'eligible' || verdict.kind === 'intent_only') await requireCloudApiNumber(run);
-        return verdict;
-      }
+      if (verdict.kind !== 'wait') return verdict;
       run.record.explain(verdict.reason);
     }
     waitFirst = false;

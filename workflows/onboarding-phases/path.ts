@@ -30,7 +30,11 @@ export async function followPath(run: OnboardingRun, resumed = false): Promise<N
 /** One Intent API request per business, shared by all its WABAs through the business's workflow. */
 async function requestIntent(run: OnboardingRun, resumed: boolean): Promise<void> {
   const { state, inbox } = run;
-  const join = () => onboardingActivities.joinBusinessIntent({ businessId: state.businessId, wabaId: state.wabaId, solutionId: run.options.solutionId });
+  const join = async () => {
+    const renew = run.process.renewIntent;
+    await onboardingActivities.joinBusinessIntent({ businessId: state.businessId, wabaId: state.wabaId, solutionId: run.options.solutionId, ...(renew ? { renew } : {}) });
+    delete run.process.renewIntent;
+  };
   if (!resumed) {
     run.record.moveTo('REQUESTING_INTENT', 'asking Meta to email the business admins the MM API terms');
     // The discovery that started this WABA joined it already (its answer may even be here).

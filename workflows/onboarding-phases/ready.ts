@@ -4,18 +4,22 @@
  * Onboarding Creates"); after that grace the WABA is READY, its approved marketing templates are
  * tracked, and the run stays open for the account's life (rechecks, bans, offboarding).
  */
-import { graph, onboardingActivities } from '../graph-calls';
+import { graph, NeedsAttention, onboardingActivities } from '../graph-calls';
 import { mergeListing } from '../template-readiness';
 import { settleDriftCheck } from '../drift-check';
 import type { Next, OnboardingRun } from './run';
+import { beginPass, decide } from './eligibility';
 
 /** → `watching`. A run `resumed` here waits out what is left of its predecessor's grace. */
 export async function templateGrace(run: OnboardingRun, resumed = false): Promise<Next> {
   const { state, process, inbox, record } = run;
   if (!resumed || process.syncingSince === undefined) {
-    const terms = (inbox.terms ??= { source: 'poll', at: new Date().toISOString() }); // ONBOARDED at the first check
+    const terms = inbox.terms ?? { source: 'poll', at: new Date().toISOString() }; // Meta said ONBOARDED
     state.termsSignedAt ??= terms.at;
     state.termsSource ??= terms.source;
+    // Spent: recorded in the state, the signing no longer stands for a later pass. Only a signing heard
+    // after this one, or Meta saying ONBOARDED, takes the WABA back to READY (eligibility.ts, `decide`).
+    delete inbox.terms;
     process.syncingSince = Date.now();
     record.moveTo('SYNCING_TEMPLATES', 'waiting for Meta to sync marketing templates to the ad account');
   }
@@ -27,8 +31,11 @@ export async function templateGrace(run: OnboardingRun, resumed = false): Promis
   return 'watching';
 }
 
-/** Leaves only for NEEDS_ATTENTION, an ending, or a new run (continue-as-new). */
-export async function watchAccount(run: OnboardingRun): Promise<never> {
+/**
+ * Leaves for NEEDS_ATTENTION, an ending, a new run (continue-as-new), or a new pass when a recheck
+ * finds the WABA no longer onboarded: READY stands only while Meta's last word is ONBOARDED.
+ */
+export async function watchAccount(run: OnboardingRun): Promise<Next> {
   if (run.process.templatesListedAt !== run.state.readyAt) await listTemplates(run);
   // Ceiling: one read per recheck or drift check (each within the daily budget, drift checks at most
   // hourly); idle otherwise.
@@ -38,7 +45,17 @@ export async function watchAccount(run: OnboardingRun): Promise<never> {
     run.inbox.driftCheck = undefined;
     const verdict = await run.readStatus();
     if (drift) settleDriftCheck(run, drift, verdict);
-    run.record.explain(verdict.kind === 'onboarded' ? undefined : `Meta now reports ${run.state.eligibility}`);
+    if (verdict.kind === 'onboarded') {
+      run.record.explain(undefined);
+      continue;
+    }
+    const said = `Meta now reports ${run.state.eligibility}, no longer ONBOARDED for MM API`;
+    // Eligible again: the business must sign the terms again, down the WABA's path.
+    if (verdict.kind !== 'wait' && verdict.kind !== 'ineligible') {
+      beginPass(run, `${said}: the terms signed before no longer stand`);
+      return decide(run, verdict);
+    }
+    throw new NeedsAttention(`${said}; sends through /marketing_messages are refused until it does: fix it with the business, then recheck`);
   }
 }
 

@@ -92,12 +92,22 @@ export class OnboardingRun {
       templates: [],
     };
     this.inbox = carried?.inbox ?? newInbox(input);
+    // An earlier build kept the signing in the inbox after recording it; it is spent (see `templateGrace`).
+    if (this.inbox.terms && this.inbox.terms.at === this.state.termsSignedAt) delete this.inbox.terms;
     this.outbox = new PartnerCallbackOutbox(this.process.pendingCallbacks, (refusal) => {
       this.state.callbackFailure = refusal;
       this.record.describe();
     });
     this.record = new OnboardingRecord(this.state, this.outbox);
     this.statusReads = new StatusReadBudget(this.process.recentStatusReads);
+  }
+
+  /**
+   * The terms deadline counts from now: each pass gets one of its own, so time parked in
+   * NEEDS_ATTENTION for a person to fix something never spends it.
+   */
+  startTermsClock(): void {
+    this.process.expiresAt = Date.now() + this.options.termsDeadlineSeconds * 1000;
   }
 
   isFinal(): boolean {

@@ -37,3 +37,31 @@ test('a recheck during a transient Graph fault answers 202 with the state and th
   world().clearFaults();
   await h.stack.waitForStatus(waba.id, 'AWAITING_TERMS', 60_000);
 });
+
+test("a recheck while Meta throttles the WABA's status reads for minutes keeps it READY: 202 with the recheck pending, answered once the throttle is over", async () => {
+  const waba = world().createWaba({ onboardingStatus: 'ONBOARDED', autoSign: false });
+  await h
+    .http()
+    .post('/v1/onboardings')
+    .set(h.auth)
+    .send({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: { templateSyncGraceSeconds: 1, statusPollIntervalSeconds: 3600 } })
+    .expect(201);
+  await h.stack.waitForStatus(waba.id, 'READY');
+  const readsBefore = world().countCalls({ endpoint: 'waba_status', wabaId: waba.id });
+
+  // Meta asks for 30 s, longer than a recheck's own bounded read (20 s) may wait.
+  world().injectFault({ endpoint: 'waba_status', wabaId: waba.id, kind: 'throttle', regainAccessMinutes: 0.5 });
+  const recheck = await h.http().post(`/v1/onboardings/${waba.id}/recheck`).set(h.auth);
+  expect(recheck.status).toBe(202);
+  expect(recheck.body).toMatchObject({ wabaId: waba.id, status: 'READY', recheck: { status: 'pending', reason: expect.stringMatching(/throttling/) } });
+
+  // The read waits the throttle out, then answers: READY all along, never parked.
+  await eventually(async () => (world().countCalls({ endpoint: 'waba_status', wabaId: waba.id }) >= readsBefore + 2 ? true : undefined), 90_000, 'the read after the throttle');
+  const after = await h.http().get(`/v1/onboardings/${waba.id}`).set(h.auth).expect(200);
+  expect(after.body.status).toBe('READY');
+  expect(after.body.history.map((e: { status: string }) => e.status)).not.toContain('NEEDS_ATTENTION');
+  // Throttle over, a recheck is answered at once again.
+  const next = await h.http().post(`/v1/onboardings/${waba.id}/recheck`).set(h.auth);
+  expect(next.status).toBe(200);
+  expect(next.body.status).toBe('READY');
+}, 120_000);
