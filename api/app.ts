@@ -79,7 +79,9 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(requestSpans);
+  // Only with tracing on: even OpenTelemetry's no-op span costs a context switch and two listeners per
+  // request, a measurable share of a `messages` webhook's time (npm run bench:webhooks).
+  if (config.tracing) app.use(requestSpans);
   app.use((_req, res, next) => {
     res.locals.receivedAt = performance.now(); // Server-Timing on sends counts from here
     next();

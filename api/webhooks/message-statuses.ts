@@ -87,9 +87,15 @@ export class ErrorCodeLabels {
 /** Counts one change's statuses, errors and clicks. */
 export function countMessageActivity(metrics: Metrics, errorCodes: ErrorCodeLabels, activity: MessageActivity): void {
   metrics.webhookChanges.inc({ event: MESSAGES_FIELD, outcome: 'counted' });
+  // One increment per distinct (status, category): a delivery's statuses mostly share both.
+  const perLabel = new Map<string, { status: string; category: string; n: number }>();
   for (const s of activity.statuses) {
-    metrics.messageStatuses.inc({ status: s.status, category: s.category });
+    const key = `${s.status}\u0000${s.category}`;
+    const counted = perLabel.get(key);
+    if (counted) counted.n++;
+    else perLabel.set(key, { status: s.status, category: s.category, n: 1 });
     for (const code of s.errorCodes) metrics.messageErrors.inc({ code: errorCodes.of(code) });
   }
+  for (const { status, category, n } of perLabel.values()) metrics.messageStatuses.inc({ status, category }, n);
   if (activity.clicks) metrics.linkClicks.inc(activity.clicks);
 }
