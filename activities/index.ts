@@ -7,18 +7,19 @@ import { createBusinessIntentActivities } from './business-intent';
 import { createPartnerCallbackActivities } from './partner-callbacks';
 import { createInsightsActivities } from './insights';
 import { deriveSealingKey } from '../secrets/sealing';
+import { countedDeliveries, countGraphError } from './activity-metrics';
 
 /**
  * Every activity the worker registers, built once from the config. `eagerStarter`, a client on the
  * workers' own connection, starts the discovery's onboardings eagerly on them.
  */
 export function createActivities(config: Config, client: Client, graphUsage = new GraphUsage(config.graph.maxRps), eagerStarter?: Client) {
-  const graph = createGraphClient(config, { usage: graphUsage });
+  const graph = createGraphClient(config, { usage: graphUsage, onError: countGraphError });
   return {
     ...createOnboardingGraphActivities(graph, deriveSealingKey(config.meta.appSecret)),
     ...createBusinessIntentActivities(client),
     ...createDiscoveryActivities(graph, client, config, eagerStarter),
-    ...createPartnerCallbackActivities({ callback: config.partnerCallback }),
+    ...countedDeliveries(createPartnerCallbackActivities({ callback: config.partnerCallback })),
     ...createInsightsActivities(graph, deriveSealingKey(config.meta.appSecret)),
   };
 }

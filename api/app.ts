@@ -60,12 +60,12 @@ const API_BODY_LIMIT = '64kb';
 
 export function createApp({ config, client, log = consoleLogger, timeouts, templateCacheMs, graph, partnerToken }: AppDeps): express.Express {
   const metrics = createMetrics();
-  registerOnboardingGauges(metrics.registry, client, config.temporal.namespace);
+  registerOnboardingGauges(metrics.registry, client, config.temporal.namespace, config.temporal.deployment.name);
   const limits = { ...DEFAULT_TIMEOUTS, ...timeouts };
   const onboardings = new OnboardingClient(client, config, metrics, limits);
   const countRuns = visibilityCounter(client, config.temporal.namespace, onboardings, limits.callMs);
   const discoveries = new DiscoveryClient(client, config, onboardings, limits, countRuns);
-  const graphClient = graph ?? createGraphClient(config);
+  const graphClient = graph ?? createGraphClient(config, { onError: (endpoint, code) => metrics.graphErrors.inc({ endpoint, code }) });
   const readiness = new TemplateReadiness(onboardings, metrics, log, templateCacheMs ?? DEFAULT_TEMPLATE_CACHE_MS);
   const drift = new DriftChecks(onboardings, metrics, log);
   const gate = new SendGate(readiness, graphClient, metrics, drift);

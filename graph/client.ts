@@ -15,6 +15,7 @@ import { inGraphCallSpan, recordGraphStatus } from './call-span';
 import * as insights from './insights';
 import type { AdInsights, DailySeries, DayRange, TemplateAnalytics, TemplateWithAd } from './insights';
 import type { GraphUsage } from './usage';
+import { endpointTemplate, errorCodeLabel } from './endpoint-template';
 
 export interface GraphClientOptions {
   /** e.g. https://graph.facebook.com, without a trailing slash. */
@@ -31,6 +32,8 @@ export interface GraphClientOptions {
   dispatcher?: Dispatcher;
   /** Meta's usage figures: every answer reports to it, every call waits its turn when usage runs high. */
   usage?: GraphUsage;
+  /** Told of every call that failed (Meta's error, no answer, an answer of the wrong shape): mm_graph_errors_total. */
+  onError?: (endpoint: string, code: string) => void;
 }
 
 export type OnboardingStatusField = 'marketing_messages_onboarding_status' | 'marketing_messages_lite_api_status';
@@ -485,6 +488,20 @@ export class GraphClient {
   }
 
   private async call<S extends z.ZodType>(call: Call<S>): Promise<z.output<S>> {
+    const onError = this.options.onError;
+    if (!onError) return this.send(call);
+    try {
+      return await this.send(call);
+    } catch (err) {
+      // A call held back by this client's own pacing never reached Meta: not Meta's error.
+      if (err instanceof GraphApiError && !(err instanceof GraphThrottledError && err.httpStatus === 0)) {
+        onError(endpointTemplate(call.path), errorCodeLabel(err));
+      }
+      throw err;
+    }
+  }
+
+  private async send<S extends z.ZodType>(call: Call<S>): Promise<z.output<S>> {
     const what = `${call.method} ${this.pathOf(call)}`;
     const token = call.token === null ? undefined : call.token || this.options.accessToken;
     const secrets = [this.options.accessToken, this.options.appSecret, token, ...(call.secrets ?? [])];

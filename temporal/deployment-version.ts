@@ -20,7 +20,7 @@ export type { WorkerDeploymentVersion };
 export const DEFAULT_VERSIONING_BEHAVIOR = 'PINNED' as const;
 
 /** The version this process's workers declare. */
-export function deploymentVersion(config: Config): WorkerDeploymentVersion {
+export function deploymentVersion(config: Pick<Config, 'temporal'>): WorkerDeploymentVersion {
   return { deploymentName: config.temporal.deployment.name, buildId: config.temporal.deployment.buildId ?? codeBuildId() };
 }
 

@@ -35,6 +35,7 @@ import { DiscoveryStatusKey } from '../temporal/search-attributes';
 import { discoveryStartOptions } from './start-options';
 import { continueOnCurrentBuild, listenForWakes, timeForNewRun } from './build-moves';
 import { ListedIds } from './discovery-listed';
+import { countDiscoveryOutcomes } from './funnel-metrics';
 
 /** Far past any real portfolio (100 WABAs a page): a cursor that never ends is Meta's bug. */
 const MAX_PAGES = 5_000;
@@ -68,6 +69,7 @@ export async function discovery(input: DiscoveryInput): Promise<DiscoveryState> 
         state.started += outcome.started;
         state.alreadyRunning += outcome.alreadyRunning;
         state.failed += outcome.failed;
+        countDiscoveryOutcomes(outcome);
       }
       state.pages++;
       state.found += fresh.length;

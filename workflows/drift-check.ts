@@ -13,13 +13,11 @@ import { setHandler } from '@temporalio/workflow';
 import { requestDriftCheckUpdate, type DriftCheckRequest } from './messages';
 import type { EligibilityVerdict } from './eligibility';
 import { NeedsAttention } from './graph-calls';
+import { attentionReasons } from './attention-reasons';
 import type { OnboardingRun } from './onboarding-phases/run';
 
 /** At most one drift check per WABA per hour, however many refusals report it. */
 export const DRIFT_CHECK_INTERVAL_MS = 3600 * 1000;
-
-/** The start of every NEEDS_ATTENTION reason a drift check writes. */
-export const DRIFT_REASON_PREFIX = 'drift check:';
 
 /** Sets the drift-check update handler. */
 export function listenForDriftChecks(run: OnboardingRun): void {
@@ -60,8 +58,5 @@ export function settleDriftCheck(run: OnboardingRun, asked: NonNullable<Onboardi
     return;
   }
   const by = asked.cause === 'send' ? 'a send' : 'a message status';
-  throw new NeedsAttention(
-    `${DRIFT_REASON_PREFIX} Meta reports ${metaStatus}, no longer ONBOARDED for MM API (${by} was refused with ${asked.graphCode}); ` +
-      'sends through /marketing_messages are refused until Meta says ONBOARDED again: fix it with the business, then recheck',
-  );
+  throw new NeedsAttention(attentionReasons.drift(metaStatus, by, asked.graphCode));
 }

@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } fr
 import type { Activities } from '../activities';
 import { graphTaskQueue } from '../temporal/task-queues';
 import { FailureType } from './failure-types';
+import { attentionReasons } from './attention-reasons';
 
 /** Something a person must fix before the onboarding can go on: parks it in NEEDS_ATTENTION. */
 export class NeedsAttention extends Error {}
@@ -75,7 +76,7 @@ export const onboardingActivities = Object.freeze({
   joinBusinessIntent: (...args: Parameters<Activities['joinBusinessIntent']>) =>
     intentJoins.joinBusinessIntent(...args).catch((err: unknown) => {
       if (!(err instanceof ActivityFailure)) throw err;
-      throw new NeedsAttention(`could not join the business's Intent request in Temporal: ${err.cause?.message ?? err.message}`);
+      throw new NeedsAttention(attentionReasons.intentJoinFailed(err.cause?.message ?? err.message));
     }),
 });
 
@@ -142,10 +143,10 @@ function describeFailure(err: ActivityFailure): string {
   if (cause instanceof ApplicationFailure) {
     switch (cause.type) {
       case FailureType.GraphNeedsAttention:
-        return `Graph API: ${cause.message}`;
+        return attentionReasons.graphNeedsAttention(cause.message);
       case FailureType.GraphRequestRejected:
-        return `Graph API refused the request: ${cause.message}`;
+        return attentionReasons.graphRefused(cause.message);
     }
   }
-  return `Graph API call ${err.activityType} kept failing: ${cause?.message ?? err.message}`;
+  return attentionReasons.graphKeptFailing(err.activityType, cause?.message ?? err.message);
 }

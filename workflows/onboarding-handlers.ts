@@ -27,6 +27,7 @@ import { applyTemplateStatus, findTemplate, recordSend, sendRecordDue, viewTempl
 import type { OnboardingRun } from './onboarding-phases/run';
 import { applyTemplateCategory } from './template-category';
 import { listenForDriftChecks } from './drift-check';
+import { attentionReasons } from './attention-reasons';
 
 /** Sets the handlers: each writes to the inbox (or the WABA's facts), or answers from them. */
 export function listen(run: OnboardingRun): void {
@@ -61,7 +62,7 @@ export function listen(run: OnboardingRun): void {
 
   setHandler(accountEventSignal, ({ event, detail, banState }) => {
     if (run.isFinal()) return;
-    const reason = detail ? `${event}: ${detail}` : event;
+    const reason = attentionReasons.accountEvent(event, detail);
     if ((OFFBOARDING_EVENTS as readonly string[]).includes(event)) {
       inbox.offboarded ??= reason;
     } else if (event === 'DISABLED_UPDATE' && banState === 'REINSTATE') {

@@ -5,14 +5,15 @@ import { listedReason, STATUS_REASON_MEMO } from '../temporal/memo-fields';
 import { triageAttributes } from './triage-attributes';
 import { attentionKindOf } from './attention-kinds';
 import type { PartnerCallbackOutbox } from './partner-callback-outbox';
+import { countStatusMove, moveFrom } from './funnel-metrics';
 
 /** Enough to read a long life without letting the state grow without bound across continue-as-new. */
 const HISTORY_LIMIT = 200;
 
 /**
  * The one place an onboarding's status changes: it records the history, updates the search
- * attributes, the reason list rows read (the memo) and the Temporal UI's current details, and queues
- * the partner callback.
+ * attributes, the reason list rows read (the memo) and the Temporal UI's current details, queues
+ * the partner callback, and counts the change on the workers' metrics (funnel-metrics.ts).
  */
 export class OnboardingRecord {
   constructor(
@@ -28,6 +29,7 @@ export class OnboardingRecord {
     const { state } = this;
     const previousStatus = state.history.length ? state.status : null;
     const at = new Date().toISOString();
+    const leaving = moveFrom(state.history, state.status);
     state.status = status;
     state.statusReason = reason;
     state.history.push(reason ? { status, at, reason } : { status, at });
@@ -57,6 +59,7 @@ export class OnboardingRecord {
       at,
     });
     this.describe();
+    countStatusMove({ ...leaving, path: state.path, to: status, at });
   }
 
   /** A new reason within the same status (e.g. a rejected signup code): no history entry, no callback. */

@@ -54,7 +54,7 @@ export function createMetrics() {
 
   const sends = new Counter({
     name: 'mm_sends_total',
-    help: 'Sends through the gate, by route (marketing_messages, cloud_api, none) and outcome (sent, not_ready, not_onboarded_on_meta, not_marketing, graph_error)',
+    help: 'Sends through the gate, by route (marketing_messages, cloud_api, none) and outcome (sent, not_ready, not_onboarded_on_meta, not_marketing, graph_error, unavailable: answered 503)',
     labelNames: ['route', 'outcome'] as const,
     registers,
   });
@@ -69,6 +69,12 @@ export function createMetrics() {
     name: 'mm_drift_checks_total',
     help: 'Drift checks asked for after Meta refused as "not onboarded" (131055), by cause (send, status_webhook) and result (asked, refused, remembered, no_onboarding, no_poller, failed)',
     labelNames: ['cause', 'result'] as const,
+    registers,
+  });
+  const graphErrors = new Counter({
+    name: 'mm_graph_errors_total',
+    help: "The API's own Graph calls (sends, signup checks) that failed, by endpoint (a path template) and code (Meta's, or network, bad_response, http_<status>); the workers count theirs on their own endpoint",
+    labelNames: ['endpoint', 'code'] as const,
     registers,
   });
   const delivery = createDeliveryMetrics(registers);
@@ -113,6 +119,7 @@ export function createMetrics() {
     sends,
     sendRecords,
     driftChecks,
+    graphErrors,
     ...delivery,
     middleware,
     rememberMountPoint,

@@ -10,7 +10,7 @@
 import { GraphApiError, type GraphClient, type SendEdge } from '../../graph';
 import { findTemplate, sendRecordDue, viewTemplate, type SendRecord } from '../../workflows/template-readiness';
 import type { TemplateBook } from '../../workflows/types';
-import { ApiError } from '../http/errors';
+import { ApiError, toApiError } from '../http/errors';
 import type { Metrics } from '../ops/metrics';
 import type { SendMessageBody } from '../partner/schemas';
 import type { TemplateReadiness } from './template-readiness-cache';
@@ -86,6 +86,14 @@ export class SendGate {
     }
     this.metrics.sends.inc({ route: 'none', outcome: 'not_ready' });
     throw new ApiError(409, 'not_ready', `not safe to send through /marketing_messages yet: ${decision.reason}`, decision.readyAt ? { readyAt: decision.readyAt } : {});
+  }
+
+  /**
+   * A send the API answers 503 (Temporal unreachable, or no worker of the run's build polling) is
+   * counted too, as route none, outcome unavailable: the gate refused it without deciding.
+   */
+  countIfUnavailable(err: unknown): void {
+    if (toApiError(err).status === 503) this.metrics.sends.inc({ route: 'none', outcome: 'unavailable' });
   }
 
   private async deliver(edge: SendEdge, request: SendMessageBody, sharing: boolean | undefined, timing: { graphMs?: number }) {

@@ -20,10 +20,16 @@ export function sendsRouter(gate: SendGate, onboardings: OnboardingClient, readi
     checkComponentsDepth(req.body); // before anything recurses into it
     const { wabaId } = validate(wabaIdParam, req.params, 'params');
     const body = validate(sendMessageBody, req.body, 'body');
-    await readiness.book(wabaId); // 404 for a WABA without an onboarding, before Graph is asked about it
-    await numbers.check(wabaId, body.phoneNumberId); // a number of another WABA never sends on this one's readiness
     const timing: { graphMs?: number } = {};
-    const result = await gate.send(wabaId, body, timing);
+    let result;
+    try {
+      await readiness.book(wabaId); // 404 for a WABA without an onboarding, before Graph is asked about it
+      await numbers.check(wabaId, body.phoneNumberId); // a number of another WABA never sends on this one's readiness
+      result = await gate.send(wabaId, body, timing);
+    } catch (err) {
+      gate.countIfUnavailable(err);
+      throw err;
+    }
     // The gate's own time (from the request's arrival, Graph's wait left out) and Graph's, for the partner's tracing.
     const total = performance.now() - (res.locals.receivedAt as number);
     const graph = timing.graphMs ?? 0;

@@ -7,6 +7,7 @@
 import { NeedsAttention, graph, onboardingActivities } from '../graph-calls';
 import { nextPollDelaySeconds, readOnboardingStatus, type EligibilityVerdict } from '../eligibility';
 import type { Next, OnboardingRun } from './run';
+import { attentionReasons } from '../attention-reasons';
 
 /**
  * → `path`; → `grace` when the terms are signed; → ended in INELIGIBLE. A run `resumed` here (its
@@ -93,8 +94,5 @@ async function requireCloudApiNumber(run: OnboardingRun): Promise<void> {
   const numbers = listed ?? (await graph(() => onboardingActivities.checkCloudApiNumbers({ wabaId, sealedToken: run.process.sealedToken })));
   if (numbers.registered > 0) return;
   const seen = numbers.others.map((n) => `${n.displayPhoneNumber ?? n.id} (${n.platformType ?? 'unknown platform'})`);
-  throw new NeedsAttention(
-    'no phone number of this WABA is registered on Cloud API; MM API reuses the Cloud API registration' +
-      (seen.length ? `. Numbers found: ${seen.join(', ')}` : '. The WABA has no phone numbers'),
-  );
+  throw new NeedsAttention(attentionReasons.noCloudApiNumber(seen));
 }

@@ -6,6 +6,7 @@
  */
 import { NeedsAttention, onboardingActivities } from '../graph-calls';
 import type { Next, OnboardingRun } from './run';
+import { attentionReasons } from '../attention-reasons';
 
 /**
  * → `terms` (AWAITING_TERMS, unless the terms came while on the path). A run `resumed` here (its
@@ -56,7 +57,7 @@ async function requestIntent(run: OnboardingRun, resumed: boolean): Promise<void
     }
   } while (inbox.intent === undefined && !inbox.terms);
   if (inbox.terms) return;
-  if (inbox.intent!.error) throw new NeedsAttention(`Intent API request failed: ${inbox.intent!.error}`);
+  if (inbox.intent!.error) throw new NeedsAttention(attentionReasons.intentFailed(inbox.intent!.error));
   state.intentRequestId = inbox.intent!.requestId;
 }
 

@@ -9,6 +9,7 @@ import { mergeListing } from '../template-readiness';
 import { settleDriftCheck } from '../drift-check';
 import type { Next, OnboardingRun } from './run';
 import { beginPass, decide } from './eligibility';
+import { attentionReasons, noLongerOnboarded } from '../attention-reasons';
 
 /** → `watching`. A run `resumed` here waits out what is left of its predecessor's grace. */
 export async function templateGrace(run: OnboardingRun, resumed = false): Promise<Next> {
@@ -49,13 +50,13 @@ export async function watchAccount(run: OnboardingRun): Promise<Next> {
       run.record.explain(undefined);
       continue;
     }
-    const said = `Meta now reports ${run.state.eligibility}, no longer ONBOARDED for MM API`;
+    const said = noLongerOnboarded(run.state.eligibility);
     // Eligible again: the business must sign the terms again, down the WABA's path.
     if (verdict.kind !== 'wait' && verdict.kind !== 'ineligible') {
       beginPass(run, `${said}: the terms signed before no longer stand`);
       return decide(run, verdict);
     }
-    throw new NeedsAttention(`${said}; sends through /marketing_messages are refused until it does: fix it with the business, then recheck`);
+    throw new NeedsAttention(attentionReasons.metaNoLongerOnboarded(run.state.eligibility));
   }
 }
 

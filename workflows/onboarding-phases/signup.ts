@@ -8,6 +8,7 @@ import { CancellationScope, condition } from '@temporalio/workflow';
 import { graph, NeedsAttention, onboardingActivities, signupCodeRejection } from '../graph-calls';
 import type { SignupCodeUpdate } from '../messages';
 import type { OnboardingRun } from './run';
+import { attentionReasons } from '../attention-reasons';
 
 /** Opens the desk; never cancelled (like the partner callbacks), so cancelling the run leaves no waiter behind. */
 export function openSignupDesk(run: OnboardingRun): void {
@@ -32,11 +33,7 @@ async function exchangeSignupCode(run: OnboardingRun, signup: SignupCodeUpdate):
     state.insightsAvailable = permissions.insightsAvailable;
     state.missingPermissions = permissions.missing.length ? permissions.missing : undefined;
     if (!permissions.valid || permissions.missing.length) {
-      throw new NeedsAttention(
-        permissions.valid
-          ? `the Embedded Signup token lacks ${permissions.missing.join(' and ')} for this WABA; the customer must complete Embedded Signup again and grant it`
-          : 'Meta says the Embedded Signup token is not valid; the customer must complete Embedded Signup again',
-      );
+      throw new NeedsAttention(permissions.valid ? attentionReasons.signupTokenLacks(permissions.missing) : attentionReasons.signupTokenInvalid());
     }
     process.sealedToken = sealedToken;
     await graph(() => onboardingActivities.subscribeApp({ wabaId: state.wabaId, sealedToken }));

@@ -57,6 +57,13 @@ async function temporalCalls(operation: string, result: string): Promise<number>
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
+/** mm_sends_total for one route and outcome (0 when absent). */
+async function sendsCounted(route: string, outcome: string): Promise<number> {
+  const text = (await h.http().get('/metrics')).text;
+  const line = text.split('\n').find((l) => l.startsWith(`mm_sends_total{route="${route}",outcome="${outcome}"}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 /** Times a request; resolves with the response and how long it took. */
 async function timed<T>(request: PromiseLike<T>): Promise<{ res: T; ms: number }> {
   const started = Date.now();
@@ -145,11 +152,22 @@ describe("while no worker of A's build polls", () => {
     expect(res.body.history.map((e: { status: string }) => e.status)).toEqual(['CHECKING_ELIGIBILITY', 'AWAITING_TERMS', 'CANCELLED']);
   });
 
-  test('a send answers 503 temporarily_unavailable within a few seconds, not a 500', async () => {
+  test('a send answers 503 temporarily_unavailable within a few seconds, not a 500, and mm_sends_total counts it as unavailable', async () => {
+    const unavailable = await sendsCounted('none', 'unavailable');
     const body = { phoneNumberId: ready.phoneNumberId, to: '+15550001111', template: { name: 'spring_sale', language: 'en_US' } };
     const { res, ms } = await timed(h.http().post(`/v1/onboardings/${ready.wabaId}/messages`).set(h.auth).send(body));
     expectTemporarilyUnavailable(res, ready.wabaId);
     expect(ms).toBeLessThan(QUICK_MS);
+    expect(await sendsCounted('none', 'unavailable')).toBe(unavailable + 1);
+  });
+
+  test("/metrics counts the running onboardings pinned to each build: A's two, B's one, so a release shows what it has left to move", async () => {
+    const { deployment } = h.stack.config.temporal;
+    const line = (build: string) => new RegExp(`^mm_onboarding_runs_by_build\\{build="${deployment.name}:${build}"\\} (\\d+)$`, 'm');
+    await eventually(async () => {
+      const text = (await h.http().get('/metrics')).text;
+      return line(BUILD_A).exec(text)?.[1] === '2' && line(BUILD_B).exec(text)?.[1] === '1' ? true : undefined;
+    }, 20_000, 'mm_onboarding_runs_by_build for A and B');
   });
 
   test('recheck, cancel and settings answer 503 within a few seconds, not after the 30 s update deadline', async () => {
