@@ -4,6 +4,7 @@ import { createGraphClient, GraphUsage } from '../graph';
 import { createDiscoveryActivities } from './discovery';
 import { createOnboardingGraphActivities } from './onboarding-graph';
 import { createBusinessIntentActivities } from './business-intent';
+import { createBulkRecheckActivities } from './bulk-recheck';
 import { createPartnerCallbackActivities } from './partner-callbacks';
 import { createInsightsActivities } from './insights';
 import { deriveSealingKey } from '../secrets/sealing';
@@ -18,6 +19,7 @@ export function createActivities(config: Config, client: Client, graphUsage = ne
   return {
     ...createOnboardingGraphActivities(graph, deriveSealingKey(config.meta.appSecret)),
     ...createBusinessIntentActivities(client),
+    ...createBulkRecheckActivities(client),
     ...createDiscoveryActivities(graph, client, config, eagerStarter),
     ...countedDeliveries(createPartnerCallbackActivities({ callback: config.partnerCallback })),
     ...createInsightsActivities(graph, deriveSealingKey(config.meta.appSecret)),

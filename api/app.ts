@@ -8,6 +8,8 @@ import type { Config } from '../config';
 import { requireApiKey } from './http/api-key-auth';
 import { codecRouter } from './ops/codec-server';
 import { discoveriesRouter } from './partner/discovery-routes';
+import { BulkRecheckClient } from './partner/bulk-recheck-client';
+import { bulkRechecksRouter } from './partner/bulk-recheck-routes';
 import { EmbeddedSignup, embeddedSignupRouter } from './signup/embedded-signup';
 import { DiscoveryClient } from './partner/discovery-client';
 import { errorHandler, notFoundHandler } from './http/errors';
@@ -65,6 +67,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   const onboardings = new OnboardingClient(client, config, metrics, limits);
   const countRuns = visibilityCounter(client, config.temporal.namespace, onboardings, limits.callMs);
   const discoveries = new DiscoveryClient(client, config, onboardings, limits, countRuns);
+  const bulkRechecks = new BulkRecheckClient(client, config, onboardings, limits, countRuns);
   const graphClient = graph ?? createGraphClient(config, { onError: (endpoint, code) => metrics.graphErrors.inc({ endpoint, code }) });
   const readiness = new TemplateReadiness(onboardings, metrics, log, templateCacheMs ?? DEFAULT_TEMPLATE_CACHE_MS);
   const drift = new DriftChecks(onboardings, metrics, log);
@@ -111,6 +114,7 @@ export function createApp({ config, client, log = consoleLogger, timeouts, templ
   v1.use(sendsRouter(gate, onboardings, readiness, new WabaPhoneNumbers(graphClient), log));
   v1.use(embeddedSignupRouter(config, signup, links, log));
   v1.use(discoveriesRouter(discoveries, log));
+  v1.use(bulkRechecksRouter(bulkRechecks, log));
   v1.use(insightsRouter(insights, new RequestBudget(INSIGHTS_ASKS_PER_MINUTE)));
   app.use('/v1', v1);
   // Public: the hosted signup page, authorised by its signed link alone.

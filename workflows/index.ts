@@ -3,6 +3,7 @@ export { onboarding } from './onboarding';
 export { businessIntent } from './business-intent';
 export { signupLink } from './signup-link';
 export { discovery, repeatDiscovery } from './discovery';
+export { bulkRecheck } from './bulk-recheck';
 export { insightsRead } from './insights-read';
 export { insightsDailyRead } from './insights-daily-read';
 export { release } from './release';

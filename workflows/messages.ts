@@ -6,6 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, OnboardingStatus, TemplateBook } from './types';
 import type { SendRecord, TemplateStatusChange, TemplateView } from './template-readiness';
 import type { DiscoveryState } from './discovery-types';
+import type { BulkRecheckState } from './bulk-recheck-types';
 import type { TemplateCategoryChange } from './template-category';
 import type { ReleaseState } from './release-types';
 
@@ -116,6 +117,9 @@ export const joinIntentSignal = defineSignal<[{ wabaId?: string; wabaIds?: strin
 /** Operator asks for the Intent API request to be sent again. */
 export const resendIntentSignal = defineSignal<[]>('resendIntent');
 export const getIntentStateQuery = defineQuery<BusinessIntentState>('getIntentState');
+
+/** A bulk recheck's progress (listed, asked, refused, ...). */
+export const getBulkRecheckStateQuery = defineQuery<BulkRecheckState>('getBulkRecheckState');
 
 /** A discovery's progress (pages, found, started, ...). */
 export const getDiscoveryStateQuery = defineQuery<DiscoveryState>('getDiscoveryState');

@@ -93,6 +93,8 @@ export function openApiDocument(): Record<string, unknown> {
       schemas: {
         OnboardingState: schemaOf(s.onboardingState, 'output'),
         OnboardingList: schemaOf(s.onboardingList, 'output'),
+        OnboardingSummary: schemaOf(s.onboardingSummary, 'output'),
+        BulkRecheck: schemaOf(s.bulkRecheckState, 'output'),
         OnboardingCounts: schemaOf(s.onboardingCounts, 'output'),
         Template: schemaOf(s.template, 'output'),
         TemplateList: schemaOf(s.templateList, 'output'),
@@ -121,8 +123,19 @@ export function openApiDocument(): Record<string, unknown> {
         },
         get: {
           summary: 'List onboardings (Temporal visibility: eventually consistent); ?status=NEEDS_ATTENTION is the work queue, each row with its reason',
+          description:
+            'Filters: status, businessId, path, reasonKind (NEEDS_ATTENTION of that kind), olderThan (in the status since before a ' +
+            'duration ago or a timestamp). sort=statusSince lists the oldest first (at most 1000 matching; more is 400 naming sort). ' +
+            'With format=ndjson (or Accept: application/x-ndjson) every matching onboarding streams, one row a line, all pages; ' +
+            'a failure after the first row ends the stream with one {"error": …} line.',
           parameters: parametersOf(s.listOnboardingsQuery, 'query'),
-          responses: { '200': { description: 'One page', content: json(ref('OnboardingList')) }, ...commonErrors },
+          responses: {
+            '200': {
+              description: 'One page; or, as NDJSON, every matching onboarding (one OnboardingSummary a line)',
+              content: { ...json(ref('OnboardingList')), 'application/x-ndjson': { schema: ref('OnboardingSummary') } },
+            },
+            ...commonErrors,
+          },
         },
       },
       '/v1/onboardings/summary': {
@@ -355,6 +368,37 @@ export function openApiDocument(): Record<string, unknown> {
             '502': errorResponse('graph_error: Meta did not answer the code exchange or the checks; the link stays usable'),
             '503': { description: UNAVAILABLE, headers: retryAfter, content: json(ref('Error')) },
           },
+        },
+      },
+      '/v1/rechecks': {
+        post: {
+          summary: 'Recheck every onboarding in NEEDS_ATTENTION of a business, of a reason kind, or both (one bulk recheck per filter at a time)',
+          description:
+            'Each parked onboarding the filter finds gets a recheck, as POST /v1/onboardings/{wabaId}/recheck would ask, at most ' +
+            '10 a second; a WABA whose daily budget of status reads is spent refuses it (counted as refused). Answered at once with ' +
+            'how many matched; GET /v1/rechecks/{id} (the Location header) follows it to the end.',
+          requestBody: { required: true, content: json(schemaOf(s.bulkRecheckBody)) },
+          responses: {
+            '202': {
+              description: 'Started: its progress so far',
+              headers: { Location: { description: '/v1/rechecks/{id}', schema: { type: 'string' } } },
+              content: json(ref('BulkRecheck')),
+            },
+            '200': {
+              description: 'A bulk recheck of this filter is already running: that one',
+              headers: { Location: { description: '/v1/rechecks/{id}', schema: { type: 'string' } } },
+              content: json(ref('BulkRecheck')),
+            },
+            ...commonErrors,
+            ...bodyErrors,
+          },
+        },
+      },
+      '/v1/rechecks/{id}': {
+        get: {
+          summary: "Progress of the filter's latest bulk recheck",
+          parameters: parametersOf(s.bulkRecheckIdParam, 'path'),
+          responses: { '200': { description: 'Its progress', content: json(ref('BulkRecheck')) }, ...commonErrors, '404': errorResponse('No bulk recheck with this id') },
         },
       },
       '/v1/discoveries': {

@@ -36,7 +36,15 @@ import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type 
 import { ApiError, isBuildNotPolling, isTemporalUnavailable, isUpdateLostToTaskFailure, NOT_POLLING_RETRY_AFTER_SECONDS, temporarilyUnavailable } from '../http/errors';
 import { BuildPollers } from '../http/build-pollers';
 import type { Metrics } from '../ops/metrics';
-import { listOnboardings, ONBOARDING_WORKFLOW_TYPE, pageTokenKey, type ListFilter, type OnboardingPage } from './onboarding-list';
+import {
+  exportOnboardings,
+  listOnboardings,
+  ONBOARDING_WORKFLOW_TYPE,
+  pageTokenKey,
+  type ListFilter,
+  type OnboardingPage,
+  type OnboardingSummary,
+} from './onboarding-list';
 
 export interface TemporalTimeouts {
   /** Starts, signals, describes, lists. */
@@ -307,6 +315,11 @@ export class OnboardingClient {
     return listOnboardings(this.client, this.config.temporal.namespace, filter, this.pageTokenKey, (call) =>
       this.within('list', this.timeouts.callMs, call),
     );
+  }
+
+  /** Every onboarding the filter matches, page after page of visibility, handed to `write` row by row. */
+  export(filter: Omit<ListFilter, 'pageSize' | 'pageToken'>, write: (row: OnboardingSummary) => Promise<void>): Promise<void> {
+    return exportOnboardings(this.client, this.config.temporal.namespace, filter, (call) => this.within('list', this.timeouts.callMs, call), write);
   }
 }
 

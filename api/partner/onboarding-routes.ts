@@ -12,6 +12,7 @@ import { RECHECK_PENDING_REASON } from './recheck-answer';
 import type { WabaOwnerCheck } from './owner-check';
 import { cancelBody, embeddedSignupBody, listOnboardingsQuery, startOnboardingBody, wabaIdParam } from './schemas';
 import { validate } from '../http/validate';
+import { streamExport, wantsExport } from './onboarding-export';
 
 export function onboardingsRouter(onboardings: OnboardingClient, owners: WabaOwnerCheck, appSecret: string, log: Logger): Router {
   const router = Router();
@@ -35,8 +36,9 @@ export function onboardingsRouter(onboardings: OnboardingClient, owners: WabaOwn
   });
 
   router.get('/onboardings', async (req, res) => {
-    const query = validate(listOnboardingsQuery, req.query, 'query');
-    res.json(await onboardings.list(query));
+    const { format, ...filter } = validate(listOnboardingsQuery, req.query, 'query');
+    if (wantsExport(req, format)) return streamExport(res, onboardings, filter, log);
+    res.json(await onboardings.list(filter));
   });
 
   router.get('/onboardings/:wabaId', async (req, res) => {

@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { ONBOARDING_PATHS, ONBOARDING_STATUSES, TERMS_SOURCES } from '../../workflows/types';
 import { DISCOVERY_STATUSES, MIN_REPEAT_EVERY_SECONDS } from '../../workflows/discovery-types';
 import { ATTENTION_KINDS } from '../../workflows/attention-kinds';
+import { olderThanCutoff } from './older-than';
+import { BULK_RECHECK_ID_SOURCE, BULK_RECHECK_STATUSES } from '../../workflows/bulk-recheck-types';
 
 /** Meta's ids are decimal digits; anything else never reaches a workflow id or a visibility query. */
 const metaId = (what: string) =>
@@ -67,10 +69,29 @@ export const startOnboardingBody = z.strictObject({
   options: onboardingOptions.optional(),
 });
 
+export const LIST_SORTS = Object.freeze(['statusSince', '-statusSince'] as const);
+export type ListSort = (typeof LIST_SORTS)[number];
+
 export const listOnboardingsQuery = z.strictObject({
   status: z.enum(ONBOARDING_STATUSES).optional(),
   businessId: metaId('business portfolio').optional(),
   path: z.enum(ONBOARDING_PATHS).optional(),
+  reasonKind: z.enum(ATTENTION_KINDS).optional().describe('Only onboardings parked in NEEDS_ATTENTION with this reason kind.'),
+  olderThan: z
+    .string()
+    .max(64)
+    .refine((v) => olderThanCutoff(v, Date.now()) !== undefined, {
+      message: 'must be a duration (90s, 30m, 12h, 7d, 2w, P7D, PT12H) or an ISO 8601 timestamp with its zone',
+    })
+    .optional()
+    .describe('Only onboardings in their status since before then: a duration ago (7d, 12h, P7D) or a timestamp (2026-12-01T00:00:00Z).'),
+  sort: z
+    .enum(LIST_SORTS)
+    .optional()
+    .describe(
+      'statusSince: oldest in its status first (the work queue\'s order); -statusSince: newest first. Sorts at most 1000 matching onboardings: narrow the filters, or export them (format=ndjson).',
+    ),
+  format: z.enum(['json', 'ndjson']).optional().describe('ndjson: every matching onboarding, one JSON row a line, all pages streamed (as Accept: application/x-ndjson).'),
   pageSize: z.coerce.number().int().min(1).max(500).default(50).describe('Rows per page (1-500, default 50).'),
   pageToken: z
     .string()
@@ -148,6 +169,18 @@ export const startDiscoveryBody = z.strictObject({
     .max(366 * 24 * 3600)
     .optional()
     .describe('Also run this discovery again at this interval (a Temporal Schedule), picking up WABAs that become eligible later. At least 3600.'),
+});
+
+export const bulkRecheckBody = z.strictObject({
+  businessId: metaId('business portfolio').optional().describe('Recheck the NEEDS_ATTENTION onboardings of this business (e.g. after its token or permission was fixed).'),
+  reasonKind: z.enum(ATTENTION_KINDS).optional().describe('Recheck the NEEDS_ATTENTION onboardings of this reason kind. With businessId: both must hold. At least one of the two.'),
+});
+
+export const bulkRecheckIdParam = z.strictObject({
+  id: z
+    .string()
+    .regex(new RegExp(BULK_RECHECK_ID_SOURCE), 'must be a bulk recheck id as POST /v1/rechecks returned it (mm-recheck:<businessId|all>:<reasonKind|all>)')
+    .describe('The bulk recheck id (mm-recheck:<businessId|all>:<reasonKind|all>)'),
 });
 
 export const discoveryIdParam = z.strictObject({
@@ -330,6 +363,22 @@ export const discoveryState = z.looseObject({
     .looseObject({ id: z.string(), everySeconds: z.number().int() })
     .optional()
     .describe('The Temporal Schedule that repeats this discovery'),
+});
+
+export const bulkRecheckState = z.looseObject({
+  id: z.string().describe('mm-recheck:<businessId|all>:<reasonKind|all>: one per filter at a time; asking again while it runs joins it'),
+  businessId: z.string().optional(),
+  reasonKind: z.enum(ATTENTION_KINDS).optional(),
+  status: z.enum(BULK_RECHECK_STATUSES),
+  matched: z.number().int().describe('NEEDS_ATTENTION onboardings the filter matched when asked (visibility, a moment behind)'),
+  listed: z.number().int().describe('Parked onboardings found so far; each counted once in asked, refused, skipped or failed'),
+  asked: z.number().int().describe('Rechecks the onboarding accepted: it reads Meta\'s status now'),
+  refused: z.number().int().describe("Refused by the onboarding: the WABA's daily budget of 48 status reads is spent, or it ended"),
+  skipped: z.number().int().describe('Its run ended between the listing and the recheck'),
+  failed: z.number().int().describe('Temporal did not take the recheck within 5 s (e.g. no worker of the run\'s build polling): recheck again later'),
+  startedAt: z.string(),
+  completedAt: z.string().optional(),
+  error: z.string().optional(),
 });
 
 export const errorBody = z.looseObject({

@@ -22,6 +22,7 @@ interface Operation {
 type OpenApiDocument = { paths: Record<string, Record<string, Operation>>; components?: unknown };
 
 const DOC_ID = 'openapi.json';
+const NDJSON = 'application/x-ndjson';
 
 export class OpenApiChecker {
   private readonly ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -54,11 +55,16 @@ export class OpenApiChecker {
     if (!key) return [`${what}: status ${r.status} is not documented for ${r.method.toUpperCase()} ${route.template}`];
     const content = responses[key].content;
     if (!content) return r.text ? [`${what}: a body where the document says there is none`] : [];
+    const pointerTo = (type: string) =>
+      `#/${['paths', route.template, r.method.toLowerCase(), 'responses', key, 'content', type, 'schema'].map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
+    // NDJSON: each line is one document of the schema given for application/x-ndjson.
+    if (r.contentType?.startsWith(NDJSON)) {
+      if (!content[NDJSON]) return [`${what}: no ${NDJSON} content documented`];
+      const lines = (r.text ?? '').split('\n').filter(Boolean);
+      return lines.flatMap((line, i) => this.bodyProblems(`${what} line ${i + 1}`, { ...r, contentType: 'application/json', body: JSON.parse(line) }, pointerTo(NDJSON)));
+    }
     if (!content['application/json']) return [`${what}: no application/json content documented`];
-    const pointer = ['paths', route.template, r.method.toLowerCase(), 'responses', key, 'content', 'application/json', 'schema']
-      .map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1'))
-      .join('/');
-    return this.bodyProblems(what, r, `#/${pointer}`);
+    return this.bodyProblems(what, r, pointerTo('application/json'));
   }
 
   private bodyProblems(what: string, r: CheckedResponse, pointer: string): string[] {

@@ -353,13 +353,17 @@ describe('operations', () => {
       '/v1/onboardings/{wabaId}/settings',
       '/v1/onboardings/{wabaId}/templates',
       '/v1/onboardings/{wabaId}/templates/{name}',
+      '/v1/rechecks',
+      '/v1/rechecks/{id}',
       '/v1/signup-links',
     ]);
     const startSchema = doc.paths['/v1/onboardings'].post.requestBody.content['application/json'].schema;
     expect(startSchema.required.sort()).toEqual(['businessId', 'path', 'wabaId']);
     expect(startSchema.properties.path.enum).toEqual(['intent', 'embedded_signup', 'manual']);
     const listParams = doc.paths['/v1/onboardings'].get.parameters.map((p: { name: string }) => p.name);
-    expect(listParams).toEqual(['status', 'businessId', 'path', 'pageSize', 'pageToken']);
+    expect(listParams).toEqual(['status', 'businessId', 'path', 'reasonKind', 'olderThan', 'sort', 'format', 'pageSize', 'pageToken']);
+    expect(Object.keys(doc.paths['/v1/onboardings'].get.responses['200'].content)).toEqual(['application/json', 'application/x-ndjson']);
+    expect(doc.paths['/v1/rechecks'].post.requestBody.content['application/json'].schema.properties.reasonKind.enum).toContain('expired_token');
     expect(doc.components.schemas.OnboardingState.properties.status.enum).toContain('NEEDS_ATTENTION');
     expect(Object.keys(doc.paths['/v1/onboardings'].post.responses)).toEqual(expect.arrayContaining(['201', '200', '400', '401', '413', '503']));
   });
