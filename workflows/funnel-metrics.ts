@@ -3,7 +3,7 @@
  * metric meter (names and units: temporal/worker-metrics.ts). Replay-safe (nothing is emitted while a
  * worker replays) and no Temporal write: no command, no event, nothing a history replay could miss.
  */
-import { metricMeter, workflowInfo } from '@temporalio/workflow';
+import { metricMeter } from '@temporalio/workflow';
 import {
   AWAITING_TERMS_METRIC,
   DISCOVERY_OUTCOMES,
@@ -23,6 +23,11 @@ export interface StatusMove {
   fromSince?: string;
   /** Whether the onboarding had been READY before (its history says so). */
   wasReady: boolean;
+  /**
+   * When the onboarding started: its first status change, carried from run to run. (The SDK's
+   * workflowInfo().startTime is this run's start, which a continue-as-new resets.)
+   */
+  startedAt?: string;
   at: string;
 }
 
@@ -34,9 +39,8 @@ export function countStatusMove(move: StatusMove): void {
     path,
   });
   const now = Date.parse(at);
-  if (to === 'READY' && !move.wasReady) {
-    // From the start of the onboarding's chain of runs (continue-as-new keeps it), to its first READY.
-    seconds(TIME_TO_READY_METRIC, 'Seconds from an onboarding\'s start to its first READY, by path', now - workflowInfo().startTime.getTime(), path);
+  if (to === 'READY' && !move.wasReady && move.startedAt) {
+    seconds(TIME_TO_READY_METRIC, "Seconds from an onboarding's start to its first READY, by path", now - Date.parse(move.startedAt), path);
   }
   if (from === 'AWAITING_TERMS' && to !== 'AWAITING_TERMS' && move.fromSince) {
     seconds(AWAITING_TERMS_METRIC, 'Seconds an onboarding spent in AWAITING_TERMS, observed as it left, by path', now - Date.parse(move.fromSince), path);
@@ -44,12 +48,15 @@ export function countStatusMove(move: StatusMove): void {
 }
 
 /** What the move leaves behind, read before the record changes the state. */
-export function moveFrom(history: readonly StatusChange[], status: OnboardingStatus): Pick<StatusMove, 'from' | 'fromSince' | 'wasReady'> {
+export function moveFrom(history: readonly StatusChange[], status: OnboardingStatus): Pick<StatusMove, 'from' | 'fromSince' | 'wasReady' | 'startedAt'> {
   const last = history[history.length - 1];
+  // The history keeps its last 200 changes: past that, its first entry is no longer the start, and an
+  // onboarding that went through 200 changes has long been READY once (nothing is counted then).
   return {
     from: history.length ? status : null,
     ...(last ? { fromSince: last.at } : {}),
     wasReady: history.some((h) => h.status === 'READY'),
+    ...(history[0] ? { startedAt: history[0].at } : {}),
   };
 }
 
