@@ -142,7 +142,8 @@ test('no READY without a Cloud API number: a WABA parked for it stays parked whe
 test("the terms webhook resumes every WABA a failed Intent request parked, not only the one that was rechecked", async () => {
   const business = world().createBusiness();
   const [first, second] = [1, 2].map(() => world().createWaba({ ownerBusinessId: business.id, autoSign: false }));
-  world().injectFault({ endpoint: 'intent', businessId: business.id, kind: 'permission' });
+  // Until it is fixed: the second WABA may join after the first request failed, and must fail too.
+  world().injectFault({ endpoint: 'intent', businessId: business.id, kind: 'permission', times: 1_000 });
   await start(first, 'intent');
   await start(second, 'intent');
   for (const waba of [first, second]) {
@@ -151,6 +152,7 @@ test("the terms webhook resumes every WABA a failed Intent request parked, not o
   }
 
   // The permission is fixed; one of them is rechecked, which sends the request again.
+  world().clearFaults();
   await recheck(first.id).expect(200);
   await h.stack.waitForStatus(first.id, 'AWAITING_TERMS');
   // The business signs for both: Meta's webhooks resume the other one too.
