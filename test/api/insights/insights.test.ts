@@ -224,7 +224,7 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
     // Nor the read's own history: its input carries the token sealed, only the activity opens it.
     const runs = await eventually(async () => {
       const found = [];
-      for await (const run of h.stack.client.workflow.list({ query: `WorkflowType = 'insightsDailyRead' AND WorkflowId STARTS_WITH 'mm-insights:${withAds.id}:'` })) found.push(run);
+      for await (const run of h.stack.client.workflow.list({ query: `WorkflowType = 'insightsDailyPage' AND WorkflowId STARTS_WITH 'mm-insights:${withAds.id}:'` })) found.push(run);
       return found.length ? found : undefined;
     }, 10_000, 'the insights read in visibility');
     const history = await historyAsText(h.stack.client.workflow.getHandle(runs[0].workflowId));
