@@ -156,7 +156,7 @@ export class InsightsReader {
     const started = performance.now();
     let read = await this.readPages(base, await this.adsRead(access));
     // Insights refused part way (a later page fell back): the whole WABA from template_analytics, as one source.
-    if (read.mixed) read = await this.readPages(base, false);
+    if (read.mixed) read = { ...(await this.readPages(base, false)), insightsRefusal: read.insightsRefusal };
     const report: WabaDays = {
       ...range,
       wabaId,
@@ -192,7 +192,7 @@ export class InsightsReader {
     let start: InsightsPageStart | undefined;
     for (let n = 0; n < MAX_PAGES; n++) {
       const page = await this.readPage({ ...base, adsRead: adsRead && source !== 'template_analytics', ...(start ? { start } : {}) }, source ?? (adsRead ? 'insights' : 'template_analytics'), n);
-      if (source === 'insights' && page.source !== source) return { source: page.source, templates, pages: n + 1, mixed: true };
+      if (source === 'insights' && page.source !== source) return { source: page.source, templates, pages: n + 1, mixed: true, insightsRefusal: page.insightsRefusal };
       source ??= page.source;
       insightsRefusal ??= page.insightsRefusal;
       templates.push(...page.templates);

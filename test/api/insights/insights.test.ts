@@ -35,6 +35,8 @@ async function readyWaba(templates = ['spring_sale', 'summer_sale']) {
   const started = await h.http().post('/v1/onboardings').set(h.auth).send({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
   expect(started.status).toBe(201);
   await h.stack.waitForStatus(waba.id, 'READY');
+  // The onboarding lists its templates once READY: answered before a test counts the read's Graph calls.
+  await eventually(async () => world().findCalls({ endpoint: 'message_templates', wabaId: waba.id }).find((c) => c.status === 200), 30_000, "the onboarding's listing at READY");
   return { waba, templates: world().waba(waba.id).templates.filter((t) => t.category === 'MARKETING') };
 }
 
