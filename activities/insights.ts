@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { GraphThrottledError, type AdInsights, type DailySeries, type DayRange, type GraphClient, type TemplateAnalytics, type TemplateWithAd } from '../graph';
 import { unseal } from '../secrets/sealing';
+import { compactDays, type FiguredDays, type TemplateDays } from '../workflows/insights-days';
 import { INSIGHTS_THROTTLED } from '../workflows/insights-types';
 import { asActivityFailure } from './graph-failures';
 
@@ -34,6 +35,34 @@ export function createInsightsActivities(graph: GraphClient, sealingKey: Buffer)
     /** `template_analytics` of at most 10 templates day by day over `range`. */
     async readTemplateAnalyticsDaily(input: { wabaId: string; sealedToken?: string; range: DayRange; templateIds: string[] }): Promise<Record<string, DailySeries>> {
       return insightsCall(() => graph.getTemplateAnalyticsDaily(input.wabaId, input.range, input.templateIds, tokenOf(input.sealedToken)));
+    },
+
+    /**
+     * One page of the WABA's marketing templates with their ads (the paged read,
+     * workflows/insights-daily-page.ts): at most 100, and the cursor of the next page.
+     */
+    async listInsightsTemplatesPage({ wabaId, sealedToken, after }: { wabaId: string; sealedToken?: string; after?: string }): Promise<{ templates: TemplateDays[]; after?: string }> {
+      const page = await insightsCall(() => graph.listTemplatesWithAdsPage(wabaId, { after }, tokenOf(sealedToken)));
+      const templates = page.templates
+        .filter((t) => (t.category ?? 'MARKETING') === 'MARKETING')
+        .map((t) => ({ name: t.name, language: t.language, id: t.id, ...(t.adId ? { adId: t.adId } : {}) }));
+      return { templates, ...(page.after ? { after: page.after } : {}) };
+    },
+
+    /** One ad's Insights over `range`, only the days with figures (workflows/insights-days.ts). */
+    async readAdInsightsDays({ adId, sealedToken, range }: { adId: string; sealedToken?: string; range: DayRange }): Promise<FiguredDays | null> {
+      return compactDays(await insightsCall(() => graph.getAdInsightsDaily(adId, range, tokenOf(sealedToken)))) ?? null;
+    },
+
+    /** `template_analytics` of at most 10 templates over `range`, only the days with figures. */
+    async readTemplateAnalyticsDays(input: { wabaId: string; sealedToken?: string; range: DayRange; templateIds: string[] }): Promise<Record<string, FiguredDays>> {
+      const dense = await insightsCall(() => graph.getTemplateAnalyticsDaily(input.wabaId, input.range, input.templateIds, tokenOf(input.sealedToken)));
+      const out: Record<string, FiguredDays> = {};
+      for (const [id, series] of Object.entries(dense)) {
+        const figures = compactDays(series);
+        if (figures) out[id] = figures;
+      }
+      return out;
     },
 
     async readTemplateAnalytics(input: { wabaId: string; sealedToken?: string; start: number; end: number; templateIds: string[] }): Promise<Record<string, TemplateAnalytics>> {

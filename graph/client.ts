@@ -360,6 +360,28 @@ export class GraphClient {
     return rows.map((t) => dropUndefined({ id: t.id, name: t.name, language: t.language, category: t.category, adId: t.ad_id, adAccountId: t.ad_account_id }));
   }
 
+  /**
+   * One page of the WABA's templates with their ads (100 a page, Meta's cursor in `after`): what a page
+   * of the paged insights read starts from, so no answer holds the whole template book.
+   */
+  async listTemplatesWithAdsPage(wabaId: string, opts: { after?: string }, token?: string): Promise<{ templates: TemplateWithAd[]; after?: string }> {
+    const call = {
+      method: 'GET' as const,
+      path: `/${seg(wabaId)}/message_templates`,
+      query: { fields: 'id,name,language,category,ad_id,ad_account_id', limit: '100', after: opts.after },
+      token,
+      schema: schemas.pageOf(insights.templateWithAd),
+    };
+    const body = await this.call(call);
+    const templates = body.data.map((t) => dropUndefined({ id: t.id, name: t.name, language: t.language, category: t.category, adId: t.ad_id, adAccountId: t.ad_account_id }));
+    if (!body.paging?.next) return { templates };
+    const after = body.paging.cursors?.after;
+    if (!after || after === opts.after) {
+      throw new GraphResponseError(`GET ${this.pathOf(call)}: paging.next without a new cursors.after`, { httpStatus: 200 });
+    }
+    return { templates, after };
+  }
+
   /** Marketing API Insights of one template's ad over `since`..`until` (YYYY-MM-DD, inclusive); needs `ads_read`. */
   async getAdInsights(adId: string, range: { since: string; until: string }, token?: string): Promise<AdInsights> {
     const body = await this.call({

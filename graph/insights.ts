@@ -49,8 +49,18 @@ const graphNumber = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return n;
 });
 
-/** One row of `/<AD_ID>/insights` (one per ad for the whole time range). */
-export const adInsightsRow = z.record(z.string(), z.unknown());
+/** A Graph number field of a row as a number, or undefined: graphNumber's rule without a parse per field (a daily read has thousands). */
+function numberField(row: Record<string, unknown>, field: string): number | undefined {
+  const v = row[field];
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * One row of `/<AD_ID>/insights` (one per ad for the whole range, or per day): any object, its fields
+ * read one by one (numberField); checked as a whole, not key by key (90 rows of 20 fields a daily read).
+ */
+export const adInsightsRow = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'an object');
 export const adInsightsAnswer = z.object({ data: z.array(adInsightsRow) });
 
 export interface AdInsights {
@@ -69,10 +79,7 @@ export interface AdInsights {
 
 /** Sums the answer's rows (Meta gives one for a range without a breakdown; none when nothing was sent). */
 export function adInsightsOf(rows: Array<Record<string, unknown>>): AdInsights {
-  const num = (row: Record<string, unknown>, field: string) => {
-    const parsed = graphNumber.safeParse(row[field]);
-    return parsed.success ? parsed.data : undefined;
-  };
+  const num = numberField;
   const sum = (field: string) => rows.reduce((total, row) => total + (num(row, field) ?? 0), 0);
   const last = (field: string) => rows.map((row) => num(row, field)).filter((v) => v !== undefined).at(-1);
   const conversions: Record<string, number> = {};
@@ -211,10 +218,7 @@ export function adInsightsDailyOf(rows: Array<Record<string, unknown>>, range: D
   const days = daysInRange(range);
   const first = dayNumber(range.since);
   const series: DailySeries = { sent: zeros(days), delivered: zeros(days), read: zeros(days), clicks: zeros(days), conversions: {} };
-  const num = (row: Record<string, unknown>, field: string) => {
-    const parsed = graphNumber.safeParse(row[field]);
-    return parsed.success ? parsed.data : undefined;
-  };
+  const num = numberField;
   const add = (column: number[], i: number, value: number | undefined) => {
     if (value !== undefined) column[i] = round(column[i] + value);
   };

@@ -44,6 +44,8 @@ export class SandboxInsights {
   /** Meta has moved conversion metrics off the Insights API: every `/<AD_ID>/insights` call is refused. */
   deprecated = false;
 
+  private readonly adOwners = new Map<string, { waba: InsightsWaba; template: SandboxTemplate }>();
+
   constructor(
     private readonly wabas: Map<string, InsightsWaba>,
     private readonly now: () => number = Date.now,
@@ -58,13 +60,23 @@ export class SandboxInsights {
     return waba.onboardingStatus === 'ONBOARDED' ? `act_${waba.id}` : undefined;
   }
 
-  /** The WABA and template behind an ad id, if any. */
+  /**
+   * The WABA and template behind an ad id, if any. Indexed (a WABA of thousands of templates has as
+   * many ads, each read once): an entry is checked on use and the index rebuilt when it is stale or missing.
+   */
   ownerOfAd(adId: string): { waba: InsightsWaba; template: SandboxTemplate } | undefined {
-    for (const waba of this.wabas.values()) {
-      const template = waba.templates.find((t) => this.adIdOf(waba, t) === adId);
-      if (template) return { waba, template };
+    const known = this.adOwners.get(adId);
+    if (known && this.wabas.get(known.waba.id) === known.waba && known.waba.templates.includes(known.template) && this.adIdOf(known.waba, known.template) === adId) {
+      return known;
     }
-    return undefined;
+    this.adOwners.clear();
+    for (const waba of this.wabas.values()) {
+      for (const template of waba.templates) {
+        const id = this.adIdOf(waba, template);
+        if (id && !this.adOwners.has(id)) this.adOwners.set(id, { waba, template });
+      }
+    }
+    return this.adOwners.get(adId);
   }
 
   /** One template's figures for one UTC day (YYYY-MM-DD); zero for days still to come. */

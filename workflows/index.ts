@@ -6,4 +6,5 @@ export { discovery, repeatDiscovery } from './discovery';
 export { bulkRecheck } from './bulk-recheck';
 export { insightsRead } from './insights-read';
 export { insightsDailyRead } from './insights-daily-read';
+export { insightsDailyPage } from './insights-daily-page';
 export { release } from './release';

@@ -1,4 +1,8 @@
 /**
+ * What API processes of the previous build start; this build's API reads in bounded pages instead
+ * (workflows/insights-daily-page.ts). It stays registered so those processes still get their answer
+ * during a rollout; its result grows with the WABA (about 3.8 kB a template).
+ *
  * The daily read of a WABA's MM API performance: every marketing template, day by day over all the
  * days Meta keeps (api/insights/insights-window.ts), so the API answers any window and template set
  * from one read (api/insights/insights-daily.ts) and reads each WABA at most once per 15 minutes
@@ -14,6 +18,7 @@
 import { ActivityFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { graphTaskQueue } from '../temporal/task-queues';
+import { INSIGHTS_PRIORITY_KEY } from './insights-daily-page';
 import { failingOpenly } from './insights-read';
 import { ANALYTICS_TEMPLATES_PER_CALL, type InsightsDailyReadInput, type InsightsSource } from './insights-types';
 
@@ -41,8 +46,6 @@ export interface InsightsDailyReport {
 
 /** Ads read at once; the Graph queue's rate limit paces them further. */
 const AD_READS_AT_ONCE = 10;
-/** Priority keys run 1 (first) to 5 (last); onboardings' calls have the default, 3. */
-export const INSIGHTS_PRIORITY_KEY = 5;
 
 /** As the window read: 3 attempts within 20 s per call, queue time included; throttling answered at once. */
 const graphReads = () =>

@@ -1,8 +1,11 @@
 /**
  * The insights read's vocabulary (GET /v1/onboardings/:wabaId/insights): what the API asks the
- * `insightsDailyRead` workflow (and, from API processes of the previous build, `insightsRead`) for
- * and what it answers. Pure: imported by the workflow, activities and the API.
+ * `insightsDailyPage` workflow for, page by page, and what it answers (and, from API processes of
+ * earlier builds, `insightsDailyRead` and `insightsRead`). Pure: imported by the workflows,
+ * activities and the API.
  */
+
+import type { TemplateDays } from './insights-days';
 
 export type InsightsSource = 'insights' | 'template_analytics';
 
@@ -70,5 +73,33 @@ export interface InsightsDailyReadInput {
   until: string;
 }
 
-/** One daily read per WABA and range: API processes asking at once share its run. */
-export const insightsDailyWorkflowId = (wabaId: string, since: string, until: string) => `mm-insights:${wabaId}:daily:${since}:${until}`;
+/** Where a page of the paged read starts: templates left over from the last listing page, then Meta's cursor. */
+export interface InsightsPageStart {
+  /** Templates listed but not read yet (at most one listing page, 100). */
+  pending?: TemplateDays[];
+  /** The cursor of the next listing page; absent with `pending`: none left after them. */
+  after?: string;
+}
+
+/** A page of the paged read (workflows/insights-daily-page.ts): what the API asks for each page. */
+export interface InsightsPageInput extends InsightsDailyReadInput {
+  /** Absent: the first page. */
+  start?: InsightsPageStart;
+}
+
+export interface InsightsPage {
+  source: InsightsSource;
+  /** Every template of the page, in Meta's order; figures only for days Meta reported. */
+  templates: TemplateDays[];
+  /** Where the next page starts; absent on the last page. */
+  next?: InsightsPageStart;
+  /** Why Insights was not the source, when it was tried (a refusal, a throttle). */
+  insightsRefusal?: string;
+}
+
+/**
+ * Page `page` of the paged read of `since`..`until` from `source` (the fallback reads its pages
+ * anew): API processes asking at once walk the same ids and share each page's run.
+ */
+export const insightsPageWorkflowId = (wabaId: string, since: string, until: string, source: InsightsSource, page: number) =>
+  `mm-insights:${wabaId}:days:${since}:${until}:${source}:${page}`;

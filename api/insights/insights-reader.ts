@@ -5,19 +5,28 @@
  * (retainedDays), and each window and template set is answered from it (insights-daily.ts).
  *
  *   onboarding (query: status, ads_read, the signup's sealed token) → this process's memory →
- *   the `insightsDailyRead` workflow (workflows/insights-daily-read.ts), whose Graph calls run on the
- *   Graph queue at the lowest priority
+ *   the `insightsDailyPage` workflow, page after page (workflows/insights-daily-page.ts), whose Graph
+ *   calls run on the Graph queue at the lowest priority
  *
- * Concurrent asks share one promise (single flight); API processes asking at once share one workflow
- * run (its id names the WABA and the days). A failed read is remembered too, for FAILURE_MEMORY_MS or
+ * A read is walked page by page so that no Temporal payload grows with the WABA: each page's run
+ * answers a bounded part of the templates and where the next page starts. Concurrent asks share one
+ * promise (single flight); API processes asking at once walk the same page ids and share each page's
+ * run (the id names the WABA, the days, the source and the page). A failed read is remembered too, for FAILURE_MEMORY_MS or
  * as long as Meta asked to wait: while Graph is down, asks are answered its refusal (with Retry-After)
  * instead of each starting a read. The token stays sealed here: only the activity opens it.
  */
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { getInsightsAccessQuery, getStateQuery, type InsightsAccess } from '../../workflows/messages';
-import type { InsightsDailyReport } from '../../workflows/insights-daily-read';
-import { INSIGHTS_THROTTLED, insightsDailyWorkflowId, type InsightsDailyReadInput } from '../../workflows/insights-types';
+import type { TemplateDays } from '../../workflows/insights-days';
+import {
+  INSIGHTS_THROTTLED,
+  insightsPageWorkflowId,
+  type InsightsPage,
+  type InsightsPageInput,
+  type InsightsPageStart,
+  type InsightsSource,
+} from '../../workflows/insights-types';
 import { onboardingWorkflowId } from '../../workflows/types';
 import { ApiError } from '../http/errors';
 import type { BuildPollers } from '../http/build-pollers';
@@ -26,7 +35,7 @@ import { SharedAnswers } from '../http/shared-answers';
 import { callWithin } from '../http/temporal-deadline';
 import type { PartnerTokenCheck } from '../ops/meta-token-check';
 import { notFound, onboardingOf } from '../partner/onboarding-client';
-import { answerFor, covers, type InsightsAnswer } from './insights-daily';
+import { answerFor, covers, type InsightsAnswer, type WabaDays } from './insights-daily';
 import { retainedDays, type InsightsWindow } from './insights-window';
 
 export type { InsightsAnswer } from './insights-daily';
@@ -34,10 +43,12 @@ export type { InsightsAnswer } from './insights-daily';
 export const INSIGHTS_CACHE_MS = 15 * 60_000;
 /** A failed read (Graph down, Meta refusing) answers asks this long without another read. */
 export const FAILURE_MEMORY_MS = 30_000;
-/** Templates' daily figures kept at most (about 7 kB each in memory); past it the oldest WABAs go first. */
+/** Templates' daily figures kept at most (at most about 8 kB each in memory); past it the oldest WABAs go first. */
 const MAX_CACHED_TEMPLATES = 10_000;
-/** The read's own ceiling: its activities are bounded at 20 s each, a fallback adds a second round. */
-const READ_TIMEOUT_MS = 90_000;
+/** A page's own ceiling: at most 11 rounds of Graph calls bounded at 20 s each, a fallback adds a second go. */
+const PAGE_TIMEOUT_MS = 90_000;
+/** Pages of one read at most: a page holds 10 templates or more, so this is past any real WABA (20,000 templates). */
+const MAX_PAGES = 2_000;
 const DEFAULT_RETRY_AFTER_MS = 60_000;
 /** How long the onboarding's status (READY or not) is trusted without asking again. */
 const ACCESS_MEMORY_MS = 5_000;
@@ -45,7 +56,7 @@ const ACCESS_MEMORY_MS = 5_000;
 interface WabaRead {
   /** The days read. */
   range: { since: string; until: string };
-  report: Promise<InsightsDailyReport>;
+  report: Promise<WabaDays>;
   /** Set once settled: the read (or its failure) answers until then. */
   expiresAt?: number;
   /** Templates in the answer (the memory's bound). */
@@ -84,7 +95,7 @@ export class InsightsReader {
     if (!entry || (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) || !covers(entry.range, window)) {
       entry = this.startRead(wabaId, access);
     }
-    let report: InsightsDailyReport;
+    let report: WabaDays;
     try {
       report = await entry.report;
     } catch (err) {
@@ -139,31 +150,20 @@ export class InsightsReader {
     }
   }
 
-  private async readFromMeta(wabaId: string, range: { since: string; until: string }, access: InsightsAccess): Promise<InsightsDailyReport> {
-    const { client, taskQueue, log } = this.options;
-    const input: InsightsDailyReadInput = {
-      wabaId,
-      ...(access.sealedToken ? { sealedToken: access.sealedToken } : {}),
-      adsRead: await this.adsRead(access),
-      since: range.since,
-      until: range.until,
-    };
+  private async readFromMeta(wabaId: string, range: { since: string; until: string }, access: InsightsAccess): Promise<WabaDays> {
+    const { log } = this.options;
+    const base = { wabaId, ...(access.sealedToken ? { sealedToken: access.sealedToken } : {}), since: range.since, until: range.until };
     const started = performance.now();
-    let report: InsightsDailyReport;
-    try {
-      report = await callWithin(client, READ_TIMEOUT_MS, () =>
-        client.workflow.execute('insightsDailyRead', {
-          taskQueue,
-          workflowId: insightsDailyWorkflowId(wabaId, range.since, range.until),
-          args: [input],
-          // Another API process reading the same WABA right now: wait for its run instead of starting one.
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowExecutionTimeout: READ_TIMEOUT_MS,
-        }),
-      );
-    } catch (err) {
-      throw refusalOf(err);
-    }
+    let read = await this.readPages(base, await this.adsRead(access));
+    // Insights refused part way (a later page fell back): the whole WABA from template_analytics, as one source.
+    if (read.mixed) read = { ...(await this.readPages(base, false)), insightsRefusal: read.insightsRefusal };
+    const report: WabaDays = {
+      ...range,
+      wabaId,
+      source: read.source,
+      templates: read.templates,
+      ...(read.insightsRefusal ? { insightsRefusal: read.insightsRefusal } : {}),
+    };
     // Never the token: which source answered, and why Insights did not when it was tried.
     log.info('insights read from Meta', {
       wabaId,
@@ -171,10 +171,53 @@ export class InsightsReader {
       until: range.until,
       source: report.source,
       templates: report.templates.length,
+      pages: read.pages,
       ms: Math.round(performance.now() - started),
       ...(report.insightsRefusal ? { insightsRefusal: report.insightsRefusal } : {}),
     });
     return report;
+  }
+
+  /**
+   * Every page of one read, in order: the first page's source holds for the rest (a fallback on the
+   * first page reads the rest from template_analytics at once); a later page that falls back says so.
+   */
+  private async readPages(
+    base: Omit<InsightsPageInput, 'adsRead' | 'start'>,
+    adsRead: boolean,
+  ): Promise<{ source: InsightsSource; templates: TemplateDays[]; pages: number; mixed: boolean; insightsRefusal?: string }> {
+    const templates: TemplateDays[] = [];
+    let source: InsightsSource | undefined;
+    let insightsRefusal: string | undefined;
+    let start: InsightsPageStart | undefined;
+    for (let n = 0; n < MAX_PAGES; n++) {
+      const page = await this.readPage({ ...base, adsRead: adsRead && source !== 'template_analytics', ...(start ? { start } : {}) }, source ?? (adsRead ? 'insights' : 'template_analytics'), n);
+      if (source === 'insights' && page.source !== source) return { source: page.source, templates, pages: n + 1, mixed: true, insightsRefusal: page.insightsRefusal };
+      source ??= page.source;
+      insightsRefusal ??= page.insightsRefusal;
+      templates.push(...page.templates);
+      if (!page.next) return { source, templates, pages: n + 1, mixed: false, ...(insightsRefusal ? { insightsRefusal } : {}) };
+      start = page.next;
+    }
+    throw new ApiError(502, 'graph_error', `Meta's template list of WABA ${base.wabaId} did not end within ${MAX_PAGES} pages`, {});
+  }
+
+  private async readPage(input: InsightsPageInput, source: InsightsSource, n: number): Promise<InsightsPage> {
+    const { client, taskQueue } = this.options;
+    try {
+      return await callWithin(client, PAGE_TIMEOUT_MS, () =>
+        client.workflow.execute('insightsDailyPage', {
+          taskQueue,
+          workflowId: insightsPageWorkflowId(input.wabaId, input.since, input.until, source, n),
+          args: [input],
+          // Another API process reading the same WABA right now: wait for its run instead of starting one.
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowExecutionTimeout: PAGE_TIMEOUT_MS,
+        }),
+      );
+    } catch (err) {
+      throw refusalOf(err);
+    }
   }
 
   /** `ads_read` on the token the read uses: the signup's (from its permission check), else META_ACCESS_TOKEN's. */

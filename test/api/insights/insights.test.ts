@@ -35,6 +35,8 @@ async function readyWaba(templates = ['spring_sale', 'summer_sale']) {
   const started = await h.http().post('/v1/onboardings').set(h.auth).send({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
   expect(started.status).toBe(201);
   await h.stack.waitForStatus(waba.id, 'READY');
+  // The onboarding lists its templates once READY: answered before a test counts the read's Graph calls.
+  await eventually(async () => world().findCalls({ endpoint: 'message_templates', wabaId: waba.id }).find((c) => c.status === 200), 30_000, "the onboarding's listing at READY");
   return { waba, templates: world().waba(waba.id).templates.filter((t) => t.category === 'MARKETING') };
 }
 
@@ -224,7 +226,7 @@ describe('GET /v1/onboardings/:wabaId/insights', () => {
     // Nor the read's own history: its input carries the token sealed, only the activity opens it.
     const runs = await eventually(async () => {
       const found = [];
-      for await (const run of h.stack.client.workflow.list({ query: `WorkflowType = 'insightsDailyRead' AND WorkflowId STARTS_WITH 'mm-insights:${withAds.id}:'` })) found.push(run);
+      for await (const run of h.stack.client.workflow.list({ query: `WorkflowType = 'insightsDailyPage' AND WorkflowId STARTS_WITH 'mm-insights:${withAds.id}:'` })) found.push(run);
       return found.length ? found : undefined;
     }, 10_000, 'the insights read in visibility');
     const history = await historyAsText(h.stack.client.workflow.getHandle(runs[0].workflowId));
