@@ -17,3 +17,10 @@ export function listedReason(reason: string | undefined): string | undefined {
   if (!reason) return undefined;
   return reason.length <= MAX_LISTED_REASON_CHARS ? reason : `${reason.slice(0, MAX_LISTED_REASON_CHARS - 1)}…`;
 }
+
+/**
+ * The run's readiness version (workflows/readiness-version.ts): bumped whenever a template, a send
+ * record or a setting a send reads changes. The send gate compares it (with the run id and the
+ * OnboardingStatus search attribute) through a describe, which is no billed action, instead of a query.
+ */
+export const READINESS_VERSION_MEMO = 'readinessVersion';

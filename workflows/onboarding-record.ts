@@ -1,5 +1,6 @@
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { OnboardingState, OnboardingStatus } from './types';
+import type { OnboardingState, OnboardingStatus, TemplatesNotTracked } from './types';
+import { MAX_TRACKED_TEMPLATES } from './template-cap';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, RetiredStatusReasonKey, WabaIdKey } from '../temporal/search-attributes';
 import { listedReason, STATUS_REASON_MEMO } from '../temporal/memo-fields';
 import { triageAttributes } from './triage-attributes';
@@ -19,6 +20,8 @@ export class OnboardingRecord {
   constructor(
     readonly state: OnboardingState,
     private readonly outbox: PartnerCallbackOutbox,
+    /** Approved templates the onboarding could not track: shown, never silent (workflows/template-cap.ts). */
+    private readonly notTracked?: () => TemplatesNotTracked | undefined,
   ) {}
 
   get status(): OnboardingStatus {
@@ -101,6 +104,10 @@ export class OnboardingRecord {
     if (s.termsSignedAt) lines.push(`terms signed ${s.termsSignedAt} (${s.termsSource})`);
     if (s.readyAt) lines.push(`ready since ${s.readyAt}`);
     if (s.lastDriftCheck) lines.push(`last drift check ${s.lastDriftCheck.at}: Meta says ${s.lastDriftCheck.metaStatus}`);
+    const notTracked = this.notTracked?.();
+    if (notTracked) {
+      lines.push(`${notTracked.count} approved template(s) not tracked (more than ${MAX_TRACKED_TEMPLATES}), the last ${notTracked.last.name} (${notTracked.last.language}) at ${notTracked.last.at}`);
+    }
     if (s.callbackFailure) {
       lines.push(`partner callback ${s.callbackFailure.eventId} refused with HTTP ${s.callbackFailure.status}`);
     }
