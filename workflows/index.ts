@@ -7,3 +7,4 @@ export { bulkRecheck } from './bulk-recheck';
 export { insightsRead } from './insights-read';
 export { insightsDailyRead } from './insights-daily-read';
 export { release } from './release';
+export { partnerCallbackCircuit } from './partner-callback-circuit';

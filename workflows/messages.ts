@@ -180,3 +180,6 @@ export const wakeForNewBuildSignal = defineSignal<[]>('wakeForNewBuild');
 
 /** A release's progress (workflows/release.ts): passes over the runs of older builds, versions deleted. */
 export const getReleaseStateQuery = defineQuery<ReleaseState>('getReleaseState');
+
+/** A partner endpoint's circuit (workflows/partner-callback-circuit.ts): the endpoint answers again, deliver. */
+export const partnerEndpointUpSignal = defineSignal<[]>('partnerEndpointUp');

@@ -2,24 +2,20 @@
  * The tracked templates as one run hands them to the next (continue-as-new). As objects with ISO
  * times a template is ~270 bytes of JSON (2,000 were ~540 KB in every handover); packed as a row of
  * values with epoch-ms times it is a quarter of that, so MAX_TRACKED_TEMPLATES fit one handover well
- * under Temporal's 2 MB payload limit. Pure.
- *
- * `updatedAt` is not handed on: it only orders a webhook against a listing running in the same run,
- * and a template handed over is older than any listing the next run makes.
+ * under Temporal's 2 MB payload limit (~650 KB for 10,000; Meta's own ceiling of 6,000 per WABA stays
+ * under the 512 KB at which Temporal warns). Pure.
  */
 import type { PackedTemplates, TrackedTemplate } from './types';
-
-const HANDED_OVER_AT = new Date(0).toISOString();
 
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /**
- * Rows of name, language, id, lastSentAt, status ('' for APPROVED), approvedAt, resyncStartedAt,
+ * Rows of name, language, id, updatedAt, lastSentAt, status ('' for APPROVED), approvedAt, resyncStartedAt,
  * reason, category, upcoming category, upcoming at (the commonest first): '' for absent text, 0 for an absent
  * time, times as ms after `base` plus one (the earliest time in the book), trailing absences left off.
  */
 export function packTemplates(templates: readonly TrackedTemplate[]): PackedTemplates {
-  const times = templates.flatMap((t) => [t.approvedAt, t.lastSentAt, t.resyncStartedAt, t.upcomingCategory?.at]).filter((x): x is string => x !== undefined).map(Date.parse);
+  const times = templates.flatMap((t) => [t.updatedAt, t.approvedAt, t.lastSentAt, t.resyncStartedAt, t.upcomingCategory?.at]).filter((x): x is string => x !== undefined).map(Date.parse);
   const base = times.length ? times.reduce((a, b) => Math.min(a, b)) - 1 : 0;
   const time = (iso: string | undefined) => (iso === undefined ? 0 : Date.parse(iso) - base);
   return {
@@ -30,6 +26,7 @@ export function packTemplates(templates: readonly TrackedTemplate[]): PackedTemp
         t.name,
         t.language,
         t.id ?? '',
+        time(t.updatedAt),
         time(t.lastSentAt),
         t.status === 'APPROVED' ? '' : t.status,
         time(t.approvedAt),
@@ -49,8 +46,8 @@ export function unpackTemplates(packed: PackedTemplates): TrackedTemplate[] {
   const base = packed.base ?? 0;
   const iso = (ms: unknown) => (typeof ms === 'number' && ms > 0 ? new Date(base + ms).toISOString() : undefined);
   return packed.rows.map((row) => {
-    const [name, language, id, lastSentAt, status, approvedAt, resyncStartedAt, reason, category, upcoming, upcomingAt] = row;
-    const t: TrackedTemplate = { name: String(name), language: String(language), status: text(status) ?? 'APPROVED', updatedAt: HANDED_OVER_AT };
+    const [name, language, id, updatedAt, lastSentAt, status, approvedAt, resyncStartedAt, reason, category, upcoming, upcomingAt] = row;
+    const t: TrackedTemplate = { name: String(name), language: String(language), status: text(status) ?? 'APPROVED', updatedAt: iso(updatedAt) ?? new Date(0).toISOString() };
     if (text(id) !== undefined) t.id = text(id);
     if (text(reason) !== undefined) t.reason = text(reason);
     if (iso(approvedAt)) t.approvedAt = iso(approvedAt);

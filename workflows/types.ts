@@ -163,6 +163,8 @@ export interface ProcessState {
   signupDone?: boolean;
   /** Partner callbacks not yet delivered, in order. */
   pendingCallbacks: PartnerCallbackEvent[];
+  /** The partner endpoint's circuit the callbacks wait on (workflows/partner-callback-circuit.ts), while it is down. */
+  callbacksWaitingOn?: string;
   /** Graph status reads in the last day (epoch ms), for the per-WABA daily budget. */
   recentStatusReads: number[];
   /** The WABA's marketing templates, tracked from READY on (a run hands them on packed, below). */
@@ -254,7 +256,18 @@ export interface TemplateReadinessRead extends TemplateBookHeader {
   version: number;
   /** Absent: the WABA tracks no such template. */
   template?: TrackedTemplate;
+  /** READY, and the templates are still being listed (moments): a read to use once, not keep. */
+  listing?: true;
 }
+
+/** A partner endpoint's circuit (workflows/partner-callback-circuit.ts). */
+export interface CallbackCircuitInput {
+  /** A hash of the callback URL's host and path (activities/partner-callback-circuit.ts). */
+  endpointKey: string;
+  /** The event the circuit probes the endpoint with: the head of the onboarding that started it. */
+  probe: PartnerCallbackEvent;
+}
+export const callbackCircuitWorkflowId = (endpointKey: string) => `mm-callback-circuit:${endpointKey}`;
 
 /** Partner callbacks (docs/partner-callbacks.md): one status change, as POSTed to the partner's backend. */
 export interface PartnerCallbackEvent {

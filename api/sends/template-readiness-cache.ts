@@ -159,6 +159,11 @@ export class TemplateReadiness {
       (answer) => {
         read.answered = true;
         if (this.entries.get(wabaId) !== entry) return;
+        if (answer.listing) {
+          // READY moments ago, its templates still being listed: used by the sends that asked, not kept.
+          if (entry.reads.get(key) === read) entry.reads.delete(key);
+          return;
+        }
         const stamp = stampOf(answer);
         if (answer.version < 0) {
           // A run of an earlier build: nothing to check the read against; kept for one TTL.

@@ -169,7 +169,7 @@ describe('the book at its bound (MAX_TRACKED_TEMPLATES = 10,000)', () => {
     expect(left).toEqual([`listed_${MAX_TRACKED_TEMPLATES}`]);
   });
 
-  test('10,000 templates hand over packed in well under 2 MB (as objects they were 540 KB per 2,000) and come back as they were', () => {
+  test('10,000 templates hand over packed well under 2 MB (as objects 2,000 were ~540 KB) and come back as they were; 6,000 stay under the 512 KB warning', () => {
     const templates = many(MAX_TRACKED_TEMPLATES, (i) => ({
       ...(i % 3 === 0 ? { lastSentAt: iso(i + 1) } : {}),
       ...(i % 50 === 0 ? { resyncStartedAt: iso(i + 2), approvedAt: iso(i) } : {}),
@@ -178,12 +178,9 @@ describe('the book at its bound (MAX_TRACKED_TEMPLATES = 10,000)', () => {
     }));
     const packed = packTemplates(templates);
     const bytes = Buffer.byteLength(JSON.stringify(packed));
-    expect(bytes).toBeLessThan(640 * 1024); // ~550 KB: Temporal refuses from 2 MB (and warns from 512 KB; 6,000, Meta's own ceiling, are ~330 KB)
-    expect(bytes * 2.5).toBeLessThan(Buffer.byteLength(JSON.stringify(templates)));
-    const back = unpackTemplates(JSON.parse(JSON.stringify(packed)));
-    const withoutUpdatedAt = (ts: TrackedTemplate[]) => ts.map(({ updatedAt: _u, ...rest }) => rest);
-    expect(withoutUpdatedAt(back)).toEqual(withoutUpdatedAt(templates));
-    // A handed-over template is older than any listing the next run makes.
-    expect(back.every((t) => t.updatedAt < iso(0))).toBe(true);
+    expect(bytes).toBeLessThan(720 * 1024); // ~650 KB: Temporal refuses from 2 MB (and warns from 512 KB, which Meta's own ceiling of 6,000 stays under)
+    expect(bytes * 2).toBeLessThan(Buffer.byteLength(JSON.stringify(templates)));
+    expect(unpackTemplates(JSON.parse(JSON.stringify(packed)))).toEqual(templates);
+    expect(Buffer.byteLength(JSON.stringify(packTemplates(templates.slice(0, 6_000))))).toBeLessThan(512 * 1024);
   });
 });

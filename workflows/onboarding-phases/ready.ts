@@ -70,6 +70,5 @@ async function listTemplates(run: OnboardingRun): Promise<void> {
   const merged = mergeListing(process.templates, listed, startedAt, now, (t) => noteNotTracked(process, t, now));
   process.templates.splice(0, process.templates.length, ...merged);
   process.templatesListedAt = state.readyAt;
-  run.readiness.bump();
   if (process.templatesNotTracked?.last.at === now) run.record.describe();
 }

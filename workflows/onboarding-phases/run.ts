@@ -107,10 +107,14 @@ export class OnboardingRun {
     this.inbox = carried?.inbox ?? newInbox(input);
     // An earlier build kept the signing in the inbox after recording it; it is spent (see `templateGrace`).
     if (this.inbox.terms && this.inbox.terms.at === this.state.termsSignedAt) delete this.inbox.terms;
-    this.outbox = new PartnerCallbackOutbox(this.process.pendingCallbacks, (refusal) => {
-      this.state.callbackFailure = refusal;
-      this.record.describe();
-    });
+    this.outbox = new PartnerCallbackOutbox(
+      this.process.pendingCallbacks,
+      (refusal) => {
+        this.state.callbackFailure = refusal;
+        this.record.describe();
+      },
+      this.process,
+    );
     this.record = new OnboardingRecord(this.state, this.outbox, () => this.process.templatesNotTracked);
     this.statusReads = new StatusReadBudget(this.process.recentStatusReads);
   }
@@ -227,7 +231,9 @@ export class OnboardingRun {
   /** What one send reads (query `getTemplateReadiness`): the WABA's facts and that template, stamped. */
   templateReadiness(name: string, language: string): TemplateReadinessRead {
     const template = findTemplate(this.process.templates, name, language);
-    return { ...this.bookHeader(), runId: workflowInfo().runId, version: this.readiness.value, ...(template ? { template } : {}) };
+    // Listing at READY bumps no version (no memo write per onboarding): a read taken before it is not kept.
+    const listing = this.state.status === 'READY' && this.process.templatesListedAt !== this.state.readyAt;
+    return { ...this.bookHeader(), runId: workflowInfo().runId, version: this.readiness.value, ...(template ? { template } : {}), ...(listing ? { listing: true as const } : {}) };
   }
 
   /** The WABA's status and the facts readiness depends on. */
