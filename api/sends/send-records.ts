@@ -27,6 +27,9 @@ interface Queue {
   busy: boolean;
 }
 
+/** A refresh (off the send's path) waits this long for others of the WABA to fall due with it; a re-sync (on it) goes at once. */
+const REFRESH_LINGER_MS = 50;
+
 const sameSend = (a: TemplateSendRequest, b: TemplateSendRequest) => a.name === b.name && a.language === b.language && a.record === b.record;
 
 export class SendRecords {
@@ -55,6 +58,7 @@ export class SendRecords {
   private async flush(wabaId: string, queue: Queue): Promise<void> {
     queue.busy = true;
     try {
+      if (queue.waiting.every((w) => w.send.record === 'refresh')) await new Promise((r) => setTimeout(r, REFRESH_LINGER_MS));
       while (queue.waiting.length > 0) await this.write(wabaId, queue.waiting.splice(0, MAX_SEND_RECORDS_PER_UPDATE));
     } finally {
       queue.busy = false;

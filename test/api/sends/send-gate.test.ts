@@ -234,7 +234,7 @@ describe('the cost of a send', () => {
     expect(await acceptedUpdates(waba.id)).toBe(updatesBefore + 2);
     expect(await signals(waba.id)).toBe(signalsBefore);
   });
-  test("50 templates' first sends at once (the midnight burst after the daily refresh): every send goes out, their records land in at most 2 updates, never 50", async () => {
+  test("50 templates' first sends at once (the midnight burst after the daily refresh): every send goes out, their records land in a few updates, one at a time, never 50 (a run takes 10 in flight)", async () => {
     const waba = world().createWaba({ onboardingStatus: 'ONBOARDED' });
     const names = Array.from({ length: 50 }, (_, i) => `burst_${i}`);
     for (const name of names) await world().messaging.createTemplate(waba.id, { name, notify: false });
@@ -256,7 +256,7 @@ describe('the cost of a send', () => {
     );
     const updates = (await acceptedUpdates(waba.id)) - before;
     expect(updates).toBeGreaterThanOrEqual(1);
-    expect(updates).toBeLessThanOrEqual(2);
+    expect(updates).toBeLessThan(10);
   });
 });
 
