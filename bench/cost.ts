@@ -17,8 +17,9 @@
  *   3. Dense sends: 500 sends/s for --dense-seconds on one WABA's --templates templates.
  *   4. Sparse sends: every WABA sends once per 30 s for --sparse-rounds rounds after one warm-up round
  *      (its first read and the first send's daily record: once per WABA, not per 1,000 sends).
- * Releases are not driven here (they need two builds): docs/benchmarks.md counts them from the
- * release tests' histories.
+ *   5. A release: a second worker of another build makes itself current, and its release moves every
+ *      open run onto it (a wake signal, continue-as-new); actions until the release is done, per
+ *      open run (the onboardings and the businesses' Intent workflows).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +33,7 @@ import { WEBHOOK_PATH } from '../api/webhooks/receiver';
 import { createSandbox } from '../sandbox';
 import { startDevServer } from '../scripts/dev-server';
 import { currentVersion } from '../temporal/deployment-version';
+import { releaseWorkflowId } from '../workflows/release-types';
 import { boundedInt, limiter, spawnNode } from './common';
 
 const { values: args } = parseArgs({
@@ -123,6 +125,7 @@ async function main() {
       WEBHOOK_VERIFY_TOKEN: SECRETS.verify,
       API_KEYS: SECRETS.apiKey,
       GRAPH_MAX_RPS: '1000',
+      TEMPORAL_WORKER_BUILD_ID: 'bench-a',
     };
     const app = createApp({ config: loadConfig(env), client, log: silentLogger });
     const server: Server = await new Promise((resolve, reject) => {
@@ -140,7 +143,7 @@ async function main() {
     const worker = spawnNode('worker/main.ts', env);
     stops.push(() => worker.stop());
     const deadline = Date.now() + 180_000;
-    while (!(await currentVersion(client, 'default', queue))) {
+    while ((await currentVersion(client, 'default', queue))?.buildId !== 'bench-a') {
       if (Date.now() > deadline) throw new Error('the worker did not become current within 3 minutes');
       await sleep(500);
     }
@@ -245,6 +248,22 @@ async function main() {
       breakdown: `${breakdown(spent.delta, sparseCount / 1000)}; warm-up round (first read and daily record per WABA): ${(warmed.total / sparse.length).toFixed(2)} per WABA`,
     });
     const sparsePer1000 = (spent.total * 1000) / sparseCount;
+
+    console.log('phase 5: a release onto another build');
+    const open = (await client.workflow.count(`TaskQueue = "${queue}" AND ExecutionStatus = "Running"`)).count;
+    m = await meter(devServer.metricsUrl);
+    const next = spawnNode('worker/main.ts', { ...env, TEMPORAL_WORKER_BUILD_ID: 'bench-b' });
+    stops.push(() => next.stop());
+    const released = client.workflow.getHandle(releaseWorkflowId({ deploymentName: queue, buildId: 'bench-b' }));
+    const releaseBy = Date.now() + 600_000;
+    for (;;) {
+      const done = await released.describe().then((d) => d.status.name === 'COMPLETED', () => false);
+      if (done) break;
+      if (Date.now() > releaseBy) throw new Error('the release did not finish within 10 minutes');
+      await sleep(1_000);
+    }
+    spent = await m();
+    rows.push({ what: `a release, ${open} open runs`, actions: spent.total, per: (spent.total / open).toFixed(2), target: '(none)', breakdown: breakdown(spent.delta, open) });
 
     console.table(rows.map(({ what, actions: a, per, target }) => ({ what, actions: a, 'per unit': per, target })));
     for (const r of rows) console.log(`${r.what}: ${r.breakdown}`);

@@ -2,7 +2,7 @@ import { setCurrentDetails, upsertMemo, upsertSearchAttributes, uuid4, workflowI
 import type { OnboardingState, OnboardingStatus, TemplatesNotTracked } from './types';
 import { MAX_TRACKED_TEMPLATES } from './template-cap';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, RetiredStatusReasonKey, WabaIdKey } from '../temporal/search-attributes';
-import { listedReason, STATUS_REASON_MEMO } from '../temporal/memo-fields';
+import { memoReason, STATUS_REASON_MEMO } from '../temporal/memo-fields';
 import { triageAttributes } from './triage-attributes';
 import { attentionKindOf } from './attention-kinds';
 import type { PartnerCallbackOutbox } from './partner-callback-outbox';
@@ -85,9 +85,12 @@ export class OnboardingRecord {
     this.describe();
   }
 
-  /** The reason a list row shows, in the memo (never indexed: any text is safe), written when it changes. */
+  /**
+   * The reason a list row shows, in the memo (never indexed: any text is safe), written when it
+   * changes; a status's standing reason is not written (list rows know it: temporal/memo-fields.ts).
+   */
   private listReason(): void {
-    const listed = listedReason(this.state.statusReason);
+    const listed = memoReason(this.state.status, this.state.statusReason);
     if (workflowInfo().memo?.[STATUS_REASON_MEMO] !== listed) upsertMemo({ [STATUS_REASON_MEMO]: listed });
   }
 
