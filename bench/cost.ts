@@ -175,9 +175,9 @@ async function main() {
         }),
       ),
     );
-    const readyBy = Date.now() + 300_000;
+    const readyBy = Date.now() + 900_000;
     while ((await countReady()) < all.length) {
-      if (Date.now() > readyBy) throw new Error(`only ${await countReady()}/${all.length} READY within 5 minutes`);
+      if (Date.now() > readyBy) throw new Error(`only ${await countReady()}/${all.length} READY within 15 minutes`);
       await sleep(1_000);
     }
     await sleep(2_000); // the templates listed at READY
@@ -268,6 +268,9 @@ async function main() {
     console.table(rows.map(({ what, actions: a, per, target }) => ({ what, actions: a, 'per unit': per, target })));
     for (const r of rows) console.log(`${r.what}: ${r.breakdown}`);
     if (perOnboarding > 20 || perMonth > 5 || densePer1000 > 10 || sparsePer1000 > 10) process.exitCode = 1;
+  } catch (err) {
+    console.error(err); // before the stops: a client retry firing after its connection closed would hide it
+    process.exitCode = 1;
   } finally {
     for (const stop of stops.reverse()) await stop().catch((err) => console.error(`while stopping: ${err}`));
     await connection.close();

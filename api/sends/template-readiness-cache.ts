@@ -19,7 +19,7 @@
  * records; the validator refuses what another process recorded first (a billed action, no write).
  */
 import type { TemplateSendRequest } from '../../workflows/messages';
-import { templateKey } from '../../workflows/template-readiness';
+import { sendRecordDue, templateKey } from '../../workflows/template-readiness';
 import type { TemplateBook, TemplateReadinessRead } from '../../workflows/types';
 import type { Logger } from '../http/logger';
 import type { Metrics } from '../ops/metrics';
@@ -209,17 +209,30 @@ export class TemplateReadiness {
     return first && answer;
   }
 
-  /** The daily `lastSentAt` refresh, off the send's path. */
+  /**
+   * The daily `lastSentAt` refresh, off the send's path. A send that decided before this process's
+   * record landed (it was waiting on Graph) finds the refresh done and asks nothing: a refused update
+   * is billed too.
+   */
   refreshInBackground(wabaId: string, name: string, language: string): void {
     const key = `${wabaId}\u0000${templateKey(name, language)}`;
     if (this.refreshing.has(key)) return;
     this.refreshing.add(key);
-    this.record(wabaId, { name, language, record: 'refresh' })
+    this.stillDue(wabaId, name, language)
+      .then((due) => (due ? this.record(wabaId, { name, language, record: 'refresh' }) : undefined))
       .catch((err: unknown) => {
         // The next send past the interval tries again; the send itself already went out.
         this.log.warn('could not record a template send', { wabaId, template: name, error: err instanceof Error ? err.message : String(err) });
       })
       .finally(() => this.refreshing.delete(key));
+  }
+
+  /** Whether what this process keeps still says the refresh is due (true when it keeps nothing). */
+  private async stillDue(wabaId: string, name: string, language: string): Promise<boolean> {
+    const kept = this.entries.get(wabaId)?.reads.get(templateKey(name, language));
+    if (!kept?.answered) return true;
+    const read = await kept.answer;
+    return !read.template || sendRecordDue(read.template, read, Date.now()) === 'refresh';
   }
 
   private async record(wabaId: string, send: TemplateSendRequest): Promise<RecordedSend | undefined> {

@@ -251,3 +251,16 @@ test('a batch the workflow refuses (nothing due: another process recorded first)
   await readiness.read('1', 'spring', 'en_US');
   expect(run.reads).toHaveLength(2);
 });
+
+test('a send that decided on the refresh before this process recorded it asks nothing more: a refused update is billed too', async () => {
+  const { run, approve, readiness } = fakeRun();
+  approve('spring');
+  const read = await readiness.read('1', 'spring', 'en_US');
+  expect(read.template?.lastSentAt).toBeUndefined(); // the refresh is due: every send in flight saw that
+  readiness.refreshInBackground('1', 'spring', 'en_US');
+  await lingered();
+  // Sends that were waiting on Graph meanwhile now ask for the same refresh.
+  for (let i = 0; i < 5; i++) readiness.refreshInBackground('1', 'spring', 'en_US');
+  await lingered();
+  expect(run.updates).toHaveLength(1);
+});
