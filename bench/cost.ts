@@ -165,13 +165,19 @@ async function main() {
     await Promise.all(
       all.map((waba, i) =>
         starts(async () => {
-          const r = await call('POST', '/v1/onboardings', {
+          const body = {
             wabaId: waba.id,
             businessId: waba.ownerBusinessId,
             path: 'intent',
             options: { templateSyncGraceSeconds: 1, statusPollIntervalSeconds: 3600, ...(i >= wabaCount ? { wakeEverySeconds: WAKE_SECONDS } : {}) },
-          });
-          if (r.status !== 201) throw new Error(`POST /v1/onboardings answered ${r.status}: ${JSON.stringify(r.body)}`);
+          };
+          // A busy machine may answer 503 (the run's first query slow): asked again, a running one answers 200.
+          for (let attempt = 1; ; attempt++) {
+            const r = await call('POST', '/v1/onboardings', body);
+            if (r.status === 201 || r.status === 200) break;
+            if (r.status !== 503 || attempt >= 5) throw new Error(`POST /v1/onboardings answered ${r.status}: ${JSON.stringify(r.body)}`);
+            await sleep(10_000);
+          }
         }),
       ),
     );
@@ -199,6 +205,7 @@ async function main() {
     const pool = new Pool(apiUrl, { connections: 64 });
     stops.push(() => pool.close());
     const inFlight = limiter(64);
+    const failedSends = new Map<number, number>();
     const send = (wabaId: string, phoneNumberId: string, template: string) =>
       inFlight(async () => {
         const res = await pool.request({
@@ -208,7 +215,11 @@ async function main() {
           body: JSON.stringify({ phoneNumberId, to: '+15550001111', template: { name: template, language: 'en_US' } }),
         });
         const text = await res.body.text();
-        if (res.statusCode !== 200) throw new Error(`a send answered ${res.statusCode}: ${text.slice(0, 300)}`);
+        if (res.statusCode !== 200) {
+          // Counted and shown (a busy machine can make a read miss its deadline: 503), not fatal.
+          failedSends.set(res.statusCode, (failedSends.get(res.statusCode) ?? 0) + 1);
+          if (failedSends.size === 1 && [...failedSends.values()][0] === 1) console.log(`  a send answered ${res.statusCode}: ${text.slice(0, 300)}`);
+        }
       });
 
     console.log(`phase 3: dense sends, ${DENSE_RATE}/s for ${denseSeconds} s`);
@@ -265,6 +276,7 @@ async function main() {
     spent = await m();
     rows.push({ what: `a release, ${open} open runs`, actions: spent.total, per: (spent.total / open).toFixed(2), target: '(none)', breakdown: breakdown(spent.delta, open) });
 
+    if (failedSends.size) console.log(`sends not answered 200: ${JSON.stringify(Object.fromEntries(failedSends))}`);
     console.table(rows.map(({ what, actions: a, per, target }) => ({ what, actions: a, 'per unit': per, target })));
     for (const r of rows) console.log(`${r.what}: ${r.breakdown}`);
     if (perOnboarding > 20 || perMonth > 5 || densePer1000 > 10 || sparsePer1000 > 10) process.exitCode = 1;
