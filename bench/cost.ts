@@ -9,8 +9,9 @@
  * One fresh dev server, the Graph sandbox, the real API and webhook receiver in this process and the
  * real worker (`worker/main.ts`) in a child process; everything on 127.0.0.1. Phases, each measured
  * on its own (the server's counter read before and after, in namespace `default`):
- *   1. Intent onboarding to READY: --wabas onboardings (path intent) across --businesses businesses,
- *      Meta signing the terms 1 s after each Intent request (its webhook), grace 1 s.
+ *   1. Intent onboarding to READY: --wabas onboardings (path intent) across --businesses businesses
+ *      (and the idle ones below, of a business of their own), Meta signing the terms 15 s after each
+ *      Intent request (its webhook), grace 1 s; a status poll never comes first (hourly).
  *   2. A READY WABA's idle month: --idle-wabas more WABAs, onboarded alike but with wakeEverySeconds
  *      60 (the shortest the API takes), idle for two backstop wakes each, then cancelled (outside the
  *      measured windows); the month is the default weekly backstop, 30/7 wakes.
@@ -97,14 +98,17 @@ async function main() {
   const client = new Client({ connection });
   const stops: Array<() => Promise<unknown>> = [];
   try {
-    const sandbox = createSandbox({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, accessToken: SECRETS.token, autoSignTermsAfterMs: 1_000, templateSyncMs: 500 });
+    const sandbox = createSandbox({ appId: SECRETS.appId, appSecret: SECRETS.appSecret, accessToken: SECRETS.token, autoSignTermsAfterMs: 15_000, templateSyncMs: 500 });
     const { url: sandboxUrl } = await sandbox.listen(0);
     stops.push(() => sandbox.close());
     const world = sandbox.world;
     const partner = world.createBusiness({ name: 'Bench Solution Partner' });
     const ends = Array.from({ length: businessCount }, (_, i) => world.createBusiness({ name: `Bench customer ${i}` }));
+    // The idle WABAs have businesses of their own: each business's WABAs are started together, before
+    // Meta signs for them (a signing first would start a manual onboarding from its webhook instead).
+    const idleBusiness = world.createBusiness({ name: 'Bench idle customer' });
     const all = Array.from({ length: wabaCount + idleCount }, (_, i) =>
-      world.createWaba({ partnerBusinessId: partner.id, ownerBusinessId: ends[Math.floor(((i % wabaCount) * businessCount) / wabaCount)].id }),
+      world.createWaba({ partnerBusinessId: partner.id, ownerBusinessId: i < wabaCount ? ends[Math.floor((i * businessCount) / wabaCount)].id : idleBusiness.id }),
     );
     const wabas = all.slice(0, wabaCount);
     const idle = all.slice(wabaCount);
