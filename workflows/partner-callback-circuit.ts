@@ -42,7 +42,7 @@ export async function partnerCallbackCircuit(input: CallbackCircuitInput): Promi
       break;
     } catch (err) {
       if (answered(err)) break;
-      if (timeForNewRun(1_000)) return continueOnCurrentBuild<typeof partnerCallbackCircuit>(input);
+      if (timeForNewRun({ events: 1_000 })) return continueOnCurrentBuild<typeof partnerCallbackCircuit>(input);
     }
   }
   // Ceiling: WAKE_PASSES passes, each bounded by the waiters listed.
