@@ -19,7 +19,7 @@
  *   4. Sparse sends: every WABA sends once per 30 s for --sparse-rounds rounds after one warm-up round
  *      (its first read and the first send's daily record: once per WABA, not per 1,000 sends).
  *   5. A release: a second worker of another build makes itself current, and its release moves every
- *      open run onto it (a wake signal, continue-as-new); actions until the release is done, per
+ *      open run onto it (a wake signal, continue-as-new); actions until every run has moved, per
  *      open run (the onboardings and the businesses' Intent workflows).
  */
 import type { Server } from 'node:http';
@@ -35,6 +35,7 @@ import { createSandbox } from '../sandbox';
 import { startDevServer } from '../scripts/dev-server';
 import { currentVersion } from '../temporal/deployment-version';
 import { releaseWorkflowId } from '../workflows/release-types';
+import { getReleaseStateQuery } from '../workflows/messages';
 import { boundedInt, limiter, spawnNode } from './common';
 
 const { values: args } = parseArgs({
@@ -162,6 +163,10 @@ async function main() {
     };
     const countReady = async () => (await client.workflow.count(`TaskQueue = "${queue}" AND OnboardingStatus = "READY"`)).count;
     const rows: Array<{ what: string; actions: number; per: string; target: string; breakdown: string }> = [];
+    const report = (row: (typeof rows)[number]) => {
+      rows.push(row);
+      console.log(`  ${row.what}: ${row.actions} actions, ${row.per} per unit (target ${row.target}); ${row.breakdown}`);
+    };
 
     console.log(`phase 1: ${all.length} Intent onboardings to READY`);
     let m = await meter(devServer.metricsUrl);
@@ -192,7 +197,7 @@ async function main() {
     }
     await sleep(2_000); // the templates listed at READY
     let spent = await m();
-    rows.push({ what: 'Intent onboarding to READY', actions: spent.total, per: (spent.total / all.length).toFixed(2), target: '≤ 20', breakdown: breakdown(spent.delta, all.length) });
+    report({ what: 'Intent onboarding to READY', actions: spent.total, per: (spent.total / all.length).toFixed(2), target: '≤ 20', breakdown: breakdown(spent.delta, all.length) });
     const perOnboarding = spent.total / all.length;
 
     console.log(`phase 2: ${idleCount} READY WABAs idle for two backstop wakes (${2 * WAKE_SECONDS} s)`);
@@ -201,7 +206,7 @@ async function main() {
     spent = await m();
     const perWake = spent.total / idleCount / 2;
     const perMonth = (perWake * 30) / 7;
-    rows.push({ what: 'READY WABA, idle month (weekly backstop: 30/7 wakes)', actions: spent.total, per: perMonth.toFixed(2), target: '≤ 5', breakdown: `per wake: ${breakdown(spent.delta, idleCount * 2)}` });
+    report({ what: 'READY WABA, idle month (weekly backstop: 30/7 wakes)', actions: spent.total, per: perMonth.toFixed(2), target: '≤ 5', breakdown: `per wake: ${breakdown(spent.delta, idleCount * 2)}` });
     await Promise.all(idle.map((w) => starts(() => call('POST', `/v1/onboardings/${w.id}/cancel`, {}))));
     await sleep(3_000);
 
@@ -241,7 +246,7 @@ async function main() {
     spent = await m();
     const denseCount = DENSE_RATE * denseSeconds;
     console.log(`dense: ${denseCount} sends at ${denseRate.toFixed(0)}/s achieved`);
-    rows.push({ what: `${denseCount} dense sends (500/s, one WABA)`, actions: spent.total, per: ((spent.total * 1000) / denseCount).toFixed(2), target: '≤ 10 per 1,000', breakdown: breakdown(spent.delta, denseCount / 1000) });
+    report({ what: `${denseCount} dense sends (500/s, one WABA)`, actions: spent.total, per: ((spent.total * 1000) / denseCount).toFixed(2), target: '≤ 10 per 1,000', breakdown: breakdown(spent.delta, denseCount / 1000) });
     const densePer1000 = (spent.total * 1000) / denseCount;
 
     const sparse = wabas.length > 1 ? wabas.slice(1) : wabas;
@@ -255,7 +260,7 @@ async function main() {
     for (let r = 1; r <= sparseRounds; r++) await round(0); // the same template each round: its record is daily
     spent = await m();
     const sparseCount = sparse.length * sparseRounds;
-    rows.push({
+    report({
       what: `${sparseCount} sparse sends (one per 30 s per WABA, ${sparse.length} WABAs)`,
       actions: spent.total,
       per: ((spent.total * 1000) / sparseCount).toFixed(2),
@@ -271,14 +276,15 @@ async function main() {
     stops.push(() => next.stop());
     const released = client.workflow.getHandle(releaseWorkflowId({ deploymentName: queue, buildId: 'bench-b' }));
     const releaseBy = Date.now() + 600_000;
+    // Measured until every open run has moved (the release then waits for the old build's workers to stop before deleting it).
     for (;;) {
-      const done = await released.describe().then((d) => d.status.name === 'COMPLETED', () => false);
-      if (done) break;
+      const state = await released.query(getReleaseStateQuery).catch(() => undefined);
+      if (state && state.status !== 'MOVING_RUNS') break;
       if (Date.now() > releaseBy) throw new Error('the release did not finish within 10 minutes');
       await sleep(1_000);
     }
     spent = await m();
-    rows.push({ what: `a release, ${open} open runs`, actions: spent.total, per: (spent.total / open).toFixed(2), target: '(none)', breakdown: breakdown(spent.delta, open) });
+    report({ what: `a release, ${open} open runs`, actions: spent.total, per: (spent.total / open).toFixed(2), target: '(none)', breakdown: breakdown(spent.delta, open) });
 
     if (failedSends.size) console.log(`sends not answered 200: ${JSON.stringify(Object.fromEntries(failedSends))}`);
     console.table(rows.map(({ what, actions: a, per, target }) => ({ what, actions: a, 'per unit': per, target })));
