@@ -6,6 +6,7 @@ import { createOnboardingGraphActivities } from './onboarding-graph';
 import { createBusinessIntentActivities } from './business-intent';
 import { createBulkRecheckActivities } from './bulk-recheck';
 import { createPartnerCallbackActivities } from './partner-callbacks';
+import { createCallbackCircuitActivities } from './partner-callback-circuit';
 import { createInsightsActivities } from './insights';
 import { deriveSealingKey } from '../secrets/sealing';
 import { countedDeliveries, countGraphError } from './activity-metrics';
@@ -22,6 +23,7 @@ export function createActivities(config: Config, client: Client, graphUsage = ne
     ...createBulkRecheckActivities(client),
     ...createDiscoveryActivities(graph, client, config, eagerStarter),
     ...countedDeliveries(createPartnerCallbackActivities({ callback: config.partnerCallback })),
+    ...createCallbackCircuitActivities(client, config),
     ...createInsightsActivities(graph, deriveSealingKey(config.meta.appSecret)),
   };
 }

@@ -27,6 +27,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl?: string;
+  /** The server's Prometheus metrics (its `action` counter is what Temporal Cloud would bill): bench/cost.ts reads it. */
+  metricsUrl: string;
   /** The server's lifeline process (the server is its child): for a benchmark's CPU accounting. */
   pid: number;
   /** Settles with the exit code when the server exits, whether stopped or died. */
@@ -91,7 +93,8 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   }
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${SEARCH_ATTRIBUTE_TYPE_NAMES[key.type]}`);
   // The default metrics port is fixed and would collide between several servers on one machine.
-  args.push('--metrics-port', String(opts.metricsPort || (await freePort())));
+  const metricsPort = opts.metricsPort || (await freePort());
+  args.push('--metrics-port', String(metricsPort));
 
   // Through a lifeline (dev-server-lifeline.cjs) that stops the server when our end of its stdin pipe
   // closes: the kernel closes it however we die, SIGKILL included, so no server outlives us.
@@ -122,6 +125,7 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   return {
     address,
     uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     pid: child.pid!,
     exited,
     stop: async () => {

@@ -30,6 +30,12 @@ export const OnboardingReasonKindKey = defineSearchAttributeKey('OnboardingReaso
 export const DiscoveryRunIdKey = defineSearchAttributeKey('DiscoveryRunId', SearchAttributeType.KEYWORD);
 
 /**
+ * The partner endpoint (a hash of its host and path) whose circuit an onboarding's callbacks wait on
+ * while the endpoint is down (workflows/partner-callback-circuit.ts): the circuit finds its waiters by it.
+ */
+export const PartnerCallbackWaitingKey = defineSearchAttributeKey('PartnerCallbackWaiting', SearchAttributeType.KEYWORD);
+
+/**
  * Retired: earlier builds wrote the status's reason as this Text attribute. PostgreSQL's visibility
  * schema casts a Text value with a raw `::tsvector`, so a reason with a `:` (nearly all of them) or an
  * unbalanced `'` failed the run's whole visibility row, and the run froze in every list and count
@@ -53,6 +59,7 @@ export const SEARCH_ATTRIBUTES = Object.freeze([
   OnboardingReadyAtKey,
   OnboardingReasonKindKey,
   DiscoveryRunIdKey,
+  PartnerCallbackWaitingKey,
 ]);
 
 /** The name Temporal's CLI and the operator API give each type. */

@@ -5,7 +5,7 @@
  * still ONBOARDED → READY stays, the check recorded in `lastDriftCheck`; anything else → NEEDS_ATTENTION
  * naming Meta's status, until a recheck or a terms webhook finds it ONBOARDED again.
  *
- * Ceiling: the update's validator refuses (no history event) unless the WABA is READY, no check is
+ * Ceiling: the update's validator refuses (no history event, though Temporal Cloud bills it) unless the WABA is READY, no check is
  * pending, none was asked for within DRIFT_CHECK_INTERVAL_MS, and the daily status-read budget has room.
  * The API processes each keep the same interval in memory, so most asks never reach Temporal at all.
  */

@@ -8,3 +8,4 @@ export { insightsRead } from './insights-read';
 export { insightsDailyRead } from './insights-daily-read';
 export { insightsDailyPage } from './insights-daily-page';
 export { release } from './release';
+export { partnerCallbackCircuit } from './partner-callback-circuit';

@@ -3,7 +3,7 @@
  * receiver import these definitions; the workflows implement them.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, OnboardingStatus, TemplateBook } from './types';
+import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, OnboardingStatus, TemplateBook, TemplateReadinessRead, TrackedTemplate } from './types';
 import type { SendRecord, TemplateStatusChange, TemplateView } from './template-readiness';
 import type { DiscoveryState } from './discovery-types';
 import type { BulkRecheckState } from './bulk-recheck-types';
@@ -80,8 +80,15 @@ export const getInsightsAccessQuery = defineQuery<InsightsAccess>('getInsightsAc
 /** A `message_template_status_update` webhook for one of the WABA's templates. */
 export const templateStatusSignal = defineSignal<[TemplateStatusChange]>('templateStatus');
 
-/** Everything the send gate needs to decide, in one read (no history event). */
+/** The whole template book (no history event; a query is still a billed action): the template routes read it. */
 export const getTemplatesQuery = defineQuery<TemplateBook>('getTemplates');
+
+export interface TemplateRef {
+  name: string;
+  language: string;
+}
+/** What one send needs to decide: the WABA's facts and that one template, stamped (types.ts, TemplateReadinessRead). */
+export const getTemplateReadinessQuery = defineQuery<TemplateReadinessRead, [TemplateRef]>('getTemplateReadiness');
 
 export interface TemplateSendRequest {
   name: string;
@@ -95,11 +102,31 @@ export interface TemplateSendRecorded {
   template: TemplateView;
 }
 /**
- * The send gate records a send of a ready template: the first after an idle window (which starts a
- * re-sync) or the daily refresh of `lastSentAt`. The validator refuses anything not due, and a refused
- * update leaves no trace in history, so API processes racing each other cost one write, not one each.
+ * One send record at a time: what builds before `recordTemplateSends` were asked, still answered for an
+ * API process of such a build. The validator refuses anything not due: a refusal leaves no history
+ * event, but Temporal Cloud bills it as an action like an accepted one.
  */
 export const recordTemplateSendUpdate = defineUpdate<TemplateSendRecorded, [TemplateSendRequest]>('recordTemplateSend');
+
+/** At most this many records in one `recordTemplateSends`: a WABA's midnight burst of first sends is one update. */
+export const MAX_SEND_RECORDS_PER_UPDATE = 500;
+export interface TemplateSendsRequest {
+  sends: TemplateSendRequest[];
+}
+export interface TemplateSendsRecorded {
+  /** The run and its readiness version after these records (types.ts, TemplateReadinessRead). */
+  runId: string;
+  version: number;
+  /** One per send asked, in order: what was recorded, or why nothing was. */
+  results: Array<{ name: string; language: string; recorded?: SendRecord; template?: TemplateView; tracked?: TrackedTemplate; refused?: string }>;
+}
+/**
+ * The send gate records the sends that are due, in one update per WABA however many templates are
+ * due at once (a run takes at most 10 updates in flight): the first send after an idle window (which
+ * starts a re-sync) and the daily refresh of `lastSentAt`. The validator refuses a batch in which
+ * nothing is due (billed, but no history event); otherwise the due ones are recorded and the rest say why not.
+ */
+export const recordTemplateSendsUpdate = defineUpdate<TemplateSendsRecorded, [TemplateSendsRequest]>('recordTemplateSends');
 
 export interface SettingsRequest {
   /** The WABA's default for `message_activity_sharing` on sends; null: none (Meta's WABA setting applies). */
@@ -136,7 +163,7 @@ export interface DriftCheckAccepted {
 }
 /**
  * Asks a READY onboarding to re-read its status from Meta (a drift check). The validator refuses it
- * (no history event) unless the WABA is READY, no check is pending, and none was asked for within the
+ * (no history event, though a billed action) unless the WABA is READY, no check is pending, and none was asked for within the
  * hour: the ceiling across every API process.
  */
 export const requestDriftCheckUpdate = defineUpdate<DriftCheckAccepted, [DriftCheckRequest]>('requestDriftCheck');
@@ -153,3 +180,6 @@ export const wakeForNewBuildSignal = defineSignal<[]>('wakeForNewBuild');
 
 /** A release's progress (workflows/release.ts): passes over the runs of older builds, versions deleted. */
 export const getReleaseStateQuery = defineQuery<ReleaseState>('getReleaseState');
+
+/** A partner endpoint's circuit (workflows/partner-callback-circuit.ts): the endpoint answers again, deliver. */
+export const partnerEndpointUpSignal = defineSignal<[]>('partnerEndpointUp');

@@ -2,14 +2,17 @@
  * The onboarding's signal, update and query handlers: each writes to the run's inbox
  * (workflows/onboarding-inbox.ts) or to the WABA's own facts (templates, settings), or answers from them.
  */
-import { condition, setHandler } from '@temporalio/workflow';
+import { condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   accountEventSignal,
   cancelUpdate,
   getInsightsAccessQuery,
   getStateQuery,
+  getTemplateReadinessQuery,
   getTemplatesQuery,
   intentRequestedSignal,
+  MAX_SEND_RECORDS_PER_UPDATE,
+  recordTemplateSendsUpdate,
   recheckUpdate,
   recordTemplateSendUpdate,
   setSettingsUpdate,
@@ -21,9 +24,12 @@ import {
   type SettingsRequest,
   type SignupCodeUpdate,
   type TemplateSendRequest,
+  type TemplateSendsRecorded,
+  type TemplateSendsRequest,
 } from './messages';
 import { OFFBOARDING_EVENTS } from './types';
-import { applyTemplateStatus, findTemplate, recordSend, sendRecordDue, viewTemplate } from './template-readiness';
+import { applyTemplateStatus, findTemplate, recordSend, sendRecordDue, viewTemplate, type TemplateChangeResult } from './template-readiness';
+import { noteNotTracked } from './template-cap';
 import type { OnboardingRun } from './onboarding-phases/run';
 import { applyTemplateCategory } from './template-category';
 import { listenForDriftChecks } from './drift-check';
@@ -38,6 +44,7 @@ export function listen(run: OnboardingRun): void {
 
   setHandler(getStateQuery, () => state);
   setHandler(getTemplatesQuery, () => run.templateBook());
+  setHandler(getTemplateReadinessQuery, ({ name, language }) => run.templateReadiness(name, language));
   setHandler(getInsightsAccessQuery, () => ({
     status: state.status,
     ...(state.insightsAvailable !== undefined ? { insightsAvailable: state.insightsAvailable } : {}),
@@ -127,30 +134,85 @@ export function listen(run: OnboardingRun): void {
   );
 
   // ---- the WABA's own facts: its templates and settings, kept current whatever the phase ----------
+  /** What a template webhook did: a change bumps the readiness version; an approved template that did not fit is said. */
+  const changed = (result: TemplateChangeResult, t: { name: string; language: string }, nowIso: string) => {
+    if (result === 'unchanged') return;
+    if (result === 'not_tracked') {
+      noteNotTracked(process, t, nowIso);
+      run.record.describe();
+    }
+    run.readiness.bump();
+  };
+
   setHandler(templateStatusSignal, (change) => {
-    if (!run.isFinal()) applyTemplateStatus(process.templates, change, new Date().toISOString());
+    if (run.isFinal()) return;
+    const now = new Date().toISOString();
+    changed(applyTemplateStatus(process.templates, change, now), change, now);
   });
 
   setHandler(templateCategorySignal, (change) => {
-    if (!run.isFinal()) applyTemplateCategory(process.templates, change, new Date().toISOString());
+    if (run.isFinal()) return;
+    const now = new Date().toISOString();
+    changed(applyTemplateCategory(process.templates, change, now), change, now);
   });
 
   listenForDriftChecks(run);
+
+  /** Why this send record is not due now, or undefined when it is. */
+  const notDue = ({ name, language, record }: TemplateSendRequest): string | undefined => {
+    const template = findTemplate(process.templates, name, language);
+    if (!template) return `no marketing template ${name} (${language}) is tracked for this WABA`;
+    const due = sendRecordDue(template, run.bookHeader(), Date.now());
+    if (due !== record) return due === undefined ? 'nothing to record for this send' : `this send must record a ${due}, not a ${record}`;
+    return undefined;
+  };
 
   setHandler(
     recordTemplateSendUpdate,
     ({ name, language, record }) => {
       const template = findTemplate(process.templates, name, language)!;
       recordSend(template, record, new Date().toISOString());
-      return { recorded: record, template: viewTemplate(template, run.templateBook(), Date.now()) };
+      run.readiness.bump();
+      return { recorded: record, template: viewTemplate(template, run.bookHeader(), Date.now()) };
     },
     {
-      // A refused update leaves nothing in history: only sends that change something cost a write.
-      validator: ({ name, language, record }: TemplateSendRequest) => {
-        const template = findTemplate(process.templates, name, language);
-        if (!template) throw new Error(`no marketing template ${name} (${language}) is tracked for this WABA`);
-        const due = sendRecordDue(template, run.templateBook(), Date.now());
-        if (due !== record) throw new Error(due === undefined ? 'nothing to record for this send' : `this send must record a ${due}, not a ${record}`);
+      // A refused update leaves nothing in history, though Temporal Cloud bills it like an accepted one.
+      validator: (send: TemplateSendRequest) => {
+        const why = notDue(send);
+        if (why) throw new Error(why);
+      },
+    },
+  );
+
+  setHandler(
+    recordTemplateSendsUpdate,
+    ({ sends }): TemplateSendsRecorded => {
+      const now = new Date().toISOString();
+      const results = sends.map((send): TemplateSendsRecorded['results'][number] => {
+        const { name, language, record } = send;
+        const why = notDue(send); // an earlier record in this batch may have made a duplicate not due
+        if (why) return { name, language, refused: why };
+        const template = findTemplate(process.templates, name, language)!;
+        recordSend(template, record, now);
+        return { name, language, recorded: record, template: viewTemplate(template, run.bookHeader(), Date.now()), tracked: { ...template } };
+      });
+      run.readiness.bump();
+      return { runId: workflowInfo().runId, version: run.readiness.value, results };
+    },
+    {
+      // Refused (billed, no history event) only when nothing in the batch is due, or it is malformed.
+      validator: (request: TemplateSendsRequest) => {
+        const sends: unknown = request?.sends;
+        if (!Array.isArray(sends) || sends.length === 0 || sends.length > MAX_SEND_RECORDS_PER_UPDATE) {
+          throw new Error(`sends must list 1 to ${MAX_SEND_RECORDS_PER_UPDATE} send records`);
+        }
+        for (const s of sends as TemplateSendRequest[]) {
+          if (typeof s?.name !== 'string' || typeof s.language !== 'string' || (s.record !== 'resync' && s.record !== 'refresh')) {
+            throw new Error('each send record needs a name, a language and a record (resync or refresh)');
+          }
+        }
+        const whyNot = (sends as TemplateSendRequest[]).map(notDue);
+        if (whyNot.every((why) => why !== undefined)) throw new Error(`nothing to record: ${[...new Set(whyNot)].slice(0, 3).join('; ')}`);
       },
     },
   );
@@ -160,6 +222,7 @@ export function listen(run: OnboardingRun): void {
     ({ messageActivitySharing }) => {
       if (messageActivitySharing === null) delete state.messageActivitySharing;
       else state.messageActivitySharing = messageActivitySharing;
+      run.readiness.bump(); // sends carry it
       return state;
     },
     { validator: (_settings: SettingsRequest) => ended() },

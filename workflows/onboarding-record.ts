@@ -1,7 +1,8 @@
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { OnboardingState, OnboardingStatus } from './types';
+import type { OnboardingState, OnboardingStatus, TemplatesNotTracked } from './types';
+import { MAX_TRACKED_TEMPLATES } from './template-cap';
 import { BusinessIdKey, OnboardingPathKey, OnboardingStatusKey, RetiredStatusReasonKey, WabaIdKey } from '../temporal/search-attributes';
-import { listedReason, STATUS_REASON_MEMO } from '../temporal/memo-fields';
+import { memoReason, STATUS_REASON_MEMO } from '../temporal/memo-fields';
 import { triageAttributes } from './triage-attributes';
 import { attentionKindOf } from './attention-kinds';
 import type { PartnerCallbackOutbox } from './partner-callback-outbox';
@@ -19,6 +20,8 @@ export class OnboardingRecord {
   constructor(
     readonly state: OnboardingState,
     private readonly outbox: PartnerCallbackOutbox,
+    /** Approved templates the onboarding could not track: shown, never silent (workflows/template-cap.ts). */
+    private readonly notTracked?: () => TemplatesNotTracked | undefined,
   ) {}
 
   get status(): OnboardingStatus {
@@ -82,9 +85,12 @@ export class OnboardingRecord {
     this.describe();
   }
 
-  /** The reason a list row shows, in the memo (never indexed: any text is safe), written when it changes. */
+  /**
+   * The reason a list row shows, in the memo (never indexed: any text is safe), written when it
+   * changes; a status's standing reason is not written (list rows know it: temporal/memo-fields.ts).
+   */
   private listReason(): void {
-    const listed = listedReason(this.state.statusReason);
+    const listed = memoReason(this.state.status, this.state.statusReason);
     if (workflowInfo().memo?.[STATUS_REASON_MEMO] !== listed) upsertMemo({ [STATUS_REASON_MEMO]: listed });
   }
 
@@ -101,6 +107,10 @@ export class OnboardingRecord {
     if (s.termsSignedAt) lines.push(`terms signed ${s.termsSignedAt} (${s.termsSource})`);
     if (s.readyAt) lines.push(`ready since ${s.readyAt}`);
     if (s.lastDriftCheck) lines.push(`last drift check ${s.lastDriftCheck.at}: Meta says ${s.lastDriftCheck.metaStatus}`);
+    const notTracked = this.notTracked?.();
+    if (notTracked) {
+      lines.push(`${notTracked.count} approved template(s) not tracked (more than ${MAX_TRACKED_TEMPLATES}), the last ${notTracked.last.name} (${notTracked.last.language}) at ${notTracked.last.at}`);
+    }
     if (s.callbackFailure) {
       lines.push(`partner callback ${s.callbackFailure.eventId} refused with HTTP ${s.callbackFailure.status}`);
     }

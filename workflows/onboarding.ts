@@ -33,6 +33,7 @@ import { listenForWakes } from './build-moves';
 export async function onboarding(input: OnboardingRunInput): Promise<OnboardingState> {
   const run = new OnboardingRun(input);
   listen(run);
+  run.readiness.publish();
   listenForWakes();
   run.outbox.start();
   openSignupDesk(run);

@@ -5,6 +5,7 @@
  * yet and is only shown. Pure: the workflow applies these, the send gate reads the result.
  */
 import type { TrackedTemplate } from './types';
+import { admitTemplate, type TemplateChangeResult } from './template-cap';
 
 export const MARKETING = 'MARKETING';
 
@@ -22,19 +23,20 @@ export const categoryOf = (t: Pick<TrackedTemplate, 'category'>): string => t.ca
  * (its approval time restarts the grace). A completed change to MARKETING of a template not tracked
  * adds it, as an approved one from now. Duplicates change nothing.
  */
-export function applyTemplateCategory(templates: TrackedTemplate[], change: TemplateCategoryChange, nowIso: string): void {
+export function applyTemplateCategory(templates: TrackedTemplate[], change: TemplateCategoryChange, nowIso: string): TemplateChangeResult {
   const existing =
     (change.id !== undefined ? templates.find((t) => t.id === change.id) : undefined) ?? templates.find((t) => t.name === change.name && t.language === change.language);
   if (change.kind === 'impending') {
-    if (!existing || categoryOf(existing) === change.category) return;
-    if (existing.upcomingCategory?.category === change.category && existing.upcomingCategory.at === change.at) return;
+    if (!existing || categoryOf(existing) === change.category) return 'unchanged';
+    if (existing.upcomingCategory?.category === change.category && existing.upcomingCategory.at === change.at) return 'unchanged';
     existing.upcomingCategory = { category: change.category, ...(change.at ? { at: change.at } : {}) };
     existing.updatedAt = nowIso;
-    return;
+    return 'changed';
   }
   if (!existing) {
-    if (change.category !== MARKETING) return; // never tracked: nothing to refuse
-    templates.push({
+    if (change.category !== MARKETING) return 'unchanged'; // never tracked: nothing to refuse
+    // Within the cap, as a status webhook's approval (template-readiness.ts).
+    return admitTemplate(templates, {
       name: change.name,
       language: change.language,
       ...(change.id !== undefined ? { id: change.id } : {}),
@@ -42,10 +44,9 @@ export function applyTemplateCategory(templates: TrackedTemplate[], change: Temp
       approvedAt: nowIso,
       updatedAt: nowIso,
     });
-    return;
   }
   const before = categoryOf(existing);
-  if (before === change.category && existing.upcomingCategory === undefined) return;
+  if (before === change.category && existing.upcomingCategory === undefined) return 'unchanged';
   delete existing.upcomingCategory;
   if (change.category === MARKETING) {
     delete existing.category;
@@ -56,4 +57,5 @@ export function applyTemplateCategory(templates: TrackedTemplate[], change: Temp
   }
   if (change.id !== undefined) existing.id = change.id;
   existing.updatedAt = nowIso;
+  return 'changed';
 }

@@ -9,8 +9,11 @@
  * - Sends are recorded at most once per `recordEverySeconds` (a day by default), plus the send that
  *   starts a re-sync: a send is not a Temporal write of its own.
  */
-import type { TemplateBook, TrackedTemplate } from './types';
+import type { TemplateBookHeader, TrackedTemplate } from './types';
+import { admitTemplate, capListing, type TemplateChangeResult } from './template-cap';
 import { categoryOf, MARKETING } from './template-category';
+
+export { MAX_TRACKED_TEMPLATES, type TemplateChangeResult } from './template-cap';
 
 /** What partners read (GET .../templates): whether the template is safe to send through MM API now. */
 export interface TemplateView {
@@ -44,8 +47,7 @@ export interface TemplateStatusChange {
 export type SendRecord = 'resync' | 'refresh';
 
 const DAY_SECONDS = 24 * 3600;
-/** Enough for any real WABA (Meta caps templates per WABA well below); oldest non-approved go first. */
-export const MAX_TRACKED_TEMPLATES = 2_000;
+
 
 /** How often sends of one template are recorded: daily, or a seventh of a shorter idle window. */
 export const recordEverySeconds = (idleSeconds: number) => Math.min(DAY_SECONDS, idleSeconds / 7);
@@ -59,7 +61,7 @@ export function findTemplate(templates: readonly TrackedTemplate[], name: string
 const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
 
 /** When Meta's latest sync of the template is done (epoch ms); undefined while the WABA's READY is unknown. */
-export function syncedAt(t: TrackedTemplate, book: Pick<TemplateBook, 'readyAt' | 'templateSyncGraceSeconds'>): number | undefined {
+export function syncedAt(t: TrackedTemplate, book: Pick<TemplateBookHeader, 'readyAt' | 'templateSyncGraceSeconds'>): number | undefined {
   const wabaReady = ms(book.readyAt);
   if (wabaReady === undefined) return undefined;
   const grace = book.templateSyncGraceSeconds * 1000;
@@ -70,14 +72,14 @@ export function syncedAt(t: TrackedTemplate, book: Pick<TemplateBook, 'readyAt' 
 }
 
 /** True when the template has gone unused for the idle window: its next send starts Meta's re-sync. */
-export function isIdle(t: TrackedTemplate, book: TemplateBook, now: number): boolean {
+export function isIdle(t: TrackedTemplate, book: TemplateBookHeader, now: number): boolean {
   const synced = syncedAt(t, book);
   if (synced === undefined || now < synced) return false;
   const lastUse = Math.max(synced, ms(t.lastSentAt) ?? 0);
   return now - lastUse > book.templateIdleSeconds * 1000;
 }
 
-export function viewTemplate(t: TrackedTemplate, book: TemplateBook, now: number): TemplateView {
+export function viewTemplate(t: TrackedTemplate, book: TemplateBookHeader, now: number): TemplateView {
   const base = {
     name: t.name,
     language: t.language,
@@ -109,7 +111,7 @@ export function viewTemplate(t: TrackedTemplate, book: TemplateBook, now: number
 }
 
 /** What a send of a ready template must record: the re-sync it starts, a daily refresh, or nothing. */
-export function sendRecordDue(t: TrackedTemplate, book: TemplateBook, now: number): SendRecord | undefined {
+export function sendRecordDue(t: TrackedTemplate, book: TemplateBookHeader, now: number): SendRecord | undefined {
   if (!viewTemplate(t, book, now).ready) return undefined;
   if (isIdle(t, book, now)) return 'resync';
   const last = ms(t.lastSentAt);
@@ -118,11 +120,11 @@ export function sendRecordDue(t: TrackedTemplate, book: TemplateBook, now: numbe
 }
 
 /** Applies a webhook's status change. Duplicates change nothing; APPROVED after another status re-adds. */
-export function applyTemplateStatus(templates: TrackedTemplate[], change: TemplateStatusChange, nowIso: string): void {
+export function applyTemplateStatus(templates: TrackedTemplate[], change: TemplateStatusChange, nowIso: string): TemplateChangeResult {
   const existing =
     (change.id !== undefined ? templates.find((t) => t.id === change.id) : undefined) ?? findTemplate(templates, change.name, change.language);
   if (!existing) {
-    templates.push({
+    return admitTemplate(templates, {
       name: change.name,
       language: change.language,
       ...(change.id !== undefined ? { id: change.id } : {}),
@@ -130,10 +132,8 @@ export function applyTemplateStatus(templates: TrackedTemplate[], change: Templa
       ...(change.status === 'APPROVED' ? { approvedAt: nowIso } : change.reason ? { reason: change.reason } : {}),
       updatedAt: nowIso,
     });
-    trim(templates);
-    return;
   }
-  if (existing.status === change.status && existing.reason === (change.status === 'APPROVED' ? undefined : change.reason)) return;
+  if (existing.status === change.status && existing.reason === (change.status === 'APPROVED' ? undefined : change.reason)) return 'unchanged';
   if (change.status === 'APPROVED') {
     if (existing.status !== 'APPROVED') existing.approvedAt = nowIso;
     delete existing.reason;
@@ -145,6 +145,7 @@ export function applyTemplateStatus(templates: TrackedTemplate[], change: Templa
   existing.status = change.status;
   if (change.id !== undefined) existing.id = change.id;
   existing.updatedAt = nowIso;
+  return 'changed';
 }
 
 /**
@@ -156,6 +157,7 @@ export function mergeListing(
   listed: ReadonlyArray<{ id: string; name: string; language: string }>,
   listingStartedAt: string,
   nowIso: string,
+  notTracked: (t: TrackedTemplate) => void = () => undefined,
 ): TrackedTemplate[] {
   const newer = (t: TrackedTemplate) => t.updatedAt >= listingStartedAt;
   const byKey = new Map(templates.map((t) => [templateKey(t.name, t.language), t]));
@@ -185,8 +187,7 @@ export function mergeListing(
   }
   // Not listed: an approved one no longer is (deleted or paused unheard); others keep their reason.
   for (const [key, e] of byKey) if (!seen.has(key) && (newer(e) || e.status !== 'APPROVED')) merged.push(e);
-  trim(merged);
-  return merged;
+  return capListing(merged, notTracked);
 }
 
 /** Records a send the gate made (the validator has checked `sendRecordDue`). */
@@ -194,14 +195,4 @@ export function recordSend(t: TrackedTemplate, record: SendRecord, nowIso: strin
   t.lastSentAt = nowIso;
   if (record === 'resync') t.resyncStartedAt = nowIso;
   t.updatedAt = nowIso;
-}
-
-function trim(templates: TrackedTemplate[]): void {
-  while (templates.length > MAX_TRACKED_TEMPLATES) {
-    let oldest = -1;
-    templates.forEach((t, i) => {
-      if (t.status !== 'APPROVED' && (oldest < 0 || t.updatedAt < templates[oldest].updatedAt)) oldest = i;
-    });
-    templates.splice(oldest < 0 ? 0 : oldest, 1);
-  }
 }

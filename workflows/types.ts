@@ -163,10 +163,16 @@ export interface ProcessState {
   signupDone?: boolean;
   /** Partner callbacks not yet delivered, in order. */
   pendingCallbacks: PartnerCallbackEvent[];
+  /** The partner endpoint's circuit the callbacks wait on (workflows/partner-callback-circuit.ts), while it is down. */
+  callbacksWaitingOn?: string;
   /** Graph status reads in the last day (epoch ms), for the per-WABA daily budget. */
   recentStatusReads: number[];
-  /** The WABA's marketing templates, tracked from READY on. */
+  /** The WABA's marketing templates, tracked from READY on (a run hands them on packed, below). */
   templates: TrackedTemplate[];
+  /** The templates as handed over by continue-as-new since packing began (workflows/template-handover.ts); earlier builds hand `templates`. */
+  packedTemplates?: PackedTemplates;
+  /** Approved templates the onboarding could not track (over MAX_TRACKED_TEMPLATES): never dropped silently. */
+  templatesNotTracked?: TemplatesNotTracked;
   /** The `readyAt` at which the templates were last listed: a run continued at READY does not list again. */
   templatesListedAt?: string;
   /** When the last drift check was asked for (epoch ms): at most one an hour. */
@@ -209,8 +215,22 @@ export interface TrackedTemplate {
   updatedAt: string;
 }
 
-/** What the send gate reads (query `getTemplates`): everything readiness depends on, in one answer. */
-export interface TemplateBook {
+/** Approved templates past the cap, counted and named (the last one) so the refusal is said, not silent. */
+export interface TemplatesNotTracked {
+  count: number;
+  last: { name: string; language: string; at: string };
+}
+
+/** Templates as one run hands them to the next: rows of values (workflows/template-handover.ts). */
+export interface PackedTemplates {
+  format: 1;
+  /** Times are ms after this (epoch ms). */
+  base: number;
+  rows: Array<Array<string | number>>;
+}
+
+/** The WABA-level facts readiness depends on. */
+export interface TemplateBookHeader {
   wabaId: string;
   status: OnboardingStatus;
   /** When the WABA became READY (or, while SYNCING_TEMPLATES, when it will). */
@@ -218,8 +238,36 @@ export interface TemplateBook {
   messageActivitySharing?: boolean;
   templateSyncGraceSeconds: number;
   templateIdleSeconds: number;
+  templatesNotTracked?: TemplatesNotTracked;
+}
+
+/** The whole book (query `getTemplates`): the template routes read it; sends read one template (`TemplateReadinessRead`). */
+export interface TemplateBook extends TemplateBookHeader {
   templates: TrackedTemplate[];
 }
+
+/**
+ * What a send reads (query `getTemplateReadiness`): the WABA's facts and the one template it sends,
+ * stamped with the run and its readiness version, which the run also keeps in its memo: the API
+ * checks the stamp with a describe (no action) instead of reading again (api/sends/template-readiness-cache.ts).
+ */
+export interface TemplateReadinessRead extends TemplateBookHeader {
+  runId: string;
+  version: number;
+  /** Absent: the WABA tracks no such template. */
+  template?: TrackedTemplate;
+  /** READY, and the templates are still being listed (moments): a read to use once, not keep. */
+  listing?: true;
+}
+
+/** A partner endpoint's circuit (workflows/partner-callback-circuit.ts). */
+export interface CallbackCircuitInput {
+  /** A hash of the callback URL's host and path (activities/partner-callback-circuit.ts). */
+  endpointKey: string;
+  /** The event the circuit probes the endpoint with: the head of the onboarding that started it. */
+  probe: PartnerCallbackEvent;
+}
+export const callbackCircuitWorkflowId = (endpointKey: string) => `mm-callback-circuit:${endpointKey}`;
 
 /** Partner callbacks (docs/partner-callbacks.md): one status change, as POSTed to the partner's backend. */
 export interface PartnerCallbackEvent {

@@ -18,21 +18,26 @@ import type { Config } from '../../config';
 import {
   cancelUpdate,
   getStateQuery,
+  getTemplateReadinessQuery,
   getTemplatesQuery,
   recheckUpdate,
+  recordTemplateSendsUpdate,
   recordTemplateSendUpdate,
   setSettingsUpdate,
   submitSignupCodeUpdate,
   type SettingsRequest,
   type SignupCodeUpdate,
+  type TemplateRef,
   type TemplateSendRecorded,
   type TemplateSendRequest,
+  type TemplateSendsRecorded,
 } from '../../workflows/messages';
+import { READINESS_VERSION_MEMO } from '../../temporal/memo-fields';
 import { OnboardingStatusKey } from '../../temporal/search-attributes';
 import { onboardingStartOptions } from '../../workflows/start-options';
 import { callWithin } from '../http/temporal-deadline';
 import { answerBy, recheckAnswerMs } from './recheck-answer';
-import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type TemplateBook } from '../../workflows/types';
+import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type OnboardingStatus, type TemplateBook, type TemplateReadinessRead } from '../../workflows/types';
 import { ApiError, isBuildNotPolling, isTemporalUnavailable, isUpdateLostToTaskFailure, NOT_POLLING_RETRY_AFTER_SECONDS, temporarilyUnavailable } from '../http/errors';
 import { BuildPollers } from '../http/build-pollers';
 import type { Metrics } from '../ops/metrics';
@@ -45,6 +50,13 @@ import {
   type OnboardingPage,
   type OnboardingSummary,
 } from './onboarding-list';
+
+/** Which run answered a read, at which readiness version and status (workflows/readiness-version.ts). */
+export interface ReadinessStamp {
+  runId: string;
+  version: number;
+  status?: OnboardingStatus;
+}
 
 export interface TemporalTimeouts {
   /** Starts, signals, describes, lists. */
@@ -182,12 +194,48 @@ export class OnboardingClient {
     }
   }
 
-  /** What the send gate decides with: one query, answered by a worker, no history event. */
+  /** The whole template book (the template routes): one query, answered by a worker, no history event, one billed action. */
   templateBook(wabaId: string): Promise<TemplateBook> {
     return this.query(wabaId, getTemplatesQuery);
   }
 
-  /** Records a send the workflow's validator agrees is due; a refusal (WorkflowUpdateFailedError) writes nothing. */
+  /** What one send decides with: the WABA's facts and one template, stamped (a billed query; the gate keeps it). */
+  templateReadiness(wabaId: string, template: TemplateRef): Promise<TemplateReadinessRead> {
+    const handle = this.handle(wabaId);
+    return this.pollers
+      .query(handle, onboardingOf(wabaId), this.timeouts.queryMs, () => handle.query(getTemplateReadinessQuery, template))
+      .catch((err: unknown) => {
+        throw err instanceof WorkflowNotFoundError ? notFound(wabaId) : err;
+      });
+  }
+
+  /**
+   * The run's stamp, from a describe (Temporal Cloud bills no action for it, nor needs a worker): its
+   * run id, the readiness version in its memo and its OnboardingStatus search attribute.
+   */
+  async readinessStamp(wabaId: string): Promise<ReadinessStamp> {
+    const handle = this.handle(wabaId);
+    try {
+      const d = await this.within('describe', this.timeouts.callMs, () => handle.describe());
+      const version = d.memo?.[READINESS_VERSION_MEMO];
+      return { runId: d.runId, version: typeof version === 'number' ? version : 0, status: d.typedSearchAttributes.get(OnboardingStatusKey) as OnboardingStatus | undefined };
+    } catch (err) {
+      throw err instanceof WorkflowNotFoundError ? notFound(wabaId) : err;
+    }
+  }
+
+  /** Records the due sends of one WABA in one update; a refusal (WorkflowUpdateFailedError: nothing due) writes nothing, though it is billed. */
+  recordTemplateSends(wabaId: string, sends: TemplateSendRequest[]): Promise<TemplateSendsRecorded> {
+    const handle = this.handle(wabaId);
+    return this.within('update', this.timeouts.updateMs, async () => {
+      const update = await this.accepted(handle, onboardingOf(wabaId), () =>
+        handle.startUpdate(recordTemplateSendsUpdate, { args: [{ sends }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+      );
+      return update.result();
+    });
+  }
+
+  /** Records one send (a run of a build before `recordTemplateSends`); a refusal (WorkflowUpdateFailedError) writes nothing, though it is billed. */
   recordTemplateSend(wabaId: string, send: TemplateSendRequest): Promise<TemplateSendRecorded> {
     const handle = this.handle(wabaId);
     return this.within('update', this.timeouts.updateMs, async () => {

@@ -11,7 +11,7 @@ import {
   OnboardingStatusSinceKey,
   RetiredStatusReasonKey,
 } from '../../temporal/search-attributes';
-import { STATUS_REASON_MEMO } from '../../temporal/memo-fields';
+import { rowReason, STATUS_REASON_MEMO } from '../../temporal/memo-fields';
 import { ATTENTION_KINDS, type AttentionKind } from '../../workflows/attention-kinds';
 import type { OnboardingStatus } from '../../workflows/types';
 
@@ -32,7 +32,8 @@ export function triageFields(
   startTime: string | undefined,
 ): TriageFields {
   // A run of a build before the memo carried it has its reason in the retired Text attribute.
-  const reason = first(memo, STATUS_REASON_MEMO) ?? first(fields, RetiredStatusReasonKey.name);
+  // A status's standing reason is not in the memo (temporal/memo-fields.ts).
+  const reason = rowReason(status, first(memo, STATUS_REASON_MEMO) ?? first(fields, RetiredStatusReasonKey.name));
   const since = isoOf(first(fields, OnboardingStatusSinceKey.name)) ?? startTime;
   const readyAt = isoOf(first(fields, OnboardingReadyAtKey.name));
   const kind = first(fields, OnboardingReasonKindKey.name);

@@ -3,7 +3,8 @@
  * send as if the WABA were not onboarded (131055), from a send or from a message status webhook, the
  * WABA's onboarding is asked to re-read its status. Each API process asks at most once per WABA per
  * hour (remembered here, so a burst of refusals costs one Temporal call); the workflow's validator
- * holds the same ceiling across processes and refuses the rest without writing anything.
+ * holds the same ceiling across processes and refuses the rest without writing anything (a refusal is
+ * still a billed action, hence the memory here).
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { requestDriftCheckUpdate, type DriftCheckRequest } from '../../workflows/messages';
@@ -54,7 +55,7 @@ export class DriftChecks {
     const { onboardings } = this;
     const handle = onboardings.handle(wabaId);
     try {
-      // The update's validator is the ceiling across processes: a refusal writes nothing. For a run
+      // The update's validator is the ceiling across processes: a refusal writes nothing (billed all the same). For a run
       // whose build has no worker polling the ask ends within seconds, not at the call's deadline.
       await onboardings.within('update', onboardings.timeouts.callMs, async () => {
         const update = await onboardings.accepted(handle, onboardingOf(wabaId), () =>

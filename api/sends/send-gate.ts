@@ -4,12 +4,13 @@
  * (workflows/template-readiness.ts); otherwise through Cloud API's `/messages` when the partner asks for that
  * fallback, or not at all (409 with when it will be ready).
  *
- *   readiness from memory (TemplateReadiness) → decide → Graph (never retried: a send is not
- *   idempotent) → record the send in Temporal only when it starts a re-sync or the daily refresh is due.
+ *   readiness of the one template from memory (TemplateReadiness) → decide → Graph (never retried: a
+ *   send is not idempotent) → record the send in Temporal only when it starts a re-sync or the daily
+ *   refresh is due (batched per WABA).
  */
 import { GraphApiError, type GraphClient, type SendEdge } from '../../graph';
-import { findTemplate, sendRecordDue, viewTemplate, type SendRecord } from '../../workflows/template-readiness';
-import type { TemplateBook } from '../../workflows/types';
+import { MAX_TRACKED_TEMPLATES, sendRecordDue, viewTemplate, type SendRecord } from '../../workflows/template-readiness';
+import type { TemplateReadinessRead } from '../../workflows/types';
 import { ApiError, toApiError } from '../http/errors';
 import type { Metrics } from '../ops/metrics';
 import type { SendMessageBody } from '../partner/schemas';
@@ -43,22 +44,20 @@ export class SendGate {
   /** `timing.graphMs` is set to the time spent waiting for Graph, so callers can tell the gate's own time apart. */
   async send(wabaId: string, request: SendMessageBody, timing: { graphMs?: number } = {}): Promise<SendResult> {
     const { name, language } = request.template;
-    let book = await this.readiness.book(wabaId);
-    // A template approved since the book was read (its webhook a moment ago) is not in it: ask once
-    // more, so the answer says when it will be ready, as the template route does.
-    if (!findTemplate(book.templates, name, language)) book = await this.readiness.book(wabaId, { fresh: true });
-    let decision = decide(book, name, language, Date.now());
+    // A template approved a moment ago (its webhook just landed) is read, not refused from memory (TemplateReadiness.read).
+    let read = await this.readiness.read(wabaId, name, language);
+    let decision = decide(read, name, language, Date.now());
     if (decision.ready && decision.record === 'resync' && !(await this.readiness.recordResync(wabaId, name, language))) {
       // Another send started the re-sync first: this one is too early.
-      book = await this.readiness.book(wabaId, { fresh: true });
-      decision = decide(book, name, language, Date.now());
+      read = await this.readiness.read(wabaId, name, language, { fresh: true });
+      decision = decide(read, name, language, Date.now());
       if (decision.ready && decision.record === 'resync') {
         decision = { ready: false, reason: "the template's re-sync after its idle window could not be confirmed; try again" };
       }
     }
 
     if (decision.ready) {
-      const sharing = request.messageActivitySharing ?? book.messageActivitySharing;
+      const sharing = request.messageActivitySharing ?? read.messageActivitySharing;
       try {
         const answer = await this.deliver('marketing_messages', request, sharing, timing);
         if (decision.record === 'refresh') this.readiness.refreshInBackground(wabaId, name, language);
@@ -124,11 +123,14 @@ export class SendGate {
 }
 
 /** Whether the template may go through /marketing_messages now, and what that send must record. */
-export function decide(book: TemplateBook, name: string, language: string, now: number): Decision {
-  const template = findTemplate(book.templates, name, language);
+export function decide(book: TemplateReadinessRead, name: string, language: string, now: number): Decision {
+  const template = book.template;
   if (!template) {
     if (book.status !== 'READY') return { ready: false, reason: `the onboarding is ${book.status}` };
-    return { ready: false, reason: `${name} (${language}) is not an approved marketing template of this WABA` };
+    const notTracked = book.templatesNotTracked
+      ? `; ${book.templatesNotTracked.count} approved template(s) of this WABA are not tracked, past the ${MAX_TRACKED_TEMPLATES} an onboarding tracks (the last: ${book.templatesNotTracked.last.name} (${book.templatesNotTracked.last.language}))`
+      : '';
+    return { ready: false, reason: `${name} (${language}) is not an approved marketing template of this WABA${notTracked}` };
   }
   const view = viewTemplate(template, book, now);
   if (view.category !== MARKETING) return { ready: false, reason: view.reason!, refusal: { code: 'not_marketing', details: { category: view.category } } };

@@ -23,7 +23,7 @@ export function sendsRouter(gate: SendGate, onboardings: OnboardingClient, readi
     const timing: { graphMs?: number } = {};
     let result;
     try {
-      await readiness.book(wabaId); // 404 for a WABA without an onboarding, before Graph is asked about it
+      await readiness.read(wabaId, body.template.name, body.template.language); // 404 for a WABA without an onboarding, before Graph is asked about it
       await numbers.check(wabaId, body.phoneNumberId); // a number of another WABA never sends on this one's readiness
       result = await gate.send(wabaId, body, timing);
     } catch (err) {
@@ -41,7 +41,7 @@ export function sendsRouter(gate: SendGate, onboardings: OnboardingClient, readi
     const { wabaId } = validate(wabaIdParam, req.params, 'params');
     const settings = validate(settingsBody, req.body, 'body');
     const state = await onboardings.setSettings(wabaId, settings);
-    readiness.forget(wabaId); // this process's next send carries the new default; others within their cache TTL
+    readiness.forget(wabaId); // this process's next send carries the new default; others once their describe sees the version move
     log.info('onboarding settings changed', { wabaId, messageActivitySharing: settings.messageActivitySharing });
     res.json(state);
   });

@@ -97,15 +97,17 @@ test('a partner that is down holds up nothing and, once back, gets every event b
   expect(partner.for(waba.id).every((r) => r.answered === 503)).toBe(true);
 
   down = false;
-  await waitUntil(() => partner.for(waba.id).filter((r) => r.answered === 200).length === 4, 60_000);
-  const delivered = partner.for(waba.id).filter((r) => r.answered === 200);
-  expect(delivered.map((r) => r.event.status)).toEqual(['CHECKING_ELIGIBILITY', 'AWAITING_TERMS', 'SYNCING_TEMPLATES', 'READY']);
-  // At-least-once: the failed attempts were retries of the first event, never a later one jumping ahead.
+  // At-least-once, by id: the endpoint's circuit probes with this WABA's first event, which the WABA then delivers again.
+  const deliveredIds = () => [...new Set(partner.for(waba.id).filter((r) => r.answered === 200).map((r) => r.event.id))];
+  await waitUntil(() => deliveredIds().length === 4, 120_000);
+  const byId = new Map(partner.for(waba.id).map((r) => [r.event.id, r.event.status]));
+  expect(deliveredIds().map((id) => byId.get(id))).toEqual(['CHECKING_ELIGIBILITY', 'AWAITING_TERMS', 'SYNCING_TEMPLATES', 'READY']);
+  // The failed attempts were of the first event, never a later one jumping ahead.
   const failed = partner.for(waba.id).filter((r) => r.answered === 503);
   expect(failed.length).toBeGreaterThan(0);
   expect(new Set(failed.map((r) => r.event.status))).toEqual(new Set(['CHECKING_ELIGIBILITY']));
   partner.answer = () => 200;
-}, 90_000);
+}, 180_000);
 
 test('a 410 is recorded on the onboarding and not retried; later events still go out', async () => {
   const waba = stack.sandbox.world.createWaba({ onboardingStatus: 'ONBOARDED' });
@@ -120,3 +122,38 @@ test('a 410 is recorded on the onboarding and not retried; later events still go
   expect(partner.for(waba.id).filter((r) => r.answered === 200).map((r) => r.event.status)).toEqual(['SYNCING_TEMPLATES', 'READY']);
   partner.answer = () => 200;
 });
+
+test('a partner outage of many events: each WABA tries its first event 3 times, then one probe at a time asks the endpoint; once back, every event of every WABA arrives, in order per WABA', async () => {
+  // An earlier test's circuit has finished telling its waiters.
+  await waitUntil(async () => (await stack.client.workflow.count(`WorkflowType = "partnerCallbackCircuit" AND ExecutionStatus = "Running"`)).count === 0, 60_000, 'no circuit running');
+  const wabas = Array.from({ length: 8 }, () => stack.sandbox.world.createWaba({ onboardingStatus: 'ONBOARDED' }));
+  const ours = new Set(wabas.map((w) => w.id));
+  let down = true;
+  partner.answer = (e) => (ours.has(e.wabaId) && down ? 503 : 200);
+  await Promise.all(wabas.map((w) => stack.start({ wabaId: w.id, businessId: w.ownerBusinessId, path: 'manual', options: FAST })));
+  await Promise.all(wabas.map((w) => stack.waitForStatus(w.id, 'READY', 60_000)));
+  const hits = () => partner.received.filter((r) => ours.has(r.event.wabaId));
+  // Every WABA's first event has had its 3 attempts and the WABA waits on the endpoint's circuit.
+  await waitUntil(() => wabas.every((w) => partner.for(w.id).length >= 3), 90_000, 'three attempts per WABA');
+  await waitUntil(async () => (await stack.client.workflow.count(`PartnerCallbackWaiting IS NOT NULL AND ExecutionStatus = "Running"`)).count >= wabas.length, 30_000, 'every WABA waiting');
+  const joined = hits().length;
+  await new Promise((r) => setTimeout(r, 20_000));
+  const during = hits().slice(joined);
+  // Only the circuit's probe asked meanwhile: one event (its starter's), a handful of backed-off attempts, not one series per WABA.
+  expect(new Set(during.map((r) => r.event.id)).size).toBeLessThanOrEqual(1);
+  expect(during.length).toBeLessThanOrEqual(4);
+  // Per WABA before it joined: its 3 attempts of its first event (one WABA's may also be the probe's).
+  const probeWaba = during[0]?.event.wabaId;
+  for (const w of wabas) if (w.id !== probeWaba) expect(partner.for(w.id)).toHaveLength(3);
+
+  down = false;
+  const deliveredIds = (wabaId: string) => [...new Set(partner.for(wabaId).filter((r) => r.answered === 200).map((r) => r.event.id))];
+  await waitUntil(() => wabas.every((w) => deliveredIds(w.id).length === 3), 150_000, 'every event delivered');
+  for (const w of wabas) {
+    const byId = new Map(partner.for(w.id).map((r) => [r.event.id, r.event.status]));
+    expect(deliveredIds(w.id).map((id) => byId.get(id))).toEqual(['CHECKING_ELIGIBILITY', 'SYNCING_TEMPLATES', 'READY']);
+  }
+  // Nobody is left waiting.
+  await waitUntil(async () => (await stack.client.workflow.count(`PartnerCallbackWaiting IS NOT NULL AND ExecutionStatus = "Running"`)).count === 0, 30_000, 'no waiter left');
+  partner.answer = () => 200;
+}, 400_000);

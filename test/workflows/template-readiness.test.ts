@@ -1,5 +1,6 @@
 import {
   applyTemplateStatus,
+  MAX_TRACKED_TEMPLATES,
   isIdle,
   mergeListing,
   recordEverySeconds,
@@ -7,7 +8,10 @@ import {
   sendRecordDue,
   viewTemplate,
 } from '../../workflows/template-readiness';
-import type { TemplateBook, TrackedTemplate } from '../../workflows/types';
+import type { TemplateBook, TemplatesNotTracked, TrackedTemplate } from '../../workflows/types';
+import { applyTemplateCategory } from '../../workflows/template-category';
+import { noteNotTracked } from '../../workflows/template-cap';
+import { packTemplates, unpackTemplates } from '../../workflows/template-handover';
 
 /** The readiness rules on their own, with a fixed clock. */
 const READY_AT = Date.parse('2026-11-25T10:00:00.000Z');
@@ -127,5 +131,56 @@ describe('webhooks and listings', () => {
       ['brand_new', 'APPROVED'],
     ]);
     expect(merged[1].lastSentAt).toBe(iso(1));
+  });
+});
+
+describe('the book at its bound (MAX_TRACKED_TEMPLATES = 10,000)', () => {
+  const many = (n: number, over: (i: number) => Partial<TrackedTemplate> = () => ({})) =>
+    Array.from({ length: n }, (_, i) => listed({ name: `marketing_template_${i}`, id: String(1_000_000_000_000 + i), updatedAt: iso(i), ...over(i) }));
+
+  test('an approval past the cap makes room by dropping the oldest template not approved, never an approved one', () => {
+    const templates = many(MAX_TRACKED_TEMPLATES, (i) => (i === 7 || i === 9 ? { status: 'PAUSED' } : {}));
+    expect(applyTemplateStatus(templates, { name: 'new_one', language: 'en_US', status: 'APPROVED' }, iso(20_000))).toBe('changed');
+    expect(templates).toHaveLength(MAX_TRACKED_TEMPLATES);
+    expect(templates.some((t) => t.name === 'marketing_template_7')).toBe(false);
+    expect(templates.some((t) => t.name === 'marketing_template_9')).toBe(true);
+    expect(templates.filter((t) => t.status === 'APPROVED')).toHaveLength(MAX_TRACKED_TEMPLATES - 1);
+  });
+
+  test('a book full of approved templates takes no more: the approval and a completed category change say not_tracked, and no approved one is dropped', () => {
+    const templates = many(MAX_TRACKED_TEMPLATES);
+    expect(applyTemplateStatus(templates, { name: 'one_too_many', language: 'en_US', status: 'APPROVED' }, iso(20_000))).toBe('not_tracked');
+    expect(applyTemplateCategory(templates, { kind: 'completed', name: 'back_to_marketing', language: 'en_US', category: 'MARKETING' }, iso(20_001))).toBe('not_tracked');
+    expect(templates).toHaveLength(MAX_TRACKED_TEMPLATES);
+    expect(templates[0].name).toBe('marketing_template_0');
+    const process: { templatesNotTracked?: TemplatesNotTracked } = {};
+    noteNotTracked(process, { name: 'one_too_many', language: 'en_US' }, iso(20_000));
+    noteNotTracked(process, { name: 'back_to_marketing', language: 'en_US' }, iso(20_001));
+    expect(process.templatesNotTracked).toEqual({ count: 2, last: { name: 'back_to_marketing', language: 'en_US', at: iso(20_001) } });
+  });
+
+  test('a listing past the cap keeps every approved template it can, drops the oldest not approved first, and names the approved ones left out', () => {
+    const paused = many(3, (i) => ({ name: `paused_${i}`, status: 'PAUSED', updatedAt: iso(10_000 + i) }));
+    const listing = Array.from({ length: MAX_TRACKED_TEMPLATES + 1 }, (_, i) => ({ id: String(i), name: `listed_${i}`, language: 'en_US' }));
+    const left: string[] = [];
+    const merged = mergeListing(paused, listing, iso(9_000), iso(9_001), (t) => left.push(t.name));
+    expect(merged).toHaveLength(MAX_TRACKED_TEMPLATES);
+    expect(merged.every((t) => t.status === 'APPROVED')).toBe(true);
+    expect(left).toEqual([`listed_${MAX_TRACKED_TEMPLATES}`]);
+  });
+
+  test('10,000 templates hand over packed well under 2 MB (as objects 2,000 were ~540 KB) and come back as they were; 6,000 stay under the 512 KB warning', () => {
+    const templates = many(MAX_TRACKED_TEMPLATES, (i) => ({
+      ...(i % 3 === 0 ? { lastSentAt: iso(i + 1) } : {}),
+      ...(i % 50 === 0 ? { resyncStartedAt: iso(i + 2), approvedAt: iso(i) } : {}),
+      ...(i % 100 === 1 ? { status: 'PAUSED', reason: 'low quality' } : {}),
+      ...(i % 500 === 2 ? { category: 'UTILITY', upcomingCategory: { category: 'MARKETING', at: iso(i + 3) } } : {}),
+    }));
+    const packed = packTemplates(templates);
+    const bytes = Buffer.byteLength(JSON.stringify(packed));
+    expect(bytes).toBeLessThan(720 * 1024); // ~650 KB: Temporal refuses from 2 MB (and warns from 512 KB, which Meta's own ceiling of 6,000 stays under)
+    expect(bytes * 2).toBeLessThan(Buffer.byteLength(JSON.stringify(templates)));
+    expect(unpackTemplates(JSON.parse(JSON.stringify(packed)))).toEqual(templates);
+    expect(Buffer.byteLength(JSON.stringify(packTemplates(templates.slice(0, 6_000))))).toBeLessThan(512 * 1024);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { graph, NeedsAttention, onboardingActivities } from '../graph-calls';
 import { mergeListing } from '../template-readiness';
+import { noteNotTracked } from '../template-cap';
 import { settleDriftCheck } from '../drift-check';
 import type { Next, OnboardingRun } from './run';
 import { beginPass, decide } from './eligibility';
@@ -65,6 +66,9 @@ async function listTemplates(run: OnboardingRun): Promise<void> {
   const { state, process } = run;
   const startedAt = new Date().toISOString();
   const listed = await graph(() => onboardingActivities.listMarketingTemplates({ wabaId: state.wabaId, sealedToken: process.sealedToken }));
-  process.templates.splice(0, process.templates.length, ...mergeListing(process.templates, listed, startedAt, new Date().toISOString()));
+  const now = new Date().toISOString();
+  const merged = mergeListing(process.templates, listed, startedAt, now, (t) => noteNotTracked(process, t, now));
+  process.templates.splice(0, process.templates.length, ...merged);
   process.templatesListedAt = state.readyAt;
+  if (process.templatesNotTracked?.last.at === now) run.record.describe();
 }

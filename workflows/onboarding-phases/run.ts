@@ -3,7 +3,7 @@
  * interruptible wait, the status read, continue-as-new). Phases are in this folder; the story is in
  * workflows/onboarding.ts.
  */
-import { allHandlersFinished, CancellationScope, condition } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, workflowInfo } from '@temporalio/workflow';
 import {
   DEFAULT_OPTIONS,
   FINAL_STATUSES,
@@ -11,8 +11,13 @@ import {
   type OnboardingState,
   type ProcessState,
   type TemplateBook,
+  type TemplateBookHeader,
+  type TemplateReadinessRead,
   type WaitingPhase,
 } from '../types';
+import { findTemplate } from '../template-readiness';
+import { packTemplates, unpackTemplates } from '../template-handover';
+import { ReadinessVersion } from '../readiness-version';
 import { newInbox, type OnboardingInbox, type OnboardingRunInput } from '../onboarding-inbox';
 import { readOnboardingStatus, type EligibilityVerdict } from '../eligibility';
 import { OnboardingRecord } from '../onboarding-record';
@@ -69,6 +74,8 @@ export class OnboardingRun {
   readonly outbox: PartnerCallbackOutbox;
   readonly record: OnboardingRecord;
   readonly statusReads: StatusReadBudget;
+  /** Bumped when anything a send reads changes; in the memo for the send gate (workflows/readiness-version.ts). */
+  readonly readiness = new ReadinessVersion();
   /** The process; the cancel update cancels it. */
   readonly scope = new CancellationScope();
   /** The history's bytes at this run's first task (the carried state): the bound counts what the run adds. */
@@ -91,14 +98,24 @@ export class OnboardingRun {
       recentStatusReads: [],
       templates: [],
     };
+    // Templates come packed from this build on, as objects from earlier builds (workflows/template-handover.ts).
+    const packed = this.process.packedTemplates;
+    if (packed) {
+      this.process.templates = unpackTemplates(packed);
+      delete this.process.packedTemplates;
+    }
     this.inbox = carried?.inbox ?? newInbox(input);
     // An earlier build kept the signing in the inbox after recording it; it is spent (see `templateGrace`).
     if (this.inbox.terms && this.inbox.terms.at === this.state.termsSignedAt) delete this.inbox.terms;
-    this.outbox = new PartnerCallbackOutbox(this.process.pendingCallbacks, (refusal) => {
-      this.state.callbackFailure = refusal;
-      this.record.describe();
-    });
-    this.record = new OnboardingRecord(this.state, this.outbox);
+    this.outbox = new PartnerCallbackOutbox(
+      this.process.pendingCallbacks,
+      (refusal) => {
+        this.state.callbackFailure = refusal;
+        this.record.describe();
+      },
+      this.process,
+    );
+    this.record = new OnboardingRecord(this.state, this.outbox, () => this.process.templatesNotTracked);
     this.statusReads = new StatusReadBudget(this.process.recentStatusReads);
   }
 
@@ -171,7 +188,7 @@ export class OnboardingRun {
       ...(options ? { options } : {}),
       ...(origin ? { origin } : {}),
       historyBound: ONBOARDING_RUN_BOUND,
-      carriedOver: { phase, state: this.state, process: this.process, inbox: this.inbox },
+      carriedOver: { phase, state: this.state, process: { ...this.process, templates: [], packedTemplates: packTemplates(this.process.templates) }, inbox: this.inbox },
     };
     return continueOnCurrentBuild<(input: OnboardingRunInput) => Promise<OnboardingState>>(next);
   }
@@ -206,8 +223,21 @@ export class OnboardingRun {
     return verdict;
   }
 
-  /** What the send gate reads: the WABA's status and readiness facts, one query, no history event. */
+  /** The whole book: the template routes read it (query `getTemplates`). */
   templateBook(): TemplateBook {
+    return { ...this.bookHeader(), templates: this.process.templates };
+  }
+
+  /** What one send reads (query `getTemplateReadiness`): the WABA's facts and that template, stamped. */
+  templateReadiness(name: string, language: string): TemplateReadinessRead {
+    const template = findTemplate(this.process.templates, name, language);
+    // Listing at READY bumps no version (no memo write per onboarding): a read taken before it is not kept.
+    const listing = this.state.status === 'READY' && this.process.templatesListedAt !== this.state.readyAt;
+    return { ...this.bookHeader(), runId: workflowInfo().runId, version: this.readiness.value, ...(template ? { template } : {}), ...(listing ? { listing: true as const } : {}) };
+  }
+
+  /** The WABA's status and the facts readiness depends on. */
+  bookHeader(): TemplateBookHeader {
     const { state, process, options } = this;
     const syncingUntil =
       state.status === 'SYNCING_TEMPLATES' && process.syncingSince !== undefined
@@ -221,7 +251,7 @@ export class OnboardingRun {
       ...(state.messageActivitySharing !== undefined ? { messageActivitySharing: state.messageActivitySharing } : {}),
       templateSyncGraceSeconds: options.templateSyncGraceSeconds,
       templateIdleSeconds: options.templateIdleSeconds,
-      templates: process.templates,
+      ...(process.templatesNotTracked ? { templatesNotTracked: process.templatesNotTracked } : {}),
     };
   }
 }

@@ -234,6 +234,30 @@ describe('the cost of a send', () => {
     expect(await acceptedUpdates(waba.id)).toBe(updatesBefore + 2);
     expect(await signals(waba.id)).toBe(signalsBefore);
   });
+  test("50 templates' first sends at once (the midnight burst after the daily refresh): every send goes out, their records land in a few updates, one at a time, never 50 (a run takes 10 in flight)", async () => {
+    const waba = world().createWaba({ onboardingStatus: 'ONBOARDED' });
+    const names = Array.from({ length: 50 }, (_, i) => `burst_${i}`);
+    for (const name of names) await world().messaging.createTemplate(waba.id, { name, notify: false });
+    const started = await h.http().post('/v1/onboardings').set(h.auth).send({ wabaId: waba.id, businessId: waba.ownerBusinessId, path: 'manual', options: FAST });
+    expect(started.status).toBe(201);
+    await h.stack.waitForStatus(waba.id, 'READY');
+    await eventually(async () => ((await getTemplate(waba.id, 'burst_49')).body.ready ? true : undefined), 15_000, 'the templates to be ready');
+    const before = await acceptedUpdates(waba.id);
+    const phone = waba.phoneNumbers[0].id;
+    const answers = await Promise.all(names.map((name) => send(waba.id, templateBody(phone, {}, name))));
+    expect(answers.map((a) => a.status)).toEqual(names.map(() => 200));
+    await eventually(
+      async () => {
+        const list = (await h.http().get(`/v1/onboardings/${waba.id}/templates`).set(h.auth)).body.templates as Array<{ lastSentAt?: string }>;
+        return list.every((t) => t.lastSentAt !== undefined) ? true : undefined;
+      },
+      15_000,
+      'every send recorded',
+    );
+    const updates = (await acceptedUpdates(waba.id)) - before;
+    expect(updates).toBeGreaterThanOrEqual(1);
+    expect(updates).toBeLessThan(10);
+  });
 });
 
 describe('templates and account events from webhooks', () => {

@@ -1,12 +1,16 @@
 /**
- * The send gate's memory of template readiness (api/sends/template-readiness-cache.ts): a busy WABA's sends
- * never wait for the workflow query that refreshes it, and what they decide on is never older than
- * twice the TTL. The clock is Date.now, set by each test; reads are held open until released.
+ * The send gate's memory of template readiness (api/sends/template-readiness-cache.ts) and its batched
+ * send records (api/sends/send-records.ts): a send reads its one template once and keeps it while the
+ * run's stamp (run id, readiness version, status), checked by a describe, says nothing changed; what it
+ * decides on is never older than twice the TTL; the due records of a WABA go in one update at a time.
+ * The clock is Date.now, set by each test; reads, describes and updates are held open until released.
  */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { createMetrics } from '../../../api/ops/metrics';
-import type { OnboardingClient } from '../../../api/partner/onboarding-client';
+import type { OnboardingClient, ReadinessStamp } from '../../../api/partner/onboarding-client';
 import { TemplateReadiness } from '../../../api/sends/template-readiness-cache';
-import type { TemplateBook } from '../../../workflows/types';
+import type { TemplateRef, TemplateSendRequest, TemplateSendsRecorded } from '../../../workflows/messages';
+import type { TemplateReadinessRead, TrackedTemplate } from '../../../workflows/types';
 import { capturingLogger } from '../../harness/app-harness';
 
 const TTL = 5_000;
@@ -16,106 +20,247 @@ beforeEach(() => {
 });
 afterEach(() => jest.restoreAllMocks());
 
-const bookVersion = (version: number): TemplateBook => ({
-  wabaId: '1',
-  status: 'READY',
-  templateSyncGraceSeconds: 600,
-  templateIdleSeconds: 604_800,
-  messageActivitySharing: version % 2 === 0,
-  templates: [],
-});
+const settled = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+/** A refresh waits 50 ms for the WABA's other due records (api/sends/send-records.ts). */
+const lingered = async () => {
+  await new Promise((r) => setTimeout(r, 80));
+  await settled();
+};
 
-/** A workflow whose getTemplates reads are answered (or refused) when the test says so. */
-function heldReads() {
-  const reads: Array<{ resolve: (b: TemplateBook) => void; reject: (e: Error) => void }> = [];
+interface Held<T> {
+  resolve(v: T): void;
+  reject(e: Error): void;
+}
+
+/** A run whose facts the test sets; its reads, describes and updates answer when the test says so (or at once). */
+function fakeRun(opts: { holdReads?: boolean; holdDescribes?: boolean; holdUpdates?: boolean } = {}) {
+  const run = {
+    stamp: { runId: 'run-1', version: 0, status: 'READY' } as ReadinessStamp,
+    templates: new Map<string, TrackedTemplate>(),
+    messageActivitySharing: false,
+    reads: [] as Array<TemplateRef>,
+    heldReads: [] as Array<Held<TemplateReadinessRead> & { ref: TemplateRef }>,
+    describes: 0,
+    heldDescribes: [] as Array<Held<ReadinessStamp>>,
+    updates: [] as TemplateSendRequest[][],
+    heldUpdates: [] as Array<Held<TemplateSendsRecorded> & { sends: TemplateSendRequest[] }>,
+    inFlightUpdates: 0,
+    maxInFlightUpdates: 0,
+  };
+  const answer = (ref: TemplateRef): TemplateReadinessRead => {
+    const template = run.templates.get(`${ref.name}/${ref.language}`);
+    return {
+      wabaId: '1',
+      status: run.stamp.status!,
+      readyAt: new Date(0).toISOString(),
+      messageActivitySharing: run.messageActivitySharing,
+      templateSyncGraceSeconds: 600,
+      templateIdleSeconds: 604_800,
+      runId: run.stamp.runId,
+      version: run.stamp.version,
+      ...(template ? { template: { ...template } } : {}),
+    };
+  };
+  const record = (sends: TemplateSendRequest[]): TemplateSendsRecorded => {
+    run.stamp = { ...run.stamp, version: run.stamp.version + 1 };
+    const at = new Date(now).toISOString();
+    return {
+      runId: run.stamp.runId,
+      version: run.stamp.version,
+      results: sends.map(({ name, language, record }) => {
+        const t = run.templates.get(`${name}/${language}`)!;
+        t.lastSentAt = at;
+        return { name, language, recorded: record, tracked: { ...t } };
+      }),
+    };
+  };
   const onboardings = {
-    templateBook: () => new Promise<TemplateBook>((resolve, reject) => void reads.push({ resolve, reject })),
+    templateReadiness: (_wabaId: string, ref: TemplateRef) => {
+      run.reads.push(ref);
+      if (!opts.holdReads) return Promise.resolve(answer(ref));
+      return new Promise<TemplateReadinessRead>((resolve, reject) => void run.heldReads.push({ resolve: () => resolve(answer(ref)), reject, ref }));
+    },
+    readinessStamp: () => {
+      run.describes++;
+      if (!opts.holdDescribes) return Promise.resolve({ ...run.stamp });
+      return new Promise<ReadinessStamp>((resolve, reject) => void run.heldDescribes.push({ resolve: () => resolve({ ...run.stamp }), reject }));
+    },
+    recordTemplateSends: async (_wabaId: string, sends: TemplateSendRequest[]) => {
+      run.updates.push(sends);
+      run.inFlightUpdates++;
+      run.maxInFlightUpdates = Math.max(run.maxInFlightUpdates, run.inFlightUpdates);
+      try {
+        if (!opts.holdUpdates) return record(sends);
+        return await new Promise<TemplateSendsRecorded>((resolve, reject) => void run.heldUpdates.push({ resolve: () => resolve(record(sends)), reject, sends }));
+      } finally {
+        run.inFlightUpdates--;
+      }
+    },
   } as unknown as OnboardingClient;
   const log = capturingLogger();
-  return { reads, log, readiness: new TemplateReadiness(onboardings, createMetrics(), log, TTL) };
+  const approve = (name: string) => run.templates.set(`${name}/en_US`, { name, language: 'en_US', status: 'APPROVED', updatedAt: new Date(0).toISOString() });
+  return { run, log, approve, readiness: new TemplateReadiness(onboardings, createMetrics(), log, TTL) };
 }
 
-/** A readiness whose first read has answered with version 1 of the book, at `now`. */
-async function primed() {
-  const held = heldReads();
-  const initial = held.readiness.book('1');
-  held.reads[0].resolve(bookVersion(1));
-  await initial;
-  return held;
-}
-
-const settled = () => new Promise((r) => setImmediate(r));
-
-test('within the TTL, sends share one read', async () => {
-  const { reads, readiness } = heldReads();
-  const first = readiness.book('1');
-  const second = readiness.book('1');
-  expect(reads).toHaveLength(1);
-  reads[0].resolve(bookVersion(1));
-  expect(await first).toBe(await second);
-  now += TTL - 1;
-  await readiness.book('1');
-  expect(reads).toHaveLength(1);
-});
-
-test('past the TTL a send answers from memory at once while one read refreshes it; the next sends see the new book', async () => {
-  const { reads, readiness } = await primed();
-
-  now += TTL + 1;
-  // The refresh is held open: these sends must not wait for it.
-  expect((await readiness.book('1')).messageActivitySharing).toBe(false);
-  expect((await readiness.book('1')).messageActivitySharing).toBe(false);
-  expect(reads).toHaveLength(2); // one refresh, not one per send
-
-  reads[1].resolve(bookVersion(2));
+test('within the TTL, sends of a template share one read and ask Temporal nothing else', async () => {
+  const { run, approve, readiness } = fakeRun({ holdReads: true });
+  approve('spring');
+  const first = readiness.read('1', 'spring', 'en_US');
+  const second = readiness.read('1', 'spring', 'en_US');
   await settled();
-  expect((await readiness.book('1')).messageActivitySharing).toBe(true);
-  expect(reads).toHaveLength(2);
+  expect(run.reads).toHaveLength(1);
+  run.heldReads[0].resolve(undefined as never);
+  expect((await first).template?.name).toBe('spring');
+  expect(await second).toBe(await first);
+  now += TTL - 1;
+  await readiness.read('1', 'spring', 'en_US');
+  expect(run.reads).toHaveLength(1);
+  expect(run.describes).toBe(0);
 });
 
-test('past twice the TTL a send waits for a fresh read: a stale book is never older than that', async () => {
-  const { reads, readiness } = await primed();
+test('sparse sends (one per 30 s) cost a describe each and no query while nothing changes: 1,000 sends, one read', async () => {
+  const { run, approve, readiness } = fakeRun();
+  approve('spring');
+  for (let i = 0; i < 1_000; i++) {
+    now += 30_000;
+    expect((await readiness.read('1', 'spring', 'en_US')).template?.status).toBe('APPROVED');
+  }
+  expect(run.reads).toHaveLength(1);
+  expect(run.describes).toBe(999);
+});
+
+test('a send reads only the template it sends; another template is a read of its own, not the whole book', async () => {
+  const { run, approve, readiness } = fakeRun();
+  approve('spring');
+  approve('summer');
+  const spring = await readiness.read('1', 'spring', 'en_US');
+  expect(spring.template?.name).toBe('spring');
+  expect(spring).not.toHaveProperty('templates');
+  await readiness.read('1', 'summer', 'en_US');
+  expect(run.reads.map((r) => r.name)).toEqual(['spring', 'summer']);
+});
+
+test('past the TTL a send answers from memory while one describe checks; a moved version drops what is kept and the next send reads again', async () => {
+  const { run, approve, readiness } = fakeRun({ holdDescribes: true });
+  approve('spring');
+  await readiness.read('1', 'spring', 'en_US');
 
   now += TTL + 1;
-  await readiness.book('1'); // starts a refresh, which never answers
-  now += TTL;
+  run.messageActivitySharing = true;
+  run.stamp = { ...run.stamp, version: 1 }; // a settings change, as the run's memo says
+  // The describe is held open: these sends must not wait for it.
+  expect((await readiness.read('1', 'spring', 'en_US')).messageActivitySharing).toBe(false);
+  expect((await readiness.read('1', 'spring', 'en_US')).messageActivitySharing).toBe(false);
+  expect(run.describes).toBe(1); // one check, not one per send
+
+  run.heldDescribes[0].resolve(undefined as never);
+  await settled();
+  expect((await readiness.read('1', 'spring', 'en_US')).messageActivitySharing).toBe(true);
+  expect(run.reads).toHaveLength(2);
+});
+
+test('a status change is heard from the describe alone (the OnboardingStatus search attribute), without a version bump', async () => {
+  const { run, approve, readiness } = fakeRun();
+  approve('spring');
+  await readiness.read('1', 'spring', 'en_US');
+  now += 2 * TTL;
+  run.stamp = { ...run.stamp, status: 'NEEDS_ATTENTION' };
+  expect((await readiness.read('1', 'spring', 'en_US')).status).toBe('NEEDS_ATTENTION');
+  expect(run.reads).toHaveLength(2);
+});
+
+test('past twice the TTL a send waits for the describe: what it decides on is never older than that', async () => {
+  const { run, approve, readiness } = fakeRun({ holdDescribes: true });
+  approve('spring');
+  await readiness.read('1', 'spring', 'en_US');
+  now += 2 * TTL;
   let answered = false;
-  const waiting = readiness.book('1').then((b) => ((answered = true), b));
+  const waiting = readiness.read('1', 'spring', 'en_US').then((r) => ((answered = true), r));
   await settled();
   expect(answered).toBe(false);
-  expect(reads).toHaveLength(3);
-  reads[2].resolve(bookVersion(2));
-  expect((await waiting).messageActivitySharing).toBe(true);
+  run.stamp = { ...run.stamp, version: 3 };
+  run.templates.get('spring/en_US')!.status = 'PAUSED';
+  run.heldDescribes[0].resolve(undefined as never);
+  expect((await waiting).template?.status).toBe('PAUSED');
 });
 
-test('a refresh that fails keeps the stale book until twice the TTL, then a send reads for itself', async () => {
-  const { reads, readiness, log } = await primed();
-
-  now += TTL + 1;
-  await readiness.book('1');
-  reads[1].reject(new Error('Temporal unavailable'));
-  await settled();
-  expect(log.text()).toContain('could not refresh template readiness');
-  // Still within 2 × TTL: served from memory, and a new refresh is tried.
-  expect((await readiness.book('1')).messageActivitySharing).toBe(false);
-  expect(reads).toHaveLength(3);
-
-  now += TTL;
-  const waiting = readiness.book('1');
-  expect(reads).toHaveLength(4);
-  reads[3].resolve(bookVersion(2));
-  expect((await waiting).messageActivitySharing).toBe(true);
+test('a template the WABA does not track is checked before the answer: one approved a moment ago is read, within the TTL', async () => {
+  const { run, approve, readiness } = fakeRun();
+  approve('spring');
+  await readiness.read('1', 'spring', 'en_US');
+  expect((await readiness.read('1', 'summer', 'en_US')).template).toBeUndefined();
+  // Its webhook lands: the run's version moves; the memory is only a moment old.
+  approve('summer');
+  run.stamp = { ...run.stamp, version: 1 };
+  now += 10;
+  expect((await readiness.read('1', 'summer', 'en_US')).template?.name).toBe('summer');
+  // Untracked sends cost a describe each, not a query each, while nothing changes.
+  const reads = run.reads.length;
+  for (let i = 0; i < 20; i++) await readiness.read('1', 'winter', 'en_US');
+  expect(run.reads.length).toBe(reads + 1);
 });
 
-test('forget and fresh reads are not overwritten by an older refresh landing later', async () => {
-  const { reads, readiness } = await primed();
+test("this process's own send record is put into its memory: no read again, and a describe that sees the version it wrote agrees", async () => {
+  const { run, approve, readiness } = fakeRun();
+  approve('spring');
+  await readiness.read('1', 'spring', 'en_US');
+  readiness.refreshInBackground('1', 'spring', 'en_US');
+  await lingered();
+  expect(run.updates).toHaveLength(1);
+  now += 2 * TTL;
+  const after = await readiness.read('1', 'spring', 'en_US');
+  expect(after.template?.lastSentAt).toBeDefined();
+  expect(run.reads).toHaveLength(1);
+  expect(run.describes).toBe(1);
+});
 
-  now += TTL + 1;
-  await readiness.book('1'); // refresh #1 held open
-  const fresh = readiness.book('1', { fresh: true });
-  reads[2].resolve(bookVersion(2));
-  expect((await fresh).messageActivitySharing).toBe(true);
-  reads[1].resolve(bookVersion(3)); // the older refresh lands last
-  await settled();
-  expect((await readiness.book('1')).messageActivitySharing).toBe(true);
+test("50 templates' first sends after the daily refresh: their records go in one update, and one update at a time per WABA (a run takes 10 in flight)", async () => {
+  const { run, approve, readiness } = fakeRun({ holdUpdates: true });
+  const names = Array.from({ length: 51 }, (_, i) => `t${i}`);
+  names.forEach(approve);
+  for (const name of names.slice(0, 50)) {
+    await readiness.read('1', name, 'en_US');
+    readiness.refreshInBackground('1', name, 'en_US');
+  }
+  await lingered();
+  expect(run.updates.map((u) => u.length)).toEqual([50]);
+  // Another falls due while that update is in flight: it waits for it.
+  await readiness.read('1', 't50', 'en_US');
+  readiness.refreshInBackground('1', 't50', 'en_US');
+  await lingered();
+  expect(run.updates).toHaveLength(1);
+  run.heldUpdates[0].resolve(undefined as never);
+  await lingered();
+  expect(run.updates.map((u) => u.length)).toEqual([50, 1]);
+  run.heldUpdates[1].resolve(undefined as never);
+  await lingered();
+  expect(run.maxInFlightUpdates).toBe(1);
+  expect(names.every((n) => run.templates.get(`${n}/en_US`)!.lastSentAt !== undefined)).toBe(true);
+});
+
+test('a batch the workflow refuses (nothing due: another process recorded first) drops what is kept, so the next send reads what was written', async () => {
+  const { run, approve, readiness } = fakeRun();
+  approve('spring');
+  await readiness.read('1', 'spring', 'en_US');
+  (readiness as unknown as { records: { onboardings: { recordTemplateSends: unknown } } }).records.onboardings.recordTemplateSends = () =>
+    Promise.reject(new WorkflowUpdateFailedError('nothing to record', undefined));
+  readiness.refreshInBackground('1', 'spring', 'en_US');
+  await lingered();
+  await readiness.read('1', 'spring', 'en_US');
+  expect(run.reads).toHaveLength(2);
+});
+
+test('a send that decided on the refresh before this process recorded it asks nothing more: a refused update is billed too', async () => {
+  const { run, approve, readiness } = fakeRun();
+  approve('spring');
+  const read = await readiness.read('1', 'spring', 'en_US');
+  expect(read.template?.lastSentAt).toBeUndefined(); // the refresh is due: every send in flight saw that
+  readiness.refreshInBackground('1', 'spring', 'en_US');
+  await lingered();
+  // Sends that were waiting on Graph meanwhile now ask for the same refresh.
+  for (let i = 0; i < 5; i++) readiness.refreshInBackground('1', 'spring', 'en_US');
+  await lingered();
+  expect(run.updates).toHaveLength(1);
 });
