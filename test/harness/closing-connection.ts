@@ -31,8 +31,17 @@ export function endsWhenClosed(isClosed: () => boolean): Interceptor {
   return (options, nextCall) => new InterceptingCall(isClosed() ? cancelledCall() : nextCall(options));
 }
 
-/** The interceptors of such a connection: the client's own retries, then the guard. */
-export const closingInterceptors = (isClosed: () => boolean): Interceptor[] => [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), endsWhenClosed(isClosed)];
+/**
+ * The interceptors of such a connection: the guard, the client's own retries, the guard again. Above
+ * the retries it ends a call first made after the close (the retry interceptor cannot end a first
+ * attempt that received no message: "savedMessageNext is not a function"); below them, a retry
+ * scheduled before the close.
+ */
+export const closingInterceptors = (isClosed: () => boolean): Interceptor[] => [
+  endsWhenClosed(isClosed),
+  makeGrpcRetryInterceptor(defaultGrpcRetryOptions()),
+  endsWhenClosed(isClosed),
+];
 
 /** Connects like `Connection.connect({ address })`; `close()` first stops any retry from reaching the channel. */
 export async function connectClosing(address: string): Promise<{ connection: Connection; close(): Promise<void> }> {

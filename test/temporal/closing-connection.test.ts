@@ -21,3 +21,26 @@ test('a call whose retry fires after the connection closed ends CANCELLED, not i
   const outcome = await Promise.race([call, new Promise((r) => setTimeout(() => r('still retrying'), 10_000))]);
   expect(outcome).toMatchObject({ code: 1, details: 'the test stack closed its connection' });
 });
+
+test('a call first made after the connection closed ends CANCELLED, not in a throw from the retry interceptor', async () => {
+  let closed = false;
+  const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: closingInterceptors(() => closed) });
+  closed = true;
+  const thrown: unknown[] = [];
+  const onUncaught = (err: unknown) => thrown.push(err);
+  process.on('uncaughtException', onUncaught);
+  try {
+    const outcome = await Promise.race([
+      connection.workflowService.getSystemInfo({}).then(
+        () => 'answered',
+        (err: unknown) => err,
+      ),
+      new Promise((r) => setTimeout(() => r('no answer'), 10_000)),
+    ]);
+    expect(outcome).toMatchObject({ code: 1, details: 'the test stack closed its connection' });
+    expect(thrown).toEqual([]);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    await connection.close();
+  }
+});

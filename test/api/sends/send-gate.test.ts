@@ -234,7 +234,7 @@ describe('the cost of a send', () => {
     expect(await acceptedUpdates(waba.id)).toBe(updatesBefore + 2);
     expect(await signals(waba.id)).toBe(signalsBefore);
   });
-  test("50 templates' first sends at once (the midnight burst after the daily refresh): every send goes out, their records land in a few updates, one at a time, never 50 (a run takes 10 in flight)", async () => {
+  test("50 templates' first sends at once (the midnight burst after the daily refresh): every send goes out, their records land in a few updates, one at a time, never one a send (a run takes 10 in flight)", async () => {
     const waba = world().createWaba({ onboardingStatus: 'ONBOARDED' });
     const names = Array.from({ length: 50 }, (_, i) => `burst_${i}`);
     for (const name of names) await world().messaging.createTemplate(waba.id, { name, notify: false });
@@ -256,7 +256,9 @@ describe('the cost of a send', () => {
     );
     const updates = (await acceptedUpdates(waba.id)) - before;
     expect(updates).toBeGreaterThanOrEqual(1);
-    expect(updates).toBeLessThan(10);
+    // How many batches depends on how the sends spread over time (one update in flight per WABA, the
+    // next carrying all that came due meanwhile): on a busy machine ten, idle two or three; one a send is the failure.
+    expect(updates).toBeLessThanOrEqual(names.length / 2);
   });
 });
 
