@@ -1,5 +1,5 @@
 import { startDevServer, type DevServer } from '../../scripts/dev-server';
-import { CONTINUE_AS_NEW_SUGGESTED_AT, RELEASES_NAMESPACE } from './limits';
+import { CONTINUE_AS_NEW_SUGGESTED_AT, GAUGES_NAMESPACE, RELEASES_NAMESPACE } from './limits';
 
 declare global {
   // eslint-disable-next-line no-var
@@ -14,7 +14,7 @@ export default async function globalSetup(): Promise<void> {
     // Releases move every open run of a deployment and keep runs churning for a minute: their tests
     // run in a namespace of their own (RELEASES_NAMESPACE), so namespace-wide counts elsewhere
     // (the /metrics gauges) see none of it.
-    extraNamespaces: [RELEASES_NAMESPACE],
+    extraNamespaces: [RELEASES_NAMESPACE, GAUGES_NAMESPACE],
     // Low enough that a test can drive a run past it in seconds, high above any ordinary test run.
     dynamicConfig: {
       'limit.historyCount.suggestContinueAsNew': CONTINUE_AS_NEW_SUGGESTED_AT,

@@ -2,6 +2,7 @@ import { COUNTS_MAX_AGE_MS } from '../../../api/ops/onboarding-gauges';
 import { ONBOARDING_STATUSES } from '../../../workflows/types';
 import { ATTENTION_KINDS } from '../../../workflows/attention-kinds';
 import { eventually, FAST, startAppHarness, type AppHarness } from '../../harness/app-harness';
+import { GAUGES_NAMESPACE } from '../../harness/limits';
 
 /** /metrics is no lever on Temporal: its counts are shared and a few seconds old, and a key can close it. */
 
@@ -18,7 +19,8 @@ const countsPerRefresh = (text: string) => {
 
 let h: AppHarness;
 beforeAll(async () => {
-  h = await startAppHarness({ env: { METRICS_BEARER_TOKEN: SCRAPER_KEY } });
+  // A namespace of its own: the gauges count the whole namespace, and other files change the counts.
+  h = await startAppHarness({ env: { METRICS_BEARER_TOKEN: SCRAPER_KEY, TEMPORAL_NAMESPACE: GAUGES_NAMESPACE } });
 });
 afterAll(async () => {
   await h?.stop();
