@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { GraphThrottledError, type AdInsights, type DailySeries, type DayRange, type GraphClient, type TemplateAnalytics, type TemplateWithAd } from '../graph';
+import { GraphThrottledError, type AdInsights, type DayRange, type GraphClient, type TemplateAnalytics, type TemplateWithAd } from '../graph';
 import { unseal } from '../secrets/sealing';
 import { compactDays, type FiguredDays, type TemplateDays } from '../workflows/insights-days';
 import { INSIGHTS_THROTTLED } from '../workflows/insights-types';
@@ -25,16 +25,6 @@ export function createInsightsActivities(graph: GraphClient, sealingKey: Buffer)
 
     async readAdInsights({ adId, sealedToken, since, until }: { adId: string; sealedToken?: string; since: string; until: string }): Promise<AdInsights> {
       return insightsCall(() => graph.getAdInsights(adId, { since, until }, tokenOf(sealedToken)));
-    },
-
-    /** One ad's Insights day by day over `range` (the daily read, workflows/insights-daily-read.ts). */
-    async readAdInsightsDaily({ adId, sealedToken, range }: { adId: string; sealedToken?: string; range: DayRange }): Promise<DailySeries> {
-      return insightsCall(() => graph.getAdInsightsDaily(adId, range, tokenOf(sealedToken)));
-    },
-
-    /** `template_analytics` of at most 10 templates day by day over `range`. */
-    async readTemplateAnalyticsDaily(input: { wabaId: string; sealedToken?: string; range: DayRange; templateIds: string[] }): Promise<Record<string, DailySeries>> {
-      return insightsCall(() => graph.getTemplateAnalyticsDaily(input.wabaId, input.range, input.templateIds, tokenOf(input.sealedToken)));
     },
 
     /**

@@ -5,7 +5,6 @@ export { signupLink } from './signup-link';
 export { discovery, repeatDiscovery } from './discovery';
 export { bulkRecheck } from './bulk-recheck';
 export { insightsRead } from './insights-read';
-export { insightsDailyRead } from './insights-daily-read';
 export { insightsDailyPage } from './insights-daily-page';
 export { release } from './release';
 export { partnerCallbackCircuit } from './partner-callback-circuit';

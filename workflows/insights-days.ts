@@ -12,23 +12,6 @@ export interface DenseDays {
   delivered: number[];
   read: number[];
   clicks: number[];
-  spend?: number[];
-  purchaseValue?: number[];
-  conversions?: Record<string, number[]>;
-  readRateBenchmark?: number;
-  clickRateBenchmark?: number;
-}
-
-/**
- * The days with any figure (day 0 is the read's `since`), ascending, as runs: `[first, count, first,
- * count, …]` (every day of 90: `[0, 90]`); column entry j is the j-th of those days.
- */
-export interface FiguredDays {
-  spans: number[];
-  sent: number[];
-  delivered: number[];
-  read: number[];
-  clicks: number[];
   /** Absent when Meta reported no spend. */
   spend?: number[];
   /** Insights only: website and app purchase values together. */
@@ -37,6 +20,15 @@ export interface FiguredDays {
   conversions?: Record<string, number[]>;
   readRateBenchmark?: number;
   clickRateBenchmark?: number;
+}
+
+/**
+ * The same columns over only the days with any figure: `spans` lists those days (day 0 is the read's
+ * `since`), ascending, as runs `[first, count, first, count, …]` (every day of 90: `[0, 90]`), and
+ * column entry j is the j-th of them.
+ */
+export interface FiguredDays extends DenseDays {
+  spans: number[];
 }
 
 /** A template of a page: what the answer names it by, and its figures (absent: Meta reported none). */

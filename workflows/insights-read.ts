@@ -1,7 +1,7 @@
 /**
  * One read of a WABA's MM API performance for one window and template set: what API processes of the
  * previous build start (their reader keyed its memory by window). This build's API reads a WABA's
- * days once and answers every window from them (workflows/insights-daily-read.ts); this stays
+ * days once, page by page, and answers every window from them (workflows/insights-daily-page.ts); this stays
  * registered so an API process of the previous build still gets its answer during a rollout.
  *
  *   templates with their ads → Insights per ad (with ads_read) → else template_analytics, 10 ids a call

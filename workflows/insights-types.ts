@@ -1,7 +1,7 @@
 /**
  * The insights read's vocabulary (GET /v1/onboardings/:wabaId/insights): what the API asks the
  * `insightsDailyPage` workflow for, page by page, and what it answers (and, from API processes of
- * earlier builds, `insightsDailyRead` and `insightsRead`). Pure: imported by the workflows,
+ * the previous build, `insightsRead`). Pure: imported by the workflows,
  * activities and the API.
  */
 
