@@ -34,7 +34,7 @@ import { startDevServer, type DevServer } from '../scripts/dev-server';
 import { discoveryWorkflowId } from '../workflows/discovery-types';
 import { getDiscoveryStateQuery } from '../workflows/messages';
 import { onboardingWorkflowId } from '../workflows/types';
-import { boundedInt, spawnNode, treeCpuSeconds } from './common';
+import { BENCH_SECRETS, benchServiceEnv, boundedInt, spawnNode, treeCpuSeconds } from './common';
 import { currentVersion } from '../temporal/deployment-version';
 import { trivialWorkflowIds, type TrivialRunsPlan } from './trivial-driver';
 
@@ -57,7 +57,7 @@ const workerTuning: Record<string, string> = workerCache
   ? { WORKER_MAX_CACHED_WORKFLOWS: String(workerCache), NODE_OPTIONS: `--max-old-space-size=${Math.max(4096, Math.ceil(workerCache / 2))}` }
   : {};
 
-const SECRETS = { token: 'bench-system-user-token', appId: 'bench-app', appSecret: 'bench-app-secret', verify: 'bench-verify', apiKey: 'bench-key' };
+const SECRETS = BENCH_SECRETS;
 const GRACE_SECONDS = 1;
 const SIGN_AFTER_MS = 1_000;
 
@@ -239,21 +239,7 @@ async function runService(client: Client, devServer: DevServer, stops: Array<() 
     (_, i) => world.createWaba({ partnerBusinessId: partner.id, ownerBusinessId: ends[Math.floor((i * businessCount) / wabaCount)].id }).id,
   );
 
-  const env = {
-    TEMPORAL_ADDRESS: devServer.address,
-    TEMPORAL_TASK_QUEUE: `bench-bulk-${Date.now()}`,
-    // Its own deployment, made current by the worker itself once it polls.
-    TEMPORAL_DEPLOYMENT_NAME: `bench-bulk-${Date.now()}`,
-    TEMPORAL_WORKER_SET_CURRENT: 'true',
-    GRAPH_API_BASE_URL: sandboxUrl,
-    META_ACCESS_TOKEN: SECRETS.token,
-    META_APP_ID: SECRETS.appId,
-    META_APP_SECRET: SECRETS.appSecret,
-    WEBHOOK_VERIFY_TOKEN: SECRETS.verify,
-    API_KEYS: SECRETS.apiKey,
-    GRAPH_MAX_RPS: String(graphRps),
-    ...workerTuning,
-  };
+  const env = { ...benchServiceEnv(devServer.address, `bench-bulk-${Date.now()}`, sandboxUrl, graphRps), ...workerTuning };
   const config = loadConfig(env);
   const app = createApp({ config, client, log: silentLogger });
   const server: Server = await new Promise((resolve, reject) => {

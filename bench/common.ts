@@ -146,3 +146,26 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** The stand-in secrets a bench's stack runs with (the Graph sandbox is made with the same). */
+export const BENCH_SECRETS = { token: 'bench-system-user-token', appId: 'bench-app', appSecret: 'bench-app-secret', verify: 'bench-verify', apiKey: 'bench-key' };
+
+/**
+ * A bench stack's service environment: its own task queue and Worker Deployment (made current by the
+ * worker itself once it polls), Graph at the sandbox, the stand-in secrets.
+ */
+export function benchServiceEnv(temporalAddress: string, name: string, sandboxUrl: string, graphMaxRps: number): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: name,
+    TEMPORAL_DEPLOYMENT_NAME: name,
+    TEMPORAL_WORKER_SET_CURRENT: 'true',
+    GRAPH_API_BASE_URL: sandboxUrl,
+    META_ACCESS_TOKEN: BENCH_SECRETS.token,
+    META_APP_ID: BENCH_SECRETS.appId,
+    META_APP_SECRET: BENCH_SECRETS.appSecret,
+    WEBHOOK_VERIFY_TOKEN: BENCH_SECRETS.verify,
+    API_KEYS: BENCH_SECRETS.apiKey,
+    GRAPH_MAX_RPS: String(graphMaxRps),
+  };
+}

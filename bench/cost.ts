@@ -36,7 +36,7 @@ import { startDevServer } from '../scripts/dev-server';
 import { currentVersion } from '../temporal/deployment-version';
 import { releaseWorkflowId } from '../workflows/release-types';
 import { getReleaseStateQuery } from '../workflows/messages';
-import { boundedInt, limiter, spawnNode } from './common';
+import { BENCH_SECRETS, benchServiceEnv, boundedInt, limiter, spawnNode } from './common';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,7 +55,7 @@ const denseSeconds = boundedInt(args['dense-seconds'], 1, 60, 'dense-seconds');
 const sparseRounds = boundedInt(args['sparse-rounds'], 1, 100, 'sparse-rounds');
 const idleCount = boundedInt(args['idle-wabas'], 1, 1_000, 'idle-wabas');
 
-const SECRETS = { token: 'bench-system-user-token', appId: 'bench-app', appSecret: 'bench-app-secret', verify: 'bench-verify', apiKey: 'bench-key' };
+const SECRETS = BENCH_SECRETS;
 const WAKE_SECONDS = 60;
 const SPARSE_INTERVAL_MS = 30_000;
 const DENSE_RATE = 500;
@@ -118,20 +118,7 @@ async function main() {
     }
 
     const queue = `bench-cost-${Date.now()}`;
-    const env = {
-      TEMPORAL_ADDRESS: devServer.address,
-      TEMPORAL_TASK_QUEUE: queue,
-      TEMPORAL_DEPLOYMENT_NAME: queue,
-      TEMPORAL_WORKER_SET_CURRENT: 'true',
-      GRAPH_API_BASE_URL: sandboxUrl,
-      META_ACCESS_TOKEN: SECRETS.token,
-      META_APP_ID: SECRETS.appId,
-      META_APP_SECRET: SECRETS.appSecret,
-      WEBHOOK_VERIFY_TOKEN: SECRETS.verify,
-      API_KEYS: SECRETS.apiKey,
-      GRAPH_MAX_RPS: '1000',
-      TEMPORAL_WORKER_BUILD_ID: 'bench-a',
-    };
+    const env = { ...benchServiceEnv(devServer.address, queue, sandboxUrl, 1000), TEMPORAL_WORKER_BUILD_ID: 'bench-a' };
     const app = createApp({ config: loadConfig(env), client, log: silentLogger });
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
