@@ -1,5 +1,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
+import { routePattern } from './route-pattern';
 
 const tracer = trace.getTracer('mm-onboarding/api');
 
@@ -18,9 +19,7 @@ export const requestSpans: RequestHandler = (req, res, next) => {
   const parent = propagation.extract(context.active(), req.headers);
   const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } }, parent);
   res.once('finish', () => {
-    // Express resets req.baseUrl when an error leaves a router; api/ops/metrics.ts keeps the mount point in locals.
-    const base = (res.locals.routeBase as string | undefined) ?? req.baseUrl;
-    const route = req.route?.path ? `${base}${String(req.route.path)}` : base || undefined;
+    const route = routePattern(req, res);
     if (route) {
       span.updateName(`${req.method} ${route}`);
       span.setAttribute('http.route', route);

@@ -3,6 +3,7 @@
  * so tests and benchmarks can build many apps in one process.
  */
 import type { RequestHandler } from 'express';
+import { routePattern } from '../http/route-pattern';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { createDeliveryMetrics } from './delivery-metrics';
 import { temporalCallResult } from './temporal-call-result';
@@ -83,9 +84,7 @@ export function createMetrics() {
   const middleware: RequestHandler = (req, res, next) => {
     const stop = httpDuration.startTimer();
     res.once('finish', () => {
-      // Express resets req.baseUrl when an error leaves a router; the mount point was kept in locals.
-      const base = (res.locals.routeBase as string | undefined) ?? req.baseUrl;
-      const route = req.route?.path ? `${base}${String(req.route.path)}` : base || 'unmatched';
+      const route = routePattern(req, res) ?? 'unmatched';
       stop({ method: req.method, route });
       httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
     });
