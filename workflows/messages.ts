@@ -3,7 +3,7 @@
  * receiver import these definitions; the workflows implement them.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, OnboardingStatus, TemplateBook, TemplateReadinessRead, TrackedTemplate } from './types';
+import type { AccountAttentionEvent, BusinessIntentState, OnboardingState, OnboardingStatus, TemplateBook, TemplateReadinessRead, TemplatesReadinessRead, TrackedTemplate } from './types';
 import type { SendRecord, TemplateStatusChange, TemplateView } from './template-readiness';
 import type { DiscoveryState } from './discovery-types';
 import type { BulkRecheckState } from './bulk-recheck-types';
@@ -89,6 +89,13 @@ export interface TemplateRef {
 }
 /** What one send needs to decide: the WABA's facts and that one template, stamped (types.ts, TemplateReadinessRead). */
 export const getTemplateReadinessQuery = defineQuery<TemplateReadinessRead, [TemplateRef]>('getTemplateReadiness');
+/** At most this many templates in one `getTemplatesReadiness` (each a tracked template, well under 1 KB). */
+export const MAX_TEMPLATE_READS_PER_QUERY = 100;
+/**
+ * The sends of one WABA that read at the same moment (a burst of first sends across its templates):
+ * one query for all of them, where one a template queued 50 queries on the run (each billed).
+ */
+export const getTemplatesReadinessQuery = defineQuery<TemplatesReadinessRead, [{ templates: TemplateRef[] }]>('getTemplatesReadiness');
 
 export interface TemplateSendRequest {
   name: string;

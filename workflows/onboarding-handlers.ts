@@ -9,6 +9,8 @@ import {
   getInsightsAccessQuery,
   getStateQuery,
   getTemplateReadinessQuery,
+  getTemplatesReadinessQuery,
+  MAX_TEMPLATE_READS_PER_QUERY,
   getTemplatesQuery,
   intentRequestedSignal,
   MAX_SEND_RECORDS_PER_UPDATE,
@@ -45,6 +47,10 @@ export function listen(run: OnboardingRun): void {
   setHandler(getStateQuery, () => state);
   setHandler(getTemplatesQuery, () => run.templateBook());
   setHandler(getTemplateReadinessQuery, ({ name, language }) => run.templateReadiness(name, language));
+  setHandler(getTemplatesReadinessQuery, ({ templates }) => {
+    if (templates.length > MAX_TEMPLATE_READS_PER_QUERY) throw new Error(`at most ${MAX_TEMPLATE_READS_PER_QUERY} templates a read, not ${templates.length}`);
+    return run.templatesReadiness(templates);
+  });
   setHandler(getInsightsAccessQuery, () => ({
     status: state.status,
     ...(state.insightsAvailable !== undefined ? { insightsAvailable: state.insightsAvailable } : {}),

@@ -260,6 +260,14 @@ export interface TemplateReadinessRead extends TemplateBookHeader {
   listing?: true;
 }
 
+/**
+ * What several sends of one WABA read at once (query `getTemplatesReadiness`): the same facts and
+ * stamp, and each asked template in the order asked (null: the WABA tracks no such template).
+ */
+export interface TemplatesReadinessRead extends Omit<TemplateReadinessRead, 'template'> {
+  templates: Array<TrackedTemplate | null>;
+}
+
 /** A partner endpoint's circuit (workflows/partner-callback-circuit.ts). */
 export interface CallbackCircuitInput {
   /** A hash of the callback URL's host and path (activities/partner-callback-circuit.ts). */

@@ -19,6 +19,7 @@ import {
   cancelUpdate,
   getStateQuery,
   getTemplateReadinessQuery,
+  getTemplatesReadinessQuery,
   getTemplatesQuery,
   recheckUpdate,
   recordTemplateSendsUpdate,
@@ -37,7 +38,7 @@ import { OnboardingStatusKey } from '../../temporal/search-attributes';
 import { onboardingStartOptions } from '../../workflows/start-options';
 import { callWithin } from '../http/temporal-deadline';
 import { answerBy, recheckAnswerMs } from './recheck-answer';
-import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type OnboardingStatus, type TemplateBook, type TemplateReadinessRead } from '../../workflows/types';
+import { onboardingWorkflowId, type OnboardingInput, type OnboardingState, type OnboardingStatus, type TemplateBook, type TemplateReadinessRead, type TemplatesReadinessRead } from '../../workflows/types';
 import { ApiError, isBuildNotPolling, isTemporalUnavailable, isUpdateLostToTaskFailure, NOT_POLLING_RETRY_AFTER_SECONDS, temporarilyUnavailable } from '../http/errors';
 import { BuildPollers } from '../http/build-pollers';
 import type { Metrics } from '../ops/metrics';
@@ -204,6 +205,16 @@ export class OnboardingClient {
     const handle = this.handle(wabaId);
     return this.pollers
       .query(handle, onboardingOf(wabaId), this.timeouts.queryMs, () => handle.query(getTemplateReadinessQuery, template))
+      .catch((err: unknown) => {
+        throw err instanceof WorkflowNotFoundError ? notFound(wabaId) : err;
+      });
+  }
+
+  /** What the sends of one WABA read at one moment: the same facts and stamp, and each template asked (one billed query). */
+  templatesReadiness(wabaId: string, templates: TemplateRef[]): Promise<TemplatesReadinessRead> {
+    const handle = this.handle(wabaId);
+    return this.pollers
+      .query(handle, onboardingOf(wabaId), this.timeouts.queryMs, () => handle.query(getTemplatesReadinessQuery, { templates }))
       .catch((err: unknown) => {
         throw err instanceof WorkflowNotFoundError ? notFound(wabaId) : err;
       });

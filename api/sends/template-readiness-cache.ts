@@ -1,7 +1,9 @@
 /**
  * The send gate's memory of template readiness. Sends are the hot path and Temporal is not, and
- * Temporal Cloud bills every query: a send reads the one template it sends (`getTemplateReadiness`,
- * the WABA's facts and that template) once, and keeps it while the run says nothing has changed.
+ * Temporal Cloud bills every query: a send reads the one template it sends (the WABA's facts and that
+ * template) once, and keeps it while the run says nothing has changed. The reads of one WABA go one
+ * query at a time (`getTemplatesReadiness`), the templates asked meanwhile together in the next: a
+ * burst of first sends across 50 templates is two queries, not 50 queued on the run.
  *
  * Each read is stamped with the run's id, its readiness version and its status
  * (workflows/readiness-version.ts). Past the TTL the stamp is checked with a describe, which needs no
@@ -18,7 +20,7 @@
  * workflow recorded is put into the reads kept here, so this process reads nothing again for its own
  * records; the validator refuses what another process recorded first (a billed action, no write).
  */
-import type { TemplateSendRequest } from '../../workflows/messages';
+import { MAX_TEMPLATE_READS_PER_QUERY, type TemplateRef, type TemplateSendRequest } from '../../workflows/messages';
 import { sendRecordDue, templateKey } from '../../workflows/template-readiness';
 import type { TemplateBook, TemplateReadinessRead } from '../../workflows/types';
 import type { Logger } from '../http/logger';
@@ -43,6 +45,16 @@ interface WabaEntry {
   checking?: Promise<void>;
   /** Reads by template. */
   reads: Map<string, Read>;
+  /** Templates waiting for the WABA's query in flight to answer, read together next. */
+  queued: QueuedRead[];
+  /** A query for this WABA's templates in flight. */
+  querying: boolean;
+}
+
+interface QueuedRead {
+  ref: TemplateRef;
+  resolve(read: TemplateReadinessRead | Promise<TemplateReadinessRead>): void;
+  reject(err: unknown): void;
 }
 
 interface Read {
@@ -124,7 +136,7 @@ export class TemplateReadiness {
   }
 
   private fresh(wabaId: string, stamp?: ReadinessStamp, checkedAt = 0): WabaEntry {
-    const entry: WabaEntry = { checkedAt, reads: new Map(), ...(stamp ? { stamp } : {}) };
+    const entry: WabaEntry = { checkedAt, reads: new Map(), queued: [], querying: false, ...(stamp ? { stamp } : {}) };
     this.entries.delete(wabaId);
     this.entries.set(wabaId, entry);
     if (this.entries.size > MAX_CACHED_WABAS) this.entries.delete(this.entries.keys().next().value!);
@@ -147,12 +159,12 @@ export class TemplateReadiness {
     return entry.checking;
   }
 
-  /** The kept read of the template, or one query for it shared by the sends that need it. */
+  /** The kept read of the template, or its place in the WABA's next query, shared by the sends that need it. */
   private readTemplate(wabaId: string, entry: WabaEntry, key: string, name: string, language: string): Promise<TemplateReadinessRead> {
     const kept = entry.reads.get(key);
     if (kept) return kept.answer;
     const askedAt = Date.now();
-    const read: Read = { answer: this.onboardings.templateReadiness(wabaId, { name, language }).catch((err: unknown) => this.olderBuild(wabaId, name, language, err)), answered: false };
+    const read: Read = { answer: this.queueRead(wabaId, entry, { name, language }), answered: false };
     if (entry.reads.size >= MAX_CACHED_TEMPLATES_PER_WABA) entry.reads.clear();
     entry.reads.set(key, read);
     read.answer.then(
@@ -185,6 +197,42 @@ export class TemplateReadiness {
       },
     );
     return read.answer;
+  }
+
+  private queueRead(wabaId: string, entry: WabaEntry, ref: TemplateRef): Promise<TemplateReadinessRead> {
+    const answer = new Promise<TemplateReadinessRead>((resolve, reject) => entry.queued.push({ ref, resolve, reject }));
+    if (!entry.querying) void this.readQueued(wabaId, entry);
+    return answer;
+  }
+
+  /** Ceiling: each query takes up to MAX_TEMPLATE_READS_PER_QUERY off the queue, which grows only by sends. */
+  private async readQueued(wabaId: string, entry: WabaEntry): Promise<void> {
+    entry.querying = true;
+    try {
+      while (entry.queued.length > 0) {
+        const batch = entry.queued.splice(0, MAX_TEMPLATE_READS_PER_QUERY);
+        try {
+          const { templates, ...stamped } = await this.onboardings.templatesReadiness(
+            wabaId,
+            batch.map((q) => q.ref),
+          );
+          batch.forEach((q, i) => {
+            const template = templates[i];
+            q.resolve({ ...stamped, ...(template ? { template } : {}) });
+          });
+        } catch (err) {
+          if ((err as { name?: unknown })?.name !== 'QueryNotRegisteredError') batch.forEach((q) => q.reject(err));
+          // A run of a build before `getTemplatesReadiness`: one query a template, as that build answers.
+          else for (const q of batch) q.resolve(this.readOne(wabaId, q.ref));
+        }
+      }
+    } finally {
+      entry.querying = false;
+    }
+  }
+
+  private readOne(wabaId: string, { name, language }: TemplateRef): Promise<TemplateReadinessRead> {
+    return this.onboardings.templateReadiness(wabaId, { name, language }).catch((err: unknown) => this.olderBuild(wabaId, name, language, err));
   }
 
   /** A run of a build before `getTemplateReadiness`: the whole book, unstamped (version -1). */

@@ -13,8 +13,10 @@ import {
   type TemplateBook,
   type TemplateBookHeader,
   type TemplateReadinessRead,
+  type TemplatesReadinessRead,
   type WaitingPhase,
 } from '../types';
+import type { TemplateRef } from '../messages';
 import { findTemplate } from '../template-readiness';
 import { packTemplates, unpackTemplates } from '../template-handover';
 import { ReadinessVersion } from '../readiness-version';
@@ -231,9 +233,18 @@ export class OnboardingRun {
   /** What one send reads (query `getTemplateReadiness`): the WABA's facts and that template, stamped. */
   templateReadiness(name: string, language: string): TemplateReadinessRead {
     const template = findTemplate(this.process.templates, name, language);
+    return { ...this.stampedHeader(), ...(template ? { template } : {}) };
+  }
+
+  /** What the sends of a moment read together (query `getTemplatesReadiness`): the same, for each template asked. */
+  templatesReadiness(refs: readonly TemplateRef[]): TemplatesReadinessRead {
+    return { ...this.stampedHeader(), templates: refs.map(({ name, language }) => findTemplate(this.process.templates, name, language) ?? null) };
+  }
+
+  private stampedHeader(): Omit<TemplateReadinessRead, 'template'> {
     // Listing at READY bumps no version (no memo write per onboarding): a read taken before it is not kept.
     const listing = this.state.status === 'READY' && this.process.templatesListedAt !== this.state.readyAt;
-    return { ...this.bookHeader(), runId: workflowInfo().runId, version: this.readiness.value, ...(template ? { template } : {}), ...(listing ? { listing: true as const } : {}) };
+    return { ...this.bookHeader(), runId: workflowInfo().runId, version: this.readiness.value, ...(listing ? { listing: true as const } : {}) };
   }
 
   /** The WABA's status and the facts readiness depends on. */

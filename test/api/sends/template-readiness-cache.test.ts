@@ -10,7 +10,7 @@ import { createMetrics } from '../../../api/ops/metrics';
 import type { OnboardingClient, ReadinessStamp } from '../../../api/partner/onboarding-client';
 import { TemplateReadiness } from '../../../api/sends/template-readiness-cache';
 import type { TemplateRef, TemplateSendRequest, TemplateSendsRecorded } from '../../../workflows/messages';
-import type { TemplateReadinessRead, TrackedTemplate } from '../../../workflows/types';
+import type { TemplateReadinessRead, TemplatesReadinessRead, TrackedTemplate } from '../../../workflows/types';
 import { capturingLogger } from '../../harness/app-harness';
 
 const TTL = 5_000;
@@ -41,6 +41,8 @@ function fakeRun(opts: { holdReads?: boolean; holdDescribes?: boolean; holdUpdat
     templates: new Map<string, TrackedTemplate>(),
     messageActivitySharing: false,
     reads: [] as Array<TemplateRef>,
+    /** The templates of each readiness query, in the order asked. */
+    queries: [] as TemplateRef[][],
     heldReads: [] as Array<Held<TemplateReadinessRead> & { ref: TemplateRef }>,
     describes: 0,
     heldDescribes: [] as Array<Held<ReadinessStamp>>,
@@ -76,11 +78,19 @@ function fakeRun(opts: { holdReads?: boolean; holdDescribes?: boolean; holdUpdat
       }),
     };
   };
+  const readOne = (ref: TemplateRef) => {
+    run.reads.push(ref);
+    if (!opts.holdReads) return Promise.resolve(answer(ref));
+    return new Promise<TemplateReadinessRead>((resolve, reject) => void run.heldReads.push({ resolve: () => resolve(answer(ref)), reject, ref }));
+  };
   const onboardings = {
-    templateReadiness: (_wabaId: string, ref: TemplateRef) => {
-      run.reads.push(ref);
-      if (!opts.holdReads) return Promise.resolve(answer(ref));
-      return new Promise<TemplateReadinessRead>((resolve, reject) => void run.heldReads.push({ resolve: () => resolve(answer(ref)), reject, ref }));
+    templateReadiness: (_wabaId: string, ref: TemplateRef) => readOne(ref),
+    // One query for the templates asked together; held, it answers when each of its templates is released.
+    templatesReadiness: async (_wabaId: string, refs: TemplateRef[]): Promise<TemplatesReadinessRead> => {
+      run.queries.push(refs);
+      const reads = await Promise.all(refs.map(readOne));
+      const { template: _, ...stamped } = reads[reads.length - 1];
+      return { ...stamped, templates: reads.map((r) => r.template ?? null) };
     },
     readinessStamp: () => {
       run.describes++;
@@ -101,7 +111,7 @@ function fakeRun(opts: { holdReads?: boolean; holdDescribes?: boolean; holdUpdat
   } as unknown as OnboardingClient;
   const log = capturingLogger();
   const approve = (name: string) => run.templates.set(`${name}/en_US`, { name, language: 'en_US', status: 'APPROVED', updatedAt: new Date(0).toISOString() });
-  return { run, log, approve, readiness: new TemplateReadiness(onboardings, createMetrics(), log, TTL) };
+  return { run, log, approve, onboardings, readiness: new TemplateReadiness(onboardings, createMetrics(), log, TTL) };
 }
 
 test('within the TTL, sends of a template share one read and ask Temporal nothing else', async () => {
@@ -140,6 +150,48 @@ test('a send reads only the template it sends; another template is a read of its
   expect(spring).not.toHaveProperty('templates');
   await readiness.read('1', 'summer', 'en_US');
   expect(run.reads.map((r) => r.name)).toEqual(['spring', 'summer']);
+});
+
+test("a burst of first sends across 50 templates is two queries, not 50: one in flight per WABA, the templates asked meanwhile together in the next", async () => {
+  const { run, approve, readiness } = fakeRun({ holdReads: true });
+  const names = Array.from({ length: 50 }, (_, i) => `burst_${i}`);
+  names.forEach(approve);
+  const answers = names.map((name) => readiness.read('1', name, 'en_US'));
+  const untracked = readiness.read('1', 'never_approved', 'en_US');
+  await settled();
+  expect(run.queries).toHaveLength(1); // the first, alone; the rest wait for it
+  run.heldReads.shift()!.resolve(undefined as never);
+  await settled();
+  expect(run.queries).toHaveLength(2);
+  expect(run.queries[1]).toHaveLength(50);
+  for (const held of run.heldReads.splice(0)) held.resolve(undefined as never);
+  const read = await Promise.all(answers);
+  expect(read.map((r) => r.template?.name)).toEqual(names);
+  expect((await untracked).template).toBeUndefined();
+  // Kept: the same sends again ask nothing.
+  await Promise.all(names.map((name) => readiness.read('1', name, 'en_US')));
+  expect(run.queries).toHaveLength(2);
+});
+
+test('a run of a build before the batched read is asked one template at a time, as that build answers', async () => {
+  const { run, approve, readiness, onboardings } = fakeRun();
+  approve('spring');
+  approve('summer');
+  onboardings.templatesReadiness = () => Promise.reject(Object.assign(new Error('no such query'), { name: 'QueryNotRegisteredError' }));
+  const [spring, summer] = await Promise.all([readiness.read('1', 'spring', 'en_US'), readiness.read('1', 'summer', 'en_US')]);
+  expect([spring.template?.name, summer.template?.name]).toEqual(['spring', 'summer']);
+  expect(run.reads.map((r) => r.name).sort()).toEqual(['spring', 'summer']);
+});
+
+test("a failed batched read fails each send that waited on it, and is not kept: the next send asks again", async () => {
+  const { run, approve, readiness, onboardings } = fakeRun();
+  approve('spring');
+  const batched = onboardings.templatesReadiness.bind(onboardings);
+  onboardings.templatesReadiness = () => Promise.reject(new Error('deadline exceeded'));
+  await expect(readiness.read('1', 'spring', 'en_US')).rejects.toThrow('deadline exceeded');
+  onboardings.templatesReadiness = batched;
+  expect((await readiness.read('1', 'spring', 'en_US')).template?.name).toBe('spring');
+  expect(run.queries).toHaveLength(1);
 });
 
 test('past the TTL a send answers from memory while one describe checks; a moved version drops what is kept and the next send reads again', async () => {
