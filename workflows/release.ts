@@ -4,7 +4,8 @@
  * it, and the versions nobody runs any more are deleted (activities/release.ts says how).
  *
  *   pass over the runs of older builds (wake or move each, at a bounded rate) … until none is left
- *   → delete retired versions (retried while pollers are still remembered) → DONE
+ *   → delete retired versions (retried while pollers are still remembered or runs still drain, with
+ *     a pass before each retry) → DONE
  *
  * The worker that makes its build current starts it; `npm run release` starts it for a rollout made
  * by hand. Its progress is in the Web UI's current details and the `getReleaseState` query.
@@ -42,7 +43,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseState> {
   }
 
   state.status = 'DELETING_VERSIONS';
-  // Ceiling: maxDeleteTries tries; a version stays while its runs drain or its pollers are remembered.
+  // Ceiling: maxDeleteTries tries (and as many passes); a version stays while its runs drain or its pollers are remembered.
   for (let attempt = 1; attempt <= (input.maxDeleteTries ?? 12); attempt++) {
     const retired = await deleteRetiredVersions({ target });
     state.deleted.push(...retired.deleted);
@@ -50,6 +51,15 @@ export async function release(input: ReleaseInput): Promise<ReleaseState> {
     describe(state);
     if (retired.kept.length === 0) break;
     await sleep(`${input.deleteIntervalSeconds ?? 300}s`);
+    // A run can reach an older build after the last pass found none: started in the moment this build
+    // became current, before every task queue partition heard, or listed late by visibility. It would
+    // keep that version from draining, and stay there once its workers stop: each retry looks again.
+    const late = await moveRunsOfOlderBuilds({ ...input, releaseWorkflowId: releaseWorkflowId(target) });
+    if (late.found > 0) {
+      state.passes.push(late);
+      state.left = runsLeft(late);
+      describe(state);
+    }
   }
   state.status = 'DONE';
   state.finishedAt = new Date().toISOString();
