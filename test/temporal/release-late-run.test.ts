@@ -5,7 +5,7 @@
  * instead of leaving the run on a version its workers are about to leave.
  *
  * Staged exactly: once B's release is deleting versions, a run is started pinned to A (A's workers
- * still poll, side by side); after its first task there A's workers stop and the run's override is
+ * still poll, side by side); once it waits for the terms there A's workers stop and the run's override is
  * cleared: from then on it is an ordinary run of A, as if it had started there a moment too late,
  * and with no worker of A it cannot move itself.
  */
@@ -61,6 +61,8 @@ test("a run that lands on the old build after the release's last pass is moved b
   });
   const versioning = async () => (await run.describe()).raw.workflowExecutionInfo?.versioningInfo;
   await eventually(async () => ((await versioning())?.deploymentVersion?.buildId === BUILD_A ? true : undefined), 30_000, 'its first task on A');
+  // Waiting for the terms on A, no activity of it in flight: then A's workers stop.
+  await stack.waitForStatus(waba.id, 'AWAITING_TERMS');
   await stack.stopWorkers();
   await stack.client.workflowService.updateWorkflowExecutionOptions({
     namespace: stack.config.temporal.namespace,
