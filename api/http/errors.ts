@@ -149,6 +149,9 @@ export function isNoPollerSeen(err: unknown): boolean {
 /** The run's build has no worker polling, as the server said or as the API found out. */
 export const isBuildNotPolling = (err: unknown): boolean => err instanceof BuildNotPollingError || isNoPollerSeen(err);
 
+/** A run of an earlier build has no handler for the query asked: the caller asks as that build answers. */
+export const isQueryNotRegistered = (err: unknown): boolean => (err as { name?: unknown } | undefined)?.name === 'QueryNotRegisteredError';
+
 /** 503 `temporarily_unavailable`, with `Retry-After`. */
 export function temporarilyUnavailable(message: string, retryAfterSeconds = NOT_POLLING_RETRY_AFTER_SECONDS): ApiError {
   return new ApiError(503, 'temporarily_unavailable', message, { retryAfterSeconds }, retryAfterSeconds);

@@ -28,7 +28,7 @@ import {
   type InsightsSource,
 } from '../../workflows/insights-types';
 import { onboardingWorkflowId } from '../../workflows/types';
-import { ApiError } from '../http/errors';
+import { ApiError, isQueryNotRegistered } from '../http/errors';
 import type { BuildPollers } from '../http/build-pollers';
 import type { Logger } from '../http/logger';
 import { SharedAnswers } from '../http/shared-answers';
@@ -143,7 +143,7 @@ export class InsightsReader {
       return await pollers.query(handle, onboardingOf(wabaId), queryMs, () => handle.query(getInsightsAccessQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound(wabaId);
-      if ((err as { name?: unknown })?.name !== 'QueryNotRegisteredError') throw err;
+      if (!isQueryNotRegistered(err)) throw err;
       // A run still on a build from before insights: its state, and the partner's own token.
       const state = await callWithin(client, queryMs, () => handle.query(getStateQuery));
       return { status: state.status };

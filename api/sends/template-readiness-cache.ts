@@ -28,6 +28,7 @@ import type { Metrics } from '../ops/metrics';
 import type { OnboardingClient, ReadinessStamp } from '../partner/onboarding-client';
 import { SharedAnswers } from '../http/shared-answers';
 import { SendRecords, type RecordedSend } from './send-records';
+import { isQueryNotRegistered } from '../http/errors';
 
 /** How long a confirmed stamp is trusted: a busy WABA costs one describe per TTL, a pause is heard within it. */
 export const DEFAULT_TEMPLATE_CACHE_MS = 5_000;
@@ -221,7 +222,7 @@ export class TemplateReadiness {
             q.resolve({ ...stamped, ...(template ? { template } : {}) });
           });
         } catch (err) {
-          if ((err as { name?: unknown })?.name !== 'QueryNotRegisteredError') batch.forEach((q) => q.reject(err));
+          if (!isQueryNotRegistered(err)) batch.forEach((q) => q.reject(err));
           // A run of a build before `getTemplatesReadiness`: one query a template, as that build answers.
           else for (const q of batch) q.resolve(this.readOne(wabaId, q.ref));
         }
@@ -237,7 +238,7 @@ export class TemplateReadiness {
 
   /** A run of a build before `getTemplateReadiness`: the whole book, unstamped (version -1). */
   private async olderBuild(wabaId: string, name: string, language: string, err: unknown): Promise<TemplateReadinessRead> {
-    if ((err as { name?: unknown })?.name !== 'QueryNotRegisteredError') throw err;
+    if (!isQueryNotRegistered(err)) throw err;
     const { templates, ...header } = await this.onboardings.templateBook(wabaId);
     const template = templates.find((t) => t.name === name && t.language === language);
     return { ...header, runId: '', version: -1, ...(template ? { template } : {}) };

@@ -16,7 +16,7 @@ import {
   type SignupAttemptEnd,
   type SignupLinkState,
 } from '../../workflows/signup-link';
-import { ApiError } from '../http/errors';
+import { ApiError, isQueryNotRegistered } from '../http/errors';
 import { SharedAnswers } from '../http/shared-answers';
 import type { OnboardingClient, TemporalTimeouts } from '../partner/onboarding-client';
 import type { SignupLink } from './link-token';
@@ -97,7 +97,7 @@ export class SignupLinkClient {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       // A run from before reservations (pinned to its build) answers no query: it was started as the link's "used" mark.
-      if ((err as { name?: unknown })?.name === 'QueryNotRegisteredError') return { linkId, expiresAt: '', attempts: 1, failedAttempts: 0, used: { wabaId: '', businessId: '', usedAt: '' } };
+      if (isQueryNotRegistered(err)) return { linkId, expiresAt: '', attempts: 1, failedAttempts: 0, used: { wabaId: '', businessId: '', usedAt: '' } };
       throw err;
     }
   }
