@@ -63,8 +63,15 @@ export function createReleaseActivities(client: Client, namespace: string, repla
   const service = client.workflowService;
   const identity = `mm-onboarding-release@${process.pid}`;
 
+  /**
+   * The pass is alive: at every step, not only between paced runs, since one run's proof (its history
+   * fetched and replayed, then up to MOVE_CONFIRM_MS of describes) can take long on a busy worker. The
+   * SDK throttles these to a fraction of the heartbeat timeout.
+   */
+  const beat = (outcome: MoveRunsOutcome) => Context.current().heartbeat(outcome);
+
   /** Routes the run's next workflow task to `target` (one time: then it is pinned there), and gives it that task. */
-  async function moveOnto(target: ReleaseTarget, workflowId: string, runId: string): Promise<boolean> {
+  async function moveOnto(target: ReleaseTarget, workflowId: string, runId: string, outcome: MoveRunsOutcome): Promise<boolean> {
     await service.updateWorkflowExecutionOptions({
       namespace,
       workflowExecution: { workflowId, runId },
@@ -82,6 +89,7 @@ export function createReleaseActivities(client: Client, namespace: string, repla
       const info = (await handle.describe()).raw.workflowExecutionInfo?.versioningInfo;
       if (!info?.versioningOverride && info?.deploymentVersion?.buildId === target.buildId) return true;
       await Context.current().sleep(250);
+      beat(outcome);
     }
     return false;
   }
@@ -89,13 +97,15 @@ export function createReleaseActivities(client: Client, namespace: string, repla
   /** Replays the run's own history here and, when it replays, moves it; the outcome counts which. */
   async function proveAndMove(target: ReleaseTarget, run: { workflowId: string; runId: string; build?: string }, outcome: MoveRunsOutcome) {
     const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    beat(outcome);
     const refusal = await replay(run.workflowId, history);
+    beat(outcome);
     if (refusal !== undefined) {
       outcome.refused++;
       if (outcome.refusedRuns.length < EXAMPLES) outcome.refusedRuns.push(`${run.workflowId} (${run.build ?? 'unversioned'}): ${refusal}`);
       return;
     }
-    if (await moveOnto(target, run.workflowId, run.runId)) outcome.moved++;
+    if (await moveOnto(target, run.workflowId, run.runId, outcome)) outcome.moved++;
     else outcome.notYetMoved++;
   }
 
@@ -125,7 +135,7 @@ export function createReleaseActivities(client: Client, namespace: string, repla
         const wait = nextAt - Date.now();
         if (wait > 0) await Context.current().sleep(wait);
         nextAt = Math.max(nextAt, Date.now()) + gapMs;
-        Context.current().heartbeat(outcome);
+        beat(outcome);
       };
       // Woken runs that did not move by themselves (their workers are busy, or gone after all).
       const settleWoken = async (all: boolean) => {
@@ -133,6 +143,7 @@ export function createReleaseActivities(client: Client, namespace: string, repla
           const run = woken.shift()!;
           const wait = run.at + WAKE_GRACE_MS - Date.now();
           if (wait > 0) await Context.current().sleep(wait);
+          beat(outcome);
           try {
             if (!(await stillOnOlderBuild(target, run.workflowId, run.runId))) {
               outcome.movedThemselves++;

@@ -37,13 +37,28 @@ interface Child {
   exited: Promise<number | null>;
 }
 
+/** Each child leads its own process group, so a stop reaches `npm run worker`'s node too (killing npm alone orphans it). */
 function run(name: string, command: string, args: string[], env: Record<string, string>): Child {
-  const child = spawn(command, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { name, child, output: () => out, exited };
+}
+
+/** SIGTERM to the child's whole group, SIGKILL to what is left of it after `graceMs`. */
+async function stopGroup(c: Child, graceMs = 15_000): Promise<void> {
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-c.child.pid!, signal);
+    } catch {
+      // ESRCH: the group is gone already.
+    }
+  };
+  signalGroup('SIGTERM');
+  await Promise.race([c.exited, new Promise((r) => setTimeout(r, graceMs))]);
+  signalGroup('SIGKILL');
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = STEP_MS): Promise<T> {
@@ -91,7 +106,7 @@ async function main(): Promise<void> {
     });
     const workers: Child[] = [];
     cleanups.unshift(async () => {
-      for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+      await Promise.all(workers.map((w) => stopGroup(w)));
     });
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 

@@ -84,8 +84,21 @@ async function leftovers(builds: string[]): Promise<string> {
   return names.join(', ');
 }
 
-const releaseOf = (buildId: string) =>
-  h.stack.client.workflow.getHandle(releaseWorkflowId({ deploymentName, buildId })).query(getReleaseStateQuery).catch((err: unknown) => String(err));
+/** A release's state and, for a failure's message, what its activities are doing (attempt, last failure, last heartbeat). */
+async function releaseOf(buildId: string): Promise<string> {
+  const handle = h.stack.client.workflow.getHandle(releaseWorkflowId({ deploymentName, buildId }));
+  const state = await handle.query(getReleaseStateQuery).catch((err: unknown) => String(err));
+  const pending = await handle.describe().then(
+    (d) =>
+      (d.raw.pendingActivities ?? []).map(
+        (a) =>
+          `${a.activityType?.name} state ${a.state} attempt ${a.attempt}, last heartbeat ${a.lastHeartbeatTime?.seconds ?? 'never'}, ` +
+          `last failure ${a.lastFailure?.message ?? 'none'} on ${a.lastWorkerIdentity ?? '?'}`,
+      ),
+    (err: unknown) => [String(err)],
+  );
+  return `${JSON.stringify(state)}; pending activities: ${pending.join('; ') || 'none'}`;
+}
 
 async function versionSummaries() {
   const { workerDeploymentInfo } = await h.stack.client.workflowService.describeWorkerDeployment({ namespace: h.stack.config.temporal.namespace, deploymentName });
@@ -189,7 +202,7 @@ test('three releases side by side (A → B → C → D) while sends and terms we
       await workers.takeOver({ release: { passIntervalSeconds: 2, deleteIntervalSeconds: 3, maxDeleteTries: 60 } });
       await waitUntil(async () => (await Promise.all(BUILDS.slice(0, r).map(runsOn))).every((n) => n === 0), RELEASE_BOUND_MS, `no open run left on ${BUILDS.slice(0, r).join(', ')}`).catch(
         async (err: Error) => {
-          throw new Error(`${err.message}; left: ${await leftovers(BUILDS.slice(0, r))}; release: ${JSON.stringify(await releaseOf(to))}`);
+          throw new Error(`${err.message}; left: ${await leftovers(BUILDS.slice(0, r))}; release: ${await releaseOf(to)}`);
         },
       );
       const movedIn = Date.now() - startedAt;
@@ -242,7 +255,7 @@ test('three releases side by side (A → B → C → D) while sends and terms we
   await waitUntil(async () => (await versionSummaries()).every((v) => v.deploymentVersion?.buildId === last), 90_000, 'only the last build left in the deployment').catch(
     async (err: Error) => {
       const versions = (await versionSummaries()).map((v) => `${v.deploymentVersion?.buildId}: status ${v.status}, drainage ${v.drainageStatus}`);
-      throw new Error(`${err.message}; versions: ${versions.join('; ')}; release: ${JSON.stringify(await releaseOf(last))}`);
+      throw new Error(`${err.message}; versions: ${versions.join('; ')}; release: ${await releaseOf(last)}`);
     },
   );
 }, 900_000);
