@@ -11,21 +11,12 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { MAX_SEND_RECORDS_PER_UPDATE, type TemplateSendRequest, type TemplateSendsRecorded } from '../../workflows/messages';
 import type { Metrics } from '../ops/metrics';
 import type { OnboardingClient } from '../partner/onboarding-client';
+import { KeyedBatcher, type Waiter } from './keyed-batcher';
 
 /** What the workflow recorded for one send, and the run's stamp after it; undefined when it was not due. */
 export type RecordedSend = TemplateSendsRecorded['results'][number] & { runId: string; version: number };
 
-interface Waiting {
-  send: TemplateSendRequest;
-  answer: Promise<RecordedSend | undefined>;
-  resolve(recorded: RecordedSend | undefined): void;
-  reject(err: unknown): void;
-}
-
-interface Queue {
-  waiting: Waiting[];
-  busy: boolean;
-}
+type Waiting = Waiter<TemplateSendRequest, RecordedSend | undefined>;
 
 /** A refresh (off the send's path) waits this long for others of the WABA to fall due with it; a re-sync (on it) goes at once. */
 const REFRESH_LINGER_MS = 50;
@@ -33,7 +24,12 @@ const REFRESH_LINGER_MS = 50;
 const sameSend = (a: TemplateSendRequest, b: TemplateSendRequest) => a.name === b.name && a.language === b.language && a.record === b.record;
 
 export class SendRecords {
-  private readonly queues = new Map<string, Queue>();
+  private readonly batches = new KeyedBatcher<TemplateSendRequest, RecordedSend | undefined>({
+    maxPerCall: MAX_SEND_RECORDS_PER_UPDATE,
+    call: (wabaId, batch) => this.write(wabaId, batch),
+    same: sameSend,
+    lingerMs: (waiting) => (waiting.every((send) => send.record === 'refresh') ? REFRESH_LINGER_MS : 0),
+  });
 
   constructor(
     private readonly onboardings: OnboardingClient,
@@ -42,40 +38,19 @@ export class SendRecords {
 
   /** Records one send with whatever else of the WABA is waiting; undefined when the workflow says it is not due. */
   record(wabaId: string, send: TemplateSendRequest): Promise<RecordedSend | undefined> {
-    let queue = this.queues.get(wabaId);
-    if (!queue) this.queues.set(wabaId, (queue = { waiting: [], busy: false }));
-    const same = queue.waiting.find((w) => sameSend(w.send, send));
-    if (same) return same.answer;
-    let resolve!: Waiting['resolve'];
-    let reject!: Waiting['reject'];
-    const answer = new Promise<RecordedSend | undefined>((res, rej) => ((resolve = res), (reject = rej)));
-    queue.waiting.push({ send, answer, resolve, reject });
-    if (!queue.busy) void this.flush(wabaId, queue);
-    return answer;
-  }
-
-  /** Ceiling: each pass takes up to MAX_SEND_RECORDS_PER_UPDATE records off the queue, which grows only by sends. */
-  private async flush(wabaId: string, queue: Queue): Promise<void> {
-    queue.busy = true;
-    try {
-      if (queue.waiting.every((w) => w.send.record === 'refresh')) await new Promise((r) => setTimeout(r, REFRESH_LINGER_MS));
-      while (queue.waiting.length > 0) await this.write(wabaId, queue.waiting.splice(0, MAX_SEND_RECORDS_PER_UPDATE));
-    } finally {
-      queue.busy = false;
-      if (this.queues.get(wabaId) === queue) this.queues.delete(wabaId);
-    }
+    return this.batches.add(wabaId, send);
   }
 
   private async write(wabaId: string, batch: Waiting[]): Promise<void> {
     try {
       const answer = await this.onboardings.recordTemplateSends(
         wabaId,
-        batch.map((w) => w.send),
+        batch.map((w) => w.item),
       );
       batch.forEach((w, i) => {
         const result = answer.results[i];
         const recorded = result?.recorded !== undefined;
-        this.metrics.sendRecords.inc({ record: w.send.record, result: recorded ? 'written' : 'refused' });
+        this.metrics.sendRecords.inc({ record: w.item.record, result: recorded ? 'written' : 'refused' });
         w.resolve(recorded ? { ...result, runId: answer.runId, version: answer.version } : undefined);
       });
     } catch (err) {
@@ -83,13 +58,13 @@ export class SendRecords {
       if (err instanceof WorkflowUpdateFailedError) {
         // Nothing in the batch was due (another API process recorded first): billed, no history event.
         for (const w of batch) {
-          this.metrics.sendRecords.inc({ record: w.send.record, result: 'refused' });
+          this.metrics.sendRecords.inc({ record: w.item.record, result: 'refused' });
           w.resolve(undefined);
         }
         return;
       }
       for (const w of batch) {
-        this.metrics.sendRecords.inc({ record: w.send.record, result: 'failed' });
+        this.metrics.sendRecords.inc({ record: w.item.record, result: 'failed' });
         w.reject(err);
       }
     }
@@ -99,14 +74,14 @@ export class SendRecords {
   private async writeOneByOne(wabaId: string, batch: Waiting[]): Promise<void> {
     for (const w of batch) {
       try {
-        const recorded = await this.onboardings.recordTemplateSend(wabaId, w.send);
-        this.metrics.sendRecords.inc({ record: w.send.record, result: 'written' });
-        const { name, language } = w.send;
+        const recorded = await this.onboardings.recordTemplateSend(wabaId, w.item);
+        this.metrics.sendRecords.inc({ record: w.item.record, result: 'written' });
+        const { name, language } = w.item;
         // No stamp from an earlier build: version -1 never matches, so the gate reads the template again.
         w.resolve({ name, language, recorded: recorded.recorded, template: recorded.template, runId: '', version: -1 });
       } catch (err) {
         const refused = err instanceof WorkflowUpdateFailedError;
-        this.metrics.sendRecords.inc({ record: w.send.record, result: refused ? 'refused' : 'failed' });
+        this.metrics.sendRecords.inc({ record: w.item.record, result: refused ? 'refused' : 'failed' });
         if (refused) w.resolve(undefined);
         else w.reject(err);
       }

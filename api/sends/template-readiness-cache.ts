@@ -29,6 +29,7 @@ import type { OnboardingClient, ReadinessStamp } from '../partner/onboarding-cli
 import { SharedAnswers } from '../http/shared-answers';
 import { SendRecords, type RecordedSend } from './send-records';
 import { isQueryNotRegistered } from '../http/errors';
+import { KeyedBatcher, type Waiter } from './keyed-batcher';
 
 /** How long a confirmed stamp is trusted: a busy WABA costs one describe per TTL, a pause is heard within it. */
 export const DEFAULT_TEMPLATE_CACHE_MS = 5_000;
@@ -46,16 +47,6 @@ interface WabaEntry {
   checking?: Promise<void>;
   /** Reads by template. */
   reads: Map<string, Read>;
-  /** Templates waiting for the WABA's query in flight to answer, read together next. */
-  queued: QueuedRead[];
-  /** A query for this WABA's templates in flight. */
-  querying: boolean;
-}
-
-interface QueuedRead {
-  ref: TemplateRef;
-  resolve(read: TemplateReadinessRead | Promise<TemplateReadinessRead>): void;
-  reject(err: unknown): void;
 }
 
 interface Read {
@@ -73,6 +64,11 @@ export class TemplateReadiness {
   /** Re-sync records by WABA and template: one per template in this process, its answer shared by the sends that wanted it. */
   private readonly resyncs: SharedAnswers<boolean>;
   private readonly records: SendRecords;
+  /** Template reads, one query in flight per WABA; the templates asked meanwhile go together in the next. */
+  private readonly readBatches = new KeyedBatcher<TemplateRef, TemplateReadinessRead>({
+    maxPerCall: MAX_TEMPLATE_READS_PER_QUERY,
+    call: (wabaId, batch) => this.readBatch(wabaId, batch),
+  });
 
   constructor(
     private readonly onboardings: OnboardingClient,
@@ -137,7 +133,7 @@ export class TemplateReadiness {
   }
 
   private fresh(wabaId: string, stamp?: ReadinessStamp, checkedAt = 0): WabaEntry {
-    const entry: WabaEntry = { checkedAt, reads: new Map(), queued: [], querying: false, ...(stamp ? { stamp } : {}) };
+    const entry: WabaEntry = { checkedAt, reads: new Map(), ...(stamp ? { stamp } : {}) };
     this.entries.delete(wabaId);
     this.entries.set(wabaId, entry);
     if (this.entries.size > MAX_CACHED_WABAS) this.entries.delete(this.entries.keys().next().value!);
@@ -165,7 +161,7 @@ export class TemplateReadiness {
     const kept = entry.reads.get(key);
     if (kept) return kept.answer;
     const askedAt = Date.now();
-    const read: Read = { answer: this.queueRead(wabaId, entry, { name, language }), answered: false };
+    const read: Read = { answer: this.readBatches.add(wabaId, { name, language }), answered: false };
     if (entry.reads.size >= MAX_CACHED_TEMPLATES_PER_WABA) entry.reads.clear();
     entry.reads.set(key, read);
     read.answer.then(
@@ -200,35 +196,21 @@ export class TemplateReadiness {
     return read.answer;
   }
 
-  private queueRead(wabaId: string, entry: WabaEntry, ref: TemplateRef): Promise<TemplateReadinessRead> {
-    const answer = new Promise<TemplateReadinessRead>((resolve, reject) => entry.queued.push({ ref, resolve, reject }));
-    if (!entry.querying) void this.readQueued(wabaId, entry);
-    return answer;
-  }
-
-  /** Ceiling: each query takes up to MAX_TEMPLATE_READS_PER_QUERY off the queue, which grows only by sends. */
-  private async readQueued(wabaId: string, entry: WabaEntry): Promise<void> {
-    entry.querying = true;
+  /** One query for the batch of templates asked meanwhile (at most MAX_TEMPLATE_READS_PER_QUERY). */
+  private async readBatch(wabaId: string, batch: Array<Waiter<TemplateRef, TemplateReadinessRead>>): Promise<void> {
     try {
-      while (entry.queued.length > 0) {
-        const batch = entry.queued.splice(0, MAX_TEMPLATE_READS_PER_QUERY);
-        try {
-          const { templates, ...stamped } = await this.onboardings.templatesReadiness(
-            wabaId,
-            batch.map((q) => q.ref),
-          );
-          batch.forEach((q, i) => {
-            const template = templates[i];
-            q.resolve({ ...stamped, ...(template ? { template } : {}) });
-          });
-        } catch (err) {
-          if (!isQueryNotRegistered(err)) batch.forEach((q) => q.reject(err));
-          // A run of a build before `getTemplatesReadiness`: one query a template, as that build answers.
-          else for (const q of batch) q.resolve(this.readOne(wabaId, q.ref));
-        }
-      }
-    } finally {
-      entry.querying = false;
+      const { templates, ...stamped } = await this.onboardings.templatesReadiness(
+        wabaId,
+        batch.map((w) => w.item),
+      );
+      batch.forEach((w, i) => {
+        const template = templates[i];
+        w.resolve({ ...stamped, ...(template ? { template } : {}) });
+      });
+    } catch (err) {
+      if (!isQueryNotRegistered(err)) throw err;
+      // A run of a build before `getTemplatesReadiness`: one query a template, as that build answers.
+      for (const w of batch) w.resolve(this.readOne(wabaId, w.item));
     }
   }
 
