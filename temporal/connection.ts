@@ -2,9 +2,10 @@
  * The one way the API, the workers and the scripts connect to Temporal: the address, namespace, API
  * key, TLS and gRPC metadata that `loadConfig` read through Temporal's environment configuration.
  */
-import { Connection, type ConnectionOptions } from '@temporalio/client';
+import type { Connection, ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { Config } from '../config';
+import { closingConnection } from './closing-connection';
 
 export interface ConnectOptions {
   /** Keep retrying this long while the server is not up yet (a cluster starting beside us); 0: once. */
@@ -28,8 +29,10 @@ export function workerConnectionOptions(config: Config): NativeConnectionOptions
 /** A client connection (API, scripts), checked with a real call. */
 export function connectClient(config: Config, opts: ConnectOptions = {}): Promise<Connection> {
   return retrying('client', opts, async () => {
-    const connection = await Connection.connect({ ...clientConnectionOptions(config), connectTimeout: 5_000 });
+    // Its retries end when it closes: a retry timer firing after a SIGTERM's close must not throw.
+    const connection = closingConnection({ ...clientConnectionOptions(config), connectTimeout: 5_000 });
     try {
+      await connection.ensureConnected();
       await connection.workflowService.getSystemInfo({});
       return connection;
     } catch (err) {

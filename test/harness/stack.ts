@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { installQuietRuntime, quietHarnessLogger } from './quiet-logger';
-import { connectClosing } from './closing-connection';
+import { closingConnection } from '../../temporal/closing-connection';
 import { loadConfig, type Config } from '../../config';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../sandbox';
 import { createWorkers, type OnboardingWorkers } from '../../worker/worker';
@@ -106,8 +106,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       { GRAPH_MAX_RPS: '1000', ...(typeof opts.env === 'function' ? opts.env(sandboxUrl) : opts.env) },
     ),
   );
-  // Its retries end with the stack: a retry timer firing after stop() must not throw (closing-connection.ts).
-  const { connection, close: closeConnection } = await connectClosing(address);
+  // Its retries end with the stack: a retry timer firing after stop() must not throw (temporal/closing-connection.ts).
+  const connection = closingConnection({ address });
+  await connection.ensureConnected();
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const workerConnection = await NativeConnection.connect({ address });
   const workflowBundleCode = await workflowBundle();
@@ -167,7 +168,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async stop() {
       await stopWorkers();
       await workerConnection.close();
-      await closeConnection();
+      await connection.close();
       await sandbox.close();
     },
   };
