@@ -12,8 +12,15 @@ const MAX_RPS = 50;
 const TRICKLE_RPS = MAX_RPS * 0.02;
 /** Meta's `estimated_time_to_regain_access` for the throttled business, in minutes (3 s). */
 const REGAIN_MINUTES = 0.05;
-/** The sandbox stamps a call when it arrives; a few ms of HTTP either way. */
+/** The sandbox stamps a call when it arrives; a few ms of HTTP either way on an idle machine. */
 const ARRIVAL_TOLERANCE_MS = 100;
+/**
+ * On a loaded machine one arrival's stamp can lag its call's departure by a few hundred ms more than
+ * the next one's (the sandbox shares the workers' event loop here): 218 ms seen beside 2 busy
+ * processes, where the worker's own departures were a full pace apart. No two paced calls arrive
+ * closer than a quarter pace; their mean gap, over which such lags spread, holds the pace itself.
+ */
+const LOADED_MIN_GAP_SHARE = 0.25;
 /** What one onboarding's Graph activities may cost at most under a fault that never clears (graph-calls: 10 attempts). */
 const ATTEMPTS_CEILING = 10;
 
@@ -125,8 +132,12 @@ test("the app's throttling (X-App-Usage at 100 %) still slows every business's c
   await Promise.all(others.map(startManual));
   await Promise.all([first, ...others].map((w) => readyWithTemplates(w, 90_000)));
 
-  // Every call of any business after the first answer waited its turn at the app's trickle.
+  // Every call of any business after the first answer waited its turn at the app's trickle: unpaced,
+  // the four onboardings' calls would arrive tens of ms apart (GRAPH_MAX_RPS is 50).
   const paced = [...callsOf(first.id).slice(afterFirstAnswer), ...others.flatMap((w) => callsOf(w.id))];
   expect(paced.length).toBeGreaterThanOrEqual(others.length * 2);
-  expect(Math.min(...gapsMs(paced))).toBeGreaterThanOrEqual(1000 / TRICKLE_RPS - ARRIVAL_TOLERANCE_MS);
+  const gaps = gapsMs(paced);
+  const paceMs = 1000 / TRICKLE_RPS;
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(paceMs * LOADED_MIN_GAP_SHARE);
+  expect(gaps.reduce((a, b) => a + b, 0) / gaps.length).toBeGreaterThanOrEqual(paceMs - ARRIVAL_TOLERANCE_MS);
 }, 120_000);
