@@ -14,7 +14,7 @@ import { isGrpcServiceError, WorkflowNotFoundError, type Client, type WorkflowEx
 import { temporal } from '@temporalio/proto';
 import { wakeForNewBuildSignal } from '../workflows/messages';
 import { buildPolls, taskQueueWorkers } from '../temporal/run-build';
-import { versionLabel } from '../temporal/deployment-version';
+import { currentVersion, versionLabel } from '../temporal/deployment-version';
 import { RELEASE_WORKFLOW_TYPE, type MoveRunsInput, type MoveRunsOutcome, type RetiredVersions, type ReleaseTarget } from '../workflows/release-types';
 
 const { VersioningOverride } = temporal.api.workflow.v1;
@@ -105,6 +105,8 @@ export function createReleaseActivities(client: Client, namespace: string, repla
       if (outcome.refusedRuns.length < EXAMPLES) outcome.refusedRuns.push(`${run.workflowId} (${run.build ?? 'unversioned'}): ${refusal}`);
       return;
     }
+    // A move cannot be taken back: asked right before it, not from a check a moment old.
+    if ((outcome.replacedBy = await replacementOf(target))) return;
     if (await moveOnto(target, run.workflowId, run.runId, outcome)) outcome.moved++;
     else outcome.notYetMoved++;
   }
@@ -115,6 +117,17 @@ export function createReleaseActivities(client: Client, namespace: string, repla
     const info = d.raw.workflowExecutionInfo?.versioningInfo;
     return d.status.name === 'RUNNING' && info?.deploymentVersion?.buildId !== target.buildId && !info?.versioningOverride;
   }
+
+  /**
+   * The build that replaced `target` as the deployment's current version, or undefined while `target`
+   * is current. A release acts only for the current build: an older one still running (its passes
+   * before the deletes, or one in flight when the newer build took over) would otherwise take the newer
+   * build's runs for runs of an older build, move them back onto its own and end the newer release.
+   */
+  const replacementOf = async (target: ReleaseTarget): Promise<string | undefined> => {
+    const current = await currentVersion(client, namespace, target.deploymentName);
+    return current && current.buildId !== target.buildId ? current.buildId : undefined;
+  };
 
   const isGone = (err: unknown) => err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === 5);
 
@@ -127,6 +140,7 @@ export function createReleaseActivities(client: Client, namespace: string, repla
      */
     async moveRunsOfOlderBuilds({ target, taskQueue, inPlace, ratePerSecond, releaseWorkflowId }: MoveRunsInput): Promise<MoveRunsOutcome> {
       const outcome: MoveRunsOutcome = { found: 0, woken: 0, movedThemselves: 0, moved: 0, notYetMoved: 0, refused: 0, superseded: 0, gone: 0, refusedRuns: [] };
+      if ((outcome.replacedBy = await replacementOf(target))) return outcome;
       const withWorkers = inPlace ? new Set<string>() : await buildsPollingNow(client, namespace, taskQueue, target.deploymentName);
       const woken: Array<{ workflowId: string; runId: string; build?: string; at: number }> = [];
       const gapMs = 1000 / Math.max(ratePerSecond, 0.01);
@@ -139,7 +153,7 @@ export function createReleaseActivities(client: Client, namespace: string, repla
       };
       // Woken runs that did not move by themselves (their workers are busy, or gone after all).
       const settleWoken = async (all: boolean) => {
-        while (woken.length && (all || woken.length >= WOKEN_BATCH)) {
+        while (woken.length && (all || woken.length >= WOKEN_BATCH) && !outcome.replacedBy) {
           const run = woken.shift()!;
           const wait = run.at + WAKE_GRACE_MS - Date.now();
           if (wait > 0) await Context.current().sleep(wait);
@@ -159,11 +173,14 @@ export function createReleaseActivities(client: Client, namespace: string, repla
       };
       for await (const run of client.workflow.list({ query: runsOnOlderBuildsQuery(target), pageSize: 100 })) {
         if (run.workflowId === releaseWorkflowId) continue;
+        if (outcome.replacedBy) break;
         outcome.found++;
         await paced();
         const build = buildOf(run);
         try {
           if (run.type === RELEASE_WORKFLOW_TYPE) {
+            // Only an older build's release: a newer one means this release is the one replaced.
+            if ((outcome.replacedBy = await replacementOf(target))) break;
             await client.workflow.getHandle(run.workflowId, run.runId).terminate(`superseded by the release of ${versionLabel(target)}`);
             outcome.superseded++;
           } else if (build && withWorkers.has(build)) {

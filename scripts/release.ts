@@ -44,6 +44,7 @@ async function main(): Promise<number> {
       const line = summary(state);
       if (line !== printed) console.log((printed = line));
       if (state.status === 'DONE') return state.left > 0 ? 2 : 0;
+      if (state.status === 'REPLACED') return 0; // the newer build's release goes on (its summary says which)
       await new Promise((r) => setTimeout(r, 2_000));
     }
     console.log(`still running after ${FOLLOW_MS / 3600_000} h; follow ${handle.workflowId} in the Web UI`);
@@ -56,6 +57,7 @@ async function main(): Promise<number> {
     const last = s.passes.at(-1);
     const moved = last ? `${last.found} run(s) on older builds: ${last.movedThemselves} moved themselves, ${last.moved} moved by replay proof, ${last.refused} refused; ${s.left} left` : 'listing runs';
     const versions = s.deleted.length || s.kept.length ? `; versions deleted: ${s.deleted.join(', ') || 'none'}, kept: ${s.kept.join(', ') || 'none'}` : '';
+    if (s.replacedBy) return `REPLACED ${versionLabel(s.target)}: ${versionLabel({ ...s.target, buildId: s.replacedBy })} is current now; follow its release`;
     return `${s.status} ${versionLabel(s.target)} pass ${s.passes.length}: ${moved}${versions}`;
   }
 }

@@ -59,6 +59,11 @@ export interface MoveRunsOutcome {
   /** Closed before the pass reached them. */
   gone: number;
   refusedRuns: string[];
+  /**
+   * The build that became the deployment's current version instead of this release's target: the pass
+   * stopped there, before touching a run of that build, and the release ends (REPLACED).
+   */
+  replacedBy?: string;
 }
 
 export interface RetiredVersions {
@@ -70,7 +75,8 @@ export interface RetiredVersions {
 export interface ReleaseState {
   target: ReleaseTarget;
   inPlace: boolean;
-  status: 'MOVING_RUNS' | 'DELETING_VERSIONS' | 'DONE';
+  /** REPLACED: another build became current; its own release moves the runs and deletes the versions. */
+  status: 'MOVING_RUNS' | 'DELETING_VERSIONS' | 'DONE' | 'REPLACED';
   passes: MoveRunsOutcome[];
   /** Runs left on older builds after the last pass (refused ones included). */
   left: number;
@@ -78,4 +84,6 @@ export interface ReleaseState {
   kept: string[];
   startedAt: string;
   finishedAt?: string;
+  /** The build whose release took over (status REPLACED). */
+  replacedBy?: string;
 }

@@ -6,6 +6,7 @@
  *   pass over the runs of older builds (wake or move each, at a bounded rate) … until none is left
  *   → delete retired versions (retried while pollers are still remembered or runs still drain, with
  *     a pass before each retry) → DONE
+ *   … or, once another build is current, REPLACED at the next pass (its release goes on from there)
  *
  * The worker that makes its build current starts it; `npm run release` starts it for a rollout made
  * by hand. Its progress is in the Web UI's current details and the `getReleaseState` query.
@@ -31,6 +32,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseState> {
   // Ceiling: maxPasses passes, each touching every listed run once.
   for (let pass = 1; pass <= (input.maxPasses ?? 10); pass++) {
     const outcome = await moveRunsOfOlderBuilds({ ...input, releaseWorkflowId: releaseWorkflowId(target) });
+    if (outcome.replacedBy) return replaced(state, outcome);
     state.passes.push(outcome);
     const before = state.left;
     state.left = runsLeft(outcome);
@@ -55,6 +57,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseState> {
     // became current, before every task queue partition heard, or listed late by visibility. It would
     // keep that version from draining, and stay there once its workers stop: each retry looks again.
     const late = await moveRunsOfOlderBuilds({ ...input, releaseWorkflowId: releaseWorkflowId(target) });
+    if (late.replacedBy) return replaced(state, late);
     if (late.found > 0) {
       state.passes.push(late);
       state.left = runsLeft(late);
@@ -62,6 +65,15 @@ export async function release(input: ReleaseInput): Promise<ReleaseState> {
     }
   }
   state.status = 'DONE';
+  state.finishedAt = new Date().toISOString();
+  describe(state);
+  return state;
+}
+
+/** Another build became current: its release takes over from here, and this one ends. */
+function replaced(state: ReleaseState, outcome: MoveRunsOutcome): ReleaseState {
+  state.status = 'REPLACED';
+  state.replacedBy = outcome.replacedBy;
   state.finishedAt = new Date().toISOString();
   describe(state);
   return state;
@@ -84,6 +96,7 @@ function describe(s: ReleaseState): void {
   ];
   if (last?.refusedRuns.length) lines.push(`not replayable on this build (left on their build): ${last.refusedRuns.join('; ')}`);
   if (s.deleted.length || s.kept.length) lines.push(`versions deleted: ${s.deleted.join(', ') || 'none'} · kept: ${s.kept.join(', ') || 'none'}`);
+  if (s.replacedBy) lines.push(`replaced: ${s.target.deploymentName}:${s.replacedBy} is the current version now, and its release goes on`);
   if (s.finishedAt) lines.push(`finished ${s.finishedAt}`);
   setCurrentDetails(lines.join('\n\n'));
 }
