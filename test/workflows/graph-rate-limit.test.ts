@@ -12,10 +12,12 @@ const MAX_RPS = 1;
 const BURST_MS = 1_000;
 /**
  * The sandbox times a call when it arrives, its dispatch's latency later (worker poll, activity
- * start, HTTP): the first of a burst is the latest, by up to ~70 ms on a quiet machine. A limiter
- * that does not hold is off by far more (a second and up here); this only absorbs that measuring.
+ * start, HTTP): the first of a burst is the latest, by up to ~70 ms on a quiet machine and ~290 ms
+ * beside two busy processes (calls after it a second apart to within 40 ms). A limiter that does not
+ * hold is off by far more: two partitions double the rate (ten calls in ~4 s, not 8), four let four
+ * out at once (1.75 s early); this only absorbs that measuring.
  */
-const LATENCY_TOLERANCE_MS = 250;
+const LATENCY_TOLERANCE_MS = 500;
 
 let stack: Stack;
 beforeAll(async () => {
