@@ -54,10 +54,10 @@ async function main(): Promise<number> {
   }
 
   function summary(s: ReleaseState): string {
+    if (s.replacedBy) return `REPLACED ${versionLabel(s.target)}: ${versionLabel({ ...s.target, buildId: s.replacedBy })} is current now; follow its release`;
     const last = s.passes.at(-1);
     const moved = last ? `${last.found} run(s) on older builds: ${last.movedThemselves} moved themselves, ${last.moved} moved by replay proof, ${last.refused} refused; ${s.left} left` : 'listing runs';
     const versions = s.deleted.length || s.kept.length ? `; versions deleted: ${s.deleted.join(', ') || 'none'}, kept: ${s.kept.join(', ') || 'none'}` : '';
-    if (s.replacedBy) return `REPLACED ${versionLabel(s.target)}: ${versionLabel({ ...s.target, buildId: s.replacedBy })} is current now; follow its release`;
     return `${s.status} ${versionLabel(s.target)} pass ${s.passes.length}: ${moved}${versions}`;
   }
 }
