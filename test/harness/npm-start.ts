@@ -21,8 +21,13 @@ export interface StartedNpm {
   ports: { api: number; sandbox: number; temporal: number; ui: number };
   /** Everything printed so far (stdout and stderr). */
   output(): string;
-  /** Settles with npm's exit code (or 128 + signal). */
+  /**
+   * Settles with npm's exit code (or 128 + signal) once its output is complete: npm gone, and every
+   * process writing to its output (the app) gone too.
+   */
   exited: Promise<number>;
+  /** When npm exited and when its output closed (ms since the epoch), for failure messages. */
+  exitTimes(): { npm?: number; output?: number };
 }
 
 let bundlePath: Promise<string> | undefined;
@@ -97,10 +102,17 @@ export async function spawnNpmStart(env: Record<string, string> = {}): Promise<S
   let out = '';
   npm.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   npm.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  // 'close', not 'exit': Node may report the exit before the last output is read, and the app (it
+  // inherits npm's pipes) is not npm; 'close' comes once every writer of the pipes is gone.
+  const times: { npm?: number; output?: number } = {};
+  npm.once('exit', () => (times.npm = Date.now()));
   const exited = new Promise<number>((resolve) =>
-    npm.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0))),
+    npm.once('close', (code, signal) => {
+      times.output = Date.now();
+      resolve(code ?? 128 + (signal ? constants.signals[signal] : 0));
+    }),
   );
-  const result = { npm, env: fullEnv, ports, output: () => out, exited };
+  const result = { npm, env: fullEnv, ports, output: () => out, exited, exitTimes: () => ({ ...times }) };
   started.push(result);
   return result;
 }

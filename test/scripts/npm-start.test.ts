@@ -125,10 +125,17 @@ describe('the stack lives and dies as one', () => {
     await waitUntilServing(s);
     const { app, lifeline, temporal } = stackProcesses(s);
 
+    const killedAt = Date.now();
     process.kill(temporal, 'SIGKILL');
 
     expect(await exitWithin(s, 45_000)).toBe(1);
-    expect(s.output()).toContain('the Temporal dev server exited');
+    if (!s.output().includes('the Temporal dev server exited')) {
+      const { npm, output } = s.exitTimes();
+      throw new Error(
+        `npm start exited 1 without naming the dead dev server (npm exited ${npm! - killedAt} ms after the kill, ` +
+          `its output closed ${output! - killedAt} ms after it):\n${s.output()}`,
+      );
+    }
     expect(isRunning(app) || isRunning(lifeline)).toBe(false);
     expect(await healthz(s.ports.api)).toBe('refused');
     await expectAllPortsFree(s);
